@@ -1,0 +1,140 @@
+"""The application factory: every plugin and middleware of the web app, listed in one place."""
+
+from __future__ import annotations
+
+import logging
+
+from advanced_alchemy.extensions.litestar import SQLAlchemyPlugin
+from advanced_alchemy.extensions.litestar.store import SQLAlchemyStore
+from litestar import Litestar
+from litestar.config.compression import CompressionConfig
+from litestar.config.csrf import CSRFConfig
+from litestar.datastructures import State
+from litestar.logging.config import StructLoggingConfig
+from litestar.middleware import DefineMiddleware
+from litestar.middleware.logging import LoggingMiddlewareConfig
+from litestar.middleware.rate_limit import RateLimitConfig
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.plugins.htmx import HTMXPlugin
+from litestar.plugins.structlog import StructlogConfig, StructlogPlugin
+from litestar.static_files import create_static_files_router
+
+from voice import __version__
+from voice.accounts.controllers import AccountController, AdminController, MeController
+from voice.accounts.models import StoreItem
+from voice.catalogue.controllers import AgencyHomeController, CatalogueApi
+from voice.db import describe, sqlalchemy_config
+from voice.settings import Settings, get_settings
+from voice.web.auth import AuthMiddleware
+from voice.web.errors import exception_handlers
+from voice.web.locale import LocaleMiddleware
+from voice.web.pages import health, home
+from voice.web.security_headers import SecurityHeadersMiddleware
+from voice.web.sessions import SessionConfig
+from voice.web.templating import template_config
+
+log = logging.getLogger("voice")
+
+# Paths that need neither a session nor a user: static files and the health probe.
+_NO_AUTH = ["^/static/", "^/health$", "^/schema"]
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or get_settings()
+    db = sqlalchemy_config(settings)
+    log.info("database: %s", describe(db.connection_string or ""))
+
+    sessions = SessionConfig(
+        store="sessions",
+        key="voice_session",
+        max_age=settings.session_max_age,
+        secure=settings.secure_cookies,
+        httponly=True,
+        samesite="lax",
+        exclude=_NO_AUTH,
+    )
+    csrf = CSRFConfig(
+        secret=settings.secret_key,
+        cookie_name="voice_csrf",
+        cookie_secure=settings.secure_cookies,
+        cookie_samesite="strict",
+        header_name="x-csrftoken",
+        # API clients authenticate with Bearer tokens, never cookies (see AuthMiddleware), so
+        # cross-site forgery has nothing to ride on there. Anchored: these are regexes.
+        exclude=["^/api/", "^/open311/"],
+    )
+    middleware: list = [
+        LocaleMiddleware,
+        SecurityHeadersMiddleware,
+        sessions.middleware,
+        DefineMiddleware(AuthMiddleware, exclude=_NO_AUTH),
+    ]
+    if settings.rate_limit_enabled:
+        middleware.append(
+            RateLimitConfig(
+                rate_limit=("minute", settings.rate_limit_per_minute),
+                store="rate_limits",
+                exclude=["^/static/", "^/health$"],
+            ).middleware
+        )
+
+    app = Litestar(
+        route_handlers=[
+            home,
+            health,
+            AccountController,
+            MeController,
+            AdminController,
+            CatalogueApi,
+            AgencyHomeController,
+            create_static_files_router(path="/static", directories=[settings.static_dir], name="static",
+                                       include_in_schema=False),
+        ],
+        plugins=[
+            SQLAlchemyPlugin(config=db),
+            HTMXPlugin(),
+            # Pretty console lines in a terminal, JSON lines otherwise (containers, log shippers).
+            StructlogPlugin(config=StructlogConfig(
+                structlog_logging_config=StructLoggingConfig(),
+                # One line per request with no bodies, cookies or headers: they carry personal
+                # data, session ids and CSRF tokens that have no place in logs.
+                middleware_logging_config=LoggingMiddlewareConfig(
+                    request_log_fields=("path", "method"),
+                    response_log_fields=("status_code",),
+                    exclude=["^/static/", "^/health$"],
+                ),
+            )),
+        ],
+        middleware=middleware,
+        csrf_config=csrf,
+        stores={
+            # Shared by every web process through PostgreSQL: sessions must survive a restart and
+            # a rate limit must hold across processes, which the in-memory store does not do.
+            "sessions": SQLAlchemyStore(db, model=StoreItem, namespace="sessions"),
+            "rate_limits": SQLAlchemyStore(db, model=StoreItem, namespace="rate_limits"),
+        },
+        template_config=template_config(settings),
+        openapi_config=OpenAPIConfig(
+            title="Voice API",
+            version=__version__,
+            description="Feedback on government e-services, ideas and award evidence. Arabic first.",
+            path="/schema",
+            # Swagger UI served from our static files: the stock plugin would load it from a CDN.
+            render_plugins=[
+                SwaggerRenderPlugin(
+                    path="/",
+                    js_url="/static/vendor/swagger-ui/swagger-ui-bundle.js",
+                    css_url="/static/vendor/swagger-ui/swagger-ui.css",
+                    standalone_preset_js_url="/static/vendor/swagger-ui/swagger-ui-standalone-preset.js",
+                    favicon="<link rel='icon' href='/static/favicon.svg'>",
+                )
+            ],
+        ),
+        compression_config=CompressionConfig(backend="gzip", minimum_size=1024),
+        exception_handlers=exception_handlers,
+        state=State({"settings": settings, "db_config": db}),
+        debug=False,  # never show tracebacks to visitors, even in development
+        request_max_body_size=2 * 1024 * 1024,
+    )
+    return app

@@ -1,0 +1,173 @@
+"""The `voice` command: run the platform, migrate, load demo data, manage users, run workers."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import click
+
+from voice.settings import get_settings
+
+T = TypeVar("T")
+
+
+def _run(make: Callable[[], Awaitable[T]]) -> T:
+    return asyncio.run(make())  # type: ignore[arg-type]
+
+
+def _database_url() -> str:
+    from voice.db import resolve_database_url
+
+    return resolve_database_url(get_settings())
+
+
+async def _with_session(work: Callable[[Any], Awaitable[T]]) -> T:
+    """Run ``work(session)`` in one transaction on a short-lived engine, then dispose of it."""
+    from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+
+    engine = create_async_engine(_database_url())
+    try:
+        async with async_sessionmaker(engine, expire_on_commit=False)() as session, session.begin():
+            return await work(session)
+    finally:
+        await engine.dispose()
+
+
+@click.group()
+def main() -> None:
+    """Voice (صوت): feedback on government e-services, ideas and award evidence."""
+    logging.basicConfig(level=get_settings().log_level, format="%(levelname)s %(name)s: %(message)s")
+    # pgserver narrates every pg_ctl call at INFO; its warnings are what matter here.
+    logging.getLogger("pgserver").setLevel(logging.WARNING)
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+def db_upgrade(revision: str) -> None:
+    """Apply migrations up to REVISION."""
+    from voice.migrate import upgrade
+
+    upgrade(_database_url(), revision)
+    click.echo(f"database at {revision}")
+
+
+@db.command("revision")
+@click.option("-m", "--message", required=True)
+def db_revision(message: str) -> None:
+    """Autogenerate a migration from the models (developers)."""
+    from voice.migrate import revision
+
+    revision(_database_url(), message)
+
+
+@db.command("check")
+def db_check() -> None:
+    """Fail if the models and the migrations differ."""
+    from voice.migrate import check
+
+    check(_database_url())
+    click.echo("no drift")
+
+
+@main.group()
+def demo() -> None:
+    """Demonstration data."""
+
+
+@demo.command("load")
+@click.option("--force", is_flag=True, help="Load even when the database already has agencies.")
+def demo_load(force: bool) -> None:
+    """Load realistic demo data (agencies, services, accounts, feedback, ideas)."""
+    from voice.demo.loader import load_demo
+
+    summary = _run(lambda: _with_session(lambda s: load_demo(s, force=force)))
+    click.echo(summary)
+
+
+@main.group()
+def user() -> None:
+    """Accounts."""
+
+
+@user.command("create")
+@click.option("--email", required=True)
+@click.option("--password", required=True)
+@click.option("--role", required=True,
+              type=click.Choice(["citizen", "agency_staff", "agency_admin", "judge", "admin"]))
+@click.option("--agency", "agency_slug", default=None, help="Agency slug (staff roles).")
+@click.option("--name", default=None)
+@click.option("--token", is_flag=True, help="Also issue an API token and print it.")
+def user_create(email: str, password: str, role: str, agency_slug: str | None, name: str | None,
+                token: bool) -> None:
+    """Create an account of any role."""
+    from voice.accounts.models import Role
+    from voice.accounts.services import TokenService, UserService
+    from voice.catalogue.services import AgencyService
+    from voice.errors import DomainError
+
+    async def work(session: Any) -> str | None:
+        agency = await AgencyService(session=session).by_slug(agency_slug) if agency_slug else None
+        account = await UserService(session=session).create_user(
+            email=email, password=password, role=Role(role), full_name=name, agency=agency
+        )
+        return await TokenService(session=session).issue(account, "cli") if token else None
+
+    try:
+        issued = _run(lambda: _with_session(work))
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from exc
+    click.echo(f"created {role} {email}")
+    if issued:
+        click.echo(issued)
+
+
+@main.command("serve")
+@click.option("--host", default=None)
+@click.option("--port", default=None, type=int)
+@click.option("--workers", default=1, show_default=True)
+def serve(host: str | None, port: int | None, workers: int) -> None:
+    """Serve the web app (without migrating)."""
+    import uvicorn
+
+    settings = get_settings()
+    uvicorn.run(
+        "voice.app:create_app",
+        factory=True,
+        host=host or settings.host,
+        port=port or settings.port,
+        workers=workers,
+        proxy_headers=True,
+        access_log=False,  # the app logs each request itself (structlog), without personal data
+        log_level=settings.log_level.lower(),
+    )
+
+
+@main.command("run")
+@click.option("--host", default=None)
+@click.option("--port", default=None, type=int)
+@click.option("--no-demo", is_flag=True, help="Do not load demo data into an empty database.")
+@click.pass_context
+def run(ctx: click.Context, host: str | None, port: int | None, no_demo: bool) -> None:
+    """Migrate, load demo data into an empty database, and serve."""
+    from voice.demo.loader import load_demo
+    from voice.migrate import upgrade
+
+    upgrade(_database_url())
+    if not no_demo:
+        click.echo(_run(lambda: _with_session(lambda s: load_demo(s, force=False))))
+    settings = get_settings()
+    click.echo(f"Voice is serving on http://{host or settings.host}:{port or settings.port}")
+    ctx.invoke(serve, host=host, port=port, workers=1)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

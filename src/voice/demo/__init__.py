@@ -1,0 +1,1 @@
+"""Demonstration data written for this project (see data/)."""

@@ -1,0 +1,144 @@
+"""Languages: the request's locale, gettext catalogs (Babel .po files) and locale-aware formatting."""
+
+from __future__ import annotations
+
+import contextvars
+import io
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
+from functools import cache
+from typing import Any
+
+from zoneinfo import ZoneInfo
+
+from babel import Locale
+from babel.dates import format_date, format_datetime
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.numbers import format_decimal, format_percent
+from babel.support import Translations
+
+from voice.settings import PACKAGE_ROOT
+
+SUPPORTED = ("ar", "en")
+DEFAULT = "ar"
+RTL = {"ar"}
+# Babel's "ar_SA" formats numbers with Arabic-Indic digits (٠١٢٣), which is what Saudi readers expect.
+FORMAT_LOCALE = {"ar": "ar_SA", "en": "en_GB"}
+
+# Times are stored in UTC and shown in Saudi time, which has no daylight saving.
+RIYADH = ZoneInfo("Asia/Riyadh")
+
+_current: contextvars.ContextVar[str] = contextvars.ContextVar("voice_locale", default=DEFAULT)
+
+
+@cache
+def translations(lang: str) -> Translations:
+    """Load a catalog straight from its .po file: no compiled .mo files to keep in step."""
+    path = PACKAGE_ROOT / "locale" / lang / "LC_MESSAGES" / "messages.po"
+    if not path.exists():
+        return Translations()
+    with path.open("rb") as fp:
+        catalog = read_po(fp, locale=lang)
+    buf = io.BytesIO()
+    write_mo(buf, catalog)
+    buf.seek(0)
+    return Translations(buf)
+
+
+def normalize_lang(value: str | None) -> str | None:
+    if not value:
+        return None
+    value = value.strip().lower()[:2]
+    return value if value in SUPPORTED else None
+
+
+def from_accept_language(header: str | None) -> str | None:
+    """The first supported language in an Accept-Language header (quality order respected)."""
+    if not header:
+        return None
+    ranked = []
+    for i, part in enumerate(header.split(",")):
+        lang, _, q = part.strip().partition(";q=")
+        try:
+            weight = float(q) if q else 1.0
+        except ValueError:
+            weight = 0.0
+        ranked.append((-weight, i, lang))
+    for _w, _i, lang in sorted(ranked):
+        if code := normalize_lang(lang):
+            return code
+    return None
+
+
+def get_locale() -> str:
+    return _current.get()
+
+
+def set_locale(lang: str) -> contextvars.Token[str]:
+    return _current.set(lang if lang in SUPPORTED else DEFAULT)
+
+
+@contextmanager
+def use_locale(lang: str) -> Iterator[None]:
+    token = set_locale(lang)
+    try:
+        yield
+    finally:
+        _current.reset(token)
+
+
+def gettext(message: str, **variables: Any) -> str:
+    text = translations(get_locale()).ugettext(message)
+    return text % variables if variables else text
+
+
+def ngettext(singular: str, plural: str, n: int, **variables: Any) -> str:
+    text = translations(get_locale()).ungettext(singular, plural, n)
+    variables.setdefault("num", n)
+    return text % variables
+
+
+_ = gettext
+
+
+def direction(lang: str | None = None) -> str:
+    return "rtl" if (lang or get_locale()) in RTL else "ltr"
+
+
+# Babel picks Arabic separators (٬ ٫ ٪) for ar_SA but keeps Latin digits; we finish the job.
+_ARABIC_INDIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
+
+
+def localize_digits(text: str) -> str:
+    return text.translate(_ARABIC_INDIC) if get_locale() == "ar" else text
+
+
+def fmt_number(value: float | int | None, digits: int = 0) -> str:
+    if value is None:
+        return "—"
+    fmt = "#,##0" + ("." + "0" * digits if digits else "")
+    loc = FORMAT_LOCALE[get_locale()]
+    return localize_digits(format_decimal(value, format=fmt, locale=loc, numbering_system="default"))
+
+
+def fmt_percent(value: float | None, digits: int = 0) -> str:
+    if value is None:
+        return "—"
+    fmt = "#,##0" + ("." + "0" * digits if digits else "") + "%"
+    loc = FORMAT_LOCALE[get_locale()]
+    return localize_digits(format_percent(value, format=fmt, locale=loc, numbering_system="default"))
+
+
+def fmt_date(value: date | datetime | None, style: str = "medium") -> str:
+    if value is None:
+        return "—"
+    loc = FORMAT_LOCALE[get_locale()]
+    if isinstance(value, datetime):
+        return localize_digits(format_datetime(value, format=style, locale=loc, tzinfo=RIYADH))
+    return localize_digits(format_date(value, format=style, locale=loc))
+
+
+def language_name(lang: str) -> str:
+    return Locale.parse(lang).get_display_name(lang) or lang

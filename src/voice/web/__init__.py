@@ -1,0 +1,1 @@
+"""The HTTP layer's shared parts: sessions, authentication, language, templates and error pages."""

@@ -1,0 +1,153 @@
+"""Error answers: JSON problem details (RFC 9457) for API clients, a page in the visitor's language otherwise.
+
+Nothing here ever shows a stack trace; unexpected errors are logged with the request id and
+answered with a plain 500 page.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from urllib.parse import urlencode
+
+from litestar import MediaType, Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.response import Redirect, Template
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+
+from voice.errors import DomainError
+from voice.i18n import _, direction, get_locale
+from voice.web.auth import is_api_path
+from voice.web.locale import apply_locale
+
+log = logging.getLogger("voice.errors")
+
+
+def _titles() -> dict[int, str]:
+    return {
+        400: _("The request could not be understood."),
+        401: _("Please sign in to continue."),
+        403: _("You do not have permission to do this."),
+        404: _("We could not find this page."),
+        405: _("This action is not allowed here."),
+        409: _("This conflicts with the current state of the record."),
+        413: _("The request is too large."),
+        415: _("This content type is not supported."),
+        422: _("Some of the information is not valid."),
+        429: _("Too many requests. Please wait a little and try again."),
+        500: _("Something went wrong on our side. Please try again."),
+        503: _("The service is temporarily unavailable. Please try again shortly."),
+    }
+
+
+def _title(status: int) -> str:
+    titles = _titles()
+    return titles.get(status) or titles[500 if status >= 500 else 400]
+
+
+def _validation_errors(exc: ValidationException) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for item in exc.extra or []:
+        if isinstance(item, dict):
+            key = str(item.get("key") or item.get("source") or "body")
+            out[key] = _("This value is not valid.")
+    return out
+
+
+def problem(status: int, detail: str | None = None, errors: dict[str, str] | None = None,
+            headers: dict[str, str] | None = None) -> Response[dict[str, Any]]:
+    body: dict[str, Any] = {"type": "about:blank", "title": _title(status), "status": status}
+    if detail:
+        body["detail"] = detail
+    if errors:
+        body["errors"] = errors
+    return Response(body, status_code=status, media_type="application/problem+json", headers=headers)
+
+
+def error_page(request: Request, status: int, message: str | None = None,
+               headers: dict[str, str] | None = None) -> Response[Any]:
+    if request.headers.get("hx-request"):
+        # htmx swaps this fragment into the page's alert region instead of replacing the page.
+        return Template(
+            template_name="partials/error.html",
+            context={"status": status, "title": _title(status), "message": message},
+            status_code=status,
+            headers={"HX-Retarget": "#alerts", "HX-Reswap": "innerHTML", **(headers or {})},
+        )
+    return Template(
+        template_name="errors/error.html",
+        context={"status": status, "title": _title(status), "message": message,
+                 "lang": get_locale(), "dir": direction()},
+        status_code=status,
+        headers=headers,
+    )
+
+
+def _respond(request: Request, status: int, detail: str | None, errors: dict[str, str] | None,
+             headers: dict[str, str] | None = None) -> Response[Any]:
+    # Route middleware (and so LocaleMiddleware) never ran for a path that matched no route.
+    apply_locale(request.scope)
+    if is_api_path(request.url.path):
+        return problem(status, detail, errors, headers)
+    return error_page(request, status, detail, headers)
+
+
+def handle_domain_error(request: Request, exc: DomainError) -> Response[Any]:
+    return _respond(request, exc.status_code, exc.message, exc.errors or None)
+
+
+def handle_http_exception(request: Request, exc: HTTPException) -> Response[Any]:
+    status = exc.status_code
+    if status == 401 and not is_api_path(request.url.path):
+        return _to_sign_in(request)
+    errors = _validation_errors(exc) if isinstance(exc, ValidationException) else None
+    # Litestar's own details are English developer text; show ours, keep theirs for API clients.
+    detail = None
+    if is_api_path(request.url.path) and status < 500 and exc.detail and exc.detail != _title(status):
+        detail = exc.detail
+    headers = dict(exc.headers or {})
+    return _respond(request, status, detail, errors, headers or None)
+
+
+def _to_sign_in(request: Request) -> Response[Any]:
+    """Browsers asked to sign in go to the sign-in page and come back afterwards."""
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    location = "/signin?" + urlencode({"next": target})
+    if request.headers.get("hx-request"):
+        return Response(None, status_code=200, headers={"HX-Redirect": location})
+    return Redirect(location, status_code=303)
+
+
+def handle_unexpected(request: Request, exc: Exception) -> Response[Any]:
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    if is_api_path(request.url.path):
+        return problem(HTTP_500_INTERNAL_SERVER_ERROR)
+    try:
+        return error_page(request, HTTP_500_INTERNAL_SERVER_ERROR)
+    except Exception:  # the template itself failed: fall back to text
+        return Response(_title(500), status_code=500, media_type=MediaType.TEXT)
+
+
+exception_handlers: dict[Any, Any] = {
+    DomainError: handle_domain_error,
+    HTTPException: handle_http_exception,
+    Exception: handle_unexpected,
+}
+
+
+def handle_database_down(request: Request, exc: Exception) -> Response[Any]:
+    """PostgreSQL unreachable or restarting: a clear 503 the client may retry, not a 500."""
+    log.warning("database unavailable on %s %s: %s", request.method, request.url.path, exc)
+    return _respond(request, 503, None, None, {"Retry-After": "5"})
+
+
+def _database_errors() -> tuple[type[Exception], ...]:
+    import asyncpg
+    from sqlalchemy.exc import InterfaceError, OperationalError
+
+    return (OperationalError, InterfaceError, asyncpg.exceptions.CannotConnectNowError,
+            asyncpg.exceptions.ConnectionDoesNotExistError, ConnectionRefusedError)
+
+
+for _exc in _database_errors():
+    exception_handlers[_exc] = handle_database_down

@@ -1,0 +1,29 @@
+"""Small helpers for HTML form handlers: reading fields and safe redirects."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar.enums import RequestEncodingType
+from litestar.params import Body
+
+# A urlencoded form body as a plain dict; handlers validate it through domain services so that
+# errors come back in the user's language on the page, not as Litestar's JSON 400.
+FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
+MultipartData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]
+
+MAX_FIELD = 20_000
+
+
+def field(form: dict[str, Any], name: str, default: str = "") -> str:
+    value = form.get(name, default)
+    if isinstance(value, list):  # a repeated field: keep the last, as browsers intend
+        value = value[-1] if value else default
+    return str(value)[:MAX_FIELD] if value is not None else default
+
+
+def safe_next(target: str | None, default: str = "/") -> str:
+    """Only same-site paths: '/x' yes; '//evil', 'https://evil', '/\\evil' no."""
+    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
+        return default
+    return target

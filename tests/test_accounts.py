@@ -1,0 +1,169 @@
+"""Sign-up, sign-in, sign-out, lockout, role guards and API tokens — all through HTTP."""
+
+from __future__ import annotations
+
+import httpx
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tests.conftest import csrf_token, post_form, unique_email
+from tests.factories import PASSWORD, make_agency, make_token, make_user
+from voice.accounts.models import AuditEvent, Role, User
+
+
+async def sign_in(client: httpx.AsyncClient, email: str, password: str = PASSWORD) -> httpx.Response:
+    return await post_form(client, "/signin", {"email": email, "password": password})
+
+
+async def test_sign_up_creates_a_citizen_and_signs_in(client: httpx.AsyncClient, db: AsyncSession) -> None:
+    email = unique_email("Citizen")
+    response = await post_form(client, "/signup", {
+        "full_name": "نورة العتيبي", "email": email, "password": PASSWORD, "kind": "individual"})
+    assert response.status_code == 303
+    assert "voice_session" in client.cookies
+    user = await db.scalar(select(User).where(User.email == email.lower()))
+    assert user is not None and user.role is Role.CITIZEN
+    assert user.password_hash.startswith("$argon2id$")
+    page = await client.get("/account")
+    assert page.status_code == 200 and "نورة العتيبي" in page.text
+
+
+async def test_sign_up_business_needs_commercial_registration(client: httpx.AsyncClient, db: AsyncSession) -> None:
+    email = unique_email("biz")
+    response = await post_form(client, "/signup", {
+        "full_name": "مؤسسة النخبة", "email": email, "password": PASSWORD, "kind": "business", "cr_number": "12"})
+    assert response.status_code == 422
+    assert "رقم السجل التجاري" in response.text
+    assert await db.scalar(select(func.count()).select_from(User)) == 0
+    # Arabic-Indic digits are accepted and stored as ASCII.
+    ok = await post_form(client, "/signup", {
+        "full_name": "مؤسسة النخبة", "email": email, "password": PASSWORD, "kind": "business",
+        "cr_number": "١٠١٠٢٣٤٥٦٧"})
+    assert ok.status_code == 303
+    assert (await db.scalar(select(User.cr_number).where(User.email == email))) == "1010234567"
+
+
+async def test_sign_up_rejects_weak_password_and_bad_email_in_arabic(client: httpx.AsyncClient,
+                                                                     db: AsyncSession) -> None:
+    response = await post_form(client, "/signup", {
+        "full_name": "سالم", "email": "not-an-email", "password": "short", "kind": "individual"})
+    assert response.status_code == 422
+    assert 'aria-invalid="true"' in response.text
+    assert "البريد الإلكتروني" in response.text
+    assert "١٢" in response.text or "12" in response.text  # the minimum length is stated
+    assert await db.scalar(select(func.count()).select_from(User)) == 0
+
+
+async def test_sign_up_twice_with_same_email_is_refused(client: httpx.AsyncClient, db: AsyncSession) -> None:
+    await make_user(db, email="dup@example.sa")
+    response = await post_form(client, "/signup", {
+        "full_name": "مكرر", "email": "DUP@example.sa", "password": PASSWORD, "kind": "individual"})
+    assert response.status_code == 422
+    assert await db.scalar(select(func.count()).select_from(User)) == 1
+
+
+async def test_sign_in_and_sign_out(client: httpx.AsyncClient, db: AsyncSession) -> None:
+    user = await make_user(db)
+    response = await sign_in(client, user.email.upper())
+    assert response.status_code == 303
+    assert (await client.get("/account")).status_code == 200
+    out = await post_form(client, "/signout", {})
+    assert out.status_code == 303
+    after = await client.get("/account")
+    assert after.status_code == 303 and after.headers["location"].startswith("/signin?next=")
+
+
+async def test_sign_in_issues_a_new_session_id(client: httpx.AsyncClient, db: AsyncSession) -> None:
+    """Session fixation: an id planted before sign-in must not become the signed-in session."""
+    user = await make_user(db)
+    token = await csrf_token(client)
+    response = await client.post("/signin", data={"email": user.email, "password": PASSWORD, "_csrf_token": token},
+                                 headers={"cookie": f"voice_csrf={token}; voice_session=planted-by-attacker"})
+    assert response.status_code == 303
+    issued = response.headers["set-cookie"]
+    assert "voice_session=" in issued and "planted-by-attacker" not in issued
+
+
+async def test_wrong_password_is_refused_in_arabic(client: httpx.AsyncClient, db: AsyncSession) -> None:
+    user = await make_user(db)
+    response = await sign_in(client, user.email, "not the password at all")
+    assert response.status_code == 401
+    assert "غير صحيحة" in response.text
+    assert "voice_session" not in client.cookies
+    failures = await db.scalar(select(func.count()).select_from(AuditEvent).where(
+        AuditEvent.action == "account.signin_failed"))
+    assert failures == 1
+
+
+async def test_account_locks_after_repeated_failures(client: httpx.AsyncClient, db: AsyncSession) -> None:
+    user = await make_user(db)
+    for _ in range(5):
+        assert (await sign_in(client, user.email, "wrong wrong wrong")).status_code == 401
+    locked = await sign_in(client, user.email)  # even the right password waits out the lock
+    assert locked.status_code == 429
+    assert "لاحقًا" in locked.text or "دقيقة" in locked.text
+
+
+async def test_next_parameter_only_redirects_within_the_site(client: httpx.AsyncClient, db: AsyncSession) -> None:
+    user = await make_user(db)
+    response = await post_form(client, "/signin", {"email": user.email, "password": PASSWORD,
+                                                   "next": "//evil.example/steal"})
+    assert response.headers["location"] == "/"
+    await post_form(client, "/signout", {})
+    ok = await post_form(client, "/signin", {"email": user.email, "password": PASSWORD, "next": "/account"})
+    assert ok.headers["location"] == "/account"
+
+
+async def test_role_guards(client: httpx.AsyncClient, db: AsyncSession) -> None:
+    agency = await make_agency(db)
+    citizen = await make_user(db, Role.CITIZEN)
+    staff = await make_user(db, Role.AGENCY_STAFF, agency=agency)
+    admin = await make_user(db, Role.ADMIN)
+
+    anonymous = await client.get("/admin")
+    assert anonymous.status_code == 303  # to the sign-in page
+
+    await sign_in(client, citizen.email)
+    assert (await client.get("/admin")).status_code == 403
+    assert (await client.get("/agency")).status_code == 403
+    await post_form(client, "/signout", {})
+
+    await sign_in(client, staff.email)
+    assert (await client.get("/admin")).status_code == 403
+    page = await client.get("/agency")
+    assert page.status_code == 200 and agency.name_ar in page.text
+    await post_form(client, "/signout", {})
+
+    await sign_in(client, admin.email)
+    listing = await client.get("/admin")
+    assert listing.status_code == 200 and staff.email in listing.text
+
+
+async def test_api_token_authenticates_and_session_cookie_does_not(client: httpx.AsyncClient,
+                                                                   db: AsyncSession) -> None:
+    agency = await make_agency(db)
+    staff = await make_user(db, Role.AGENCY_ADMIN, agency=agency)
+    token = await make_token(db, staff)
+
+    me = await client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+    assert me.status_code == 200
+    assert me.json()["role"] == "agency_admin" and me.json()["agency"] == agency.slug
+
+    bad = await client.get("/api/v1/me", headers={"Authorization": "Bearer voice_nope"})
+    assert bad.status_code == 401 and bad.headers["content-type"].startswith("application/problem+json")
+
+    # A browser session does not authenticate API calls (they are exempt from CSRF).
+    await sign_in(client, staff.email)
+    assert (await client.get("/api/v1/me")).status_code == 401
+
+
+async def test_token_created_on_account_page_works(client: httpx.AsyncClient, db: AsyncSession) -> None:
+    import re
+
+    user = await make_user(db)
+    await sign_in(client, user.email)
+    page = await post_form(client, "/account/tokens", {"name": "my script"})
+    token = re.search(r'data-testid="new-token">([^<]+)<', page.text).group(1)
+    me = await httpx.AsyncClient(transport=client._transport, base_url="http://testserver").get(
+        "/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+    assert me.json()["email"] == user.email

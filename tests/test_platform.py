@@ -1,0 +1,174 @@
+"""The platform shell: language and direction, health, error answers, security headers, OpenAPI."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from tests.conftest import post_form
+
+
+async def test_home_is_arabic_and_right_to_left_by_default(client: httpx.AsyncClient) -> None:
+    response = await client.get("/")
+    assert response.status_code == 200
+    assert '<html lang="ar" dir="rtl">' in response.text
+    assert "bootstrap.rtl.min.css" in response.text
+    assert "صوت" in response.text
+    assert response.headers["content-language"] == "ar"
+
+
+async def test_lang_query_switches_to_english_and_cookie_remembers(client: httpx.AsyncClient) -> None:
+    response = await client.get("/?lang=en")
+    assert '<html lang="en" dir="ltr">' in response.text
+    assert "bootstrap.min.css" in response.text and "bootstrap.rtl" not in response.text
+    assert client.cookies.get("lang") == "en"
+    again = await client.get("/signin")
+    assert '<html lang="en" dir="ltr">' in again.text
+    back = await client.get("/?lang=ar")
+    assert 'dir="rtl"' in back.text and client.cookies.get("lang") == "ar"
+
+
+async def test_unknown_language_falls_back_to_arabic(client: httpx.AsyncClient) -> None:
+    response = await client.get("/?lang=xx")
+    assert '<html lang="ar" dir="rtl">' in response.text
+
+
+async def test_numbers_use_arabic_indic_digits_in_arabic(client: httpx.AsyncClient, db) -> None:
+    from tests.factories import make_agency
+
+    for _ in range(3):
+        await make_agency(db)
+    arabic = await client.get("/")
+    assert "٣" in arabic.text  # three agencies, written the Arabic way
+    english = await client.get("/?lang=en")
+    assert "3 agencies" in english.text
+
+
+async def test_health_reports_database(client: httpx.AsyncClient) -> None:
+    response = await client.get("/health")
+    assert response.status_code == 200
+    assert response.json()["status"] == "ok"
+    assert response.json()["database"] == "ok"
+
+
+async def test_health_is_503_when_database_is_unreachable(database_url: str) -> None:
+    from asgi_lifespan import LifespanManager
+
+    from tests.conftest import test_settings
+    from voice.app import create_app
+
+    # A port nobody listens on: the check must fail fast and say so, not hang or 500.
+    app = create_app(test_settings("postgresql+asyncpg://nobody@127.0.0.1:1/none"))
+    async with LifespanManager(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+            response = await c.get("/health")
+            assert response.status_code == 503
+            assert response.json()["status"] == "unavailable"
+            page = await c.get("/")
+            assert page.status_code == 503
+            assert "Retry-After" in page.headers
+            assert "Traceback" not in page.text
+
+
+async def test_unknown_page_is_an_arabic_html_404(client: httpx.AsyncClient) -> None:
+    response = await client.get("/no-such-page")
+    assert response.status_code == 404
+    assert response.headers["content-type"].startswith("text/html")
+    assert 'lang="ar"' in response.text
+    assert "لم نجد هذه الصفحة" in response.text
+
+
+async def test_unknown_page_in_english(client: httpx.AsyncClient) -> None:
+    response = await client.get("/no-such-page?lang=en")
+    assert response.status_code == 404
+    assert "We could not find this page." in response.text
+
+
+async def test_api_errors_are_problem_details(client: httpx.AsyncClient) -> None:
+    response = await client.get("/api/v1/no-such-thing")
+    assert response.status_code == 404
+    assert response.headers["content-type"].startswith("application/problem+json")
+    body = response.json()
+    assert body["status"] == 404 and body["title"]
+
+
+async def test_api_error_language_follows_accept_language(client: httpx.AsyncClient) -> None:
+    english = await client.get("/api/v1/nope", headers={"Accept-Language": "en-GB,en;q=0.9"})
+    assert english.json()["title"] == "We could not find this page."
+    arabic = await client.get("/api/v1/nope", headers={"Accept-Language": "ar-SA"})
+    assert arabic.json()["title"] == "لم نجد هذه الصفحة."
+
+
+async def test_wrong_method_is_405_not_500(client: httpx.AsyncClient) -> None:
+    response = await client.delete("/")
+    assert response.status_code == 405
+    api = await client.put("/api/v1/agencies")
+    assert api.status_code == 405
+    assert api.headers["content-type"].startswith("application/problem+json")
+
+
+async def test_security_headers_on_pages(client: httpx.AsyncClient) -> None:
+    response = await client.get("/")
+    csp = response.headers["content-security-policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["x-frame-options"] == "DENY"
+    assert "<script>" not in response.text  # no inline script anywhere in the shell
+
+
+async def test_static_assets_are_served_locally(client: httpx.AsyncClient) -> None:
+    page = (await client.get("/")).text
+    for path in ("/static/vendor/htmx/htmx.min.js", "/static/vendor/bootstrap/bootstrap.rtl.min.css",
+                 "/static/css/app.css", "/static/css/fonts.css",
+                 "/static/vendor/fonts/ibm-plex-sans-arabic/ibm-plex-sans-arabic-arabic-400-normal.woff2"):
+        assert (await client.get(path)).status_code == 200, path
+    assert "cdn" not in page.lower() and "https://" not in page
+
+
+async def test_openapi_schema_and_docs_page(client: httpx.AsyncClient) -> None:
+    schema = await client.get("/schema/openapi.json")
+    assert schema.status_code == 200
+    paths = schema.json()["paths"]
+    assert "/api/v1/agencies" in paths and "/health" in paths
+    docs = await client.get("/schema")
+    assert docs.status_code == 200
+    assert "/static/vendor/swagger-ui/swagger-ui-bundle.js" in docs.text
+    assert "cdn.jsdelivr" not in docs.text
+
+
+async def test_anonymous_visitor_gets_no_session_cookie(client: httpx.AsyncClient) -> None:
+    await client.get("/")
+    await client.get("/signin")
+    assert "voice_session" not in client.cookies
+
+
+async def test_form_post_without_csrf_token_is_refused(client: httpx.AsyncClient) -> None:
+    await client.get("/signin")
+    response = await client.post("/signin", data={"email": "a@example.sa", "password": "x"})
+    assert response.status_code == 403
+    assert "Traceback" not in response.text
+
+
+async def test_htmx_request_with_csrf_header_passes(client: httpx.AsyncClient) -> None:
+    from tests.conftest import csrf_token
+
+    token = await csrf_token(client)
+    response = await client.post("/signin", data={"email": "a@example.sa", "password": "wrong password"},
+                                 headers={"x-csrftoken": token, "hx-request": "true"})
+    assert response.status_code == 401  # reached the handler: CSRF passed, credentials did not
+
+
+@pytest.mark.parametrize("body", [b"\xff\xfe\xfa", b"email=%FF%FE&password=x"])
+async def test_garbage_form_bodies_are_4xx(client: httpx.AsyncClient, body: bytes) -> None:
+    from tests.conftest import csrf_token
+
+    token = await csrf_token(client)
+    response = await client.post("/signin", content=body, headers={
+        "content-type": "application/x-www-form-urlencoded", "x-csrftoken": token})
+    assert 400 <= response.status_code < 500
+
+
+async def test_oversized_body_is_413(client: httpx.AsyncClient) -> None:
+    response = await post_form(client, "/signin", {"email": "a@example.sa", "password": "x" * (3 * 1024 * 1024)})
+    assert response.status_code == 413
