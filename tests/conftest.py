@@ -137,3 +137,67 @@ def unique_email(prefix: str = "user") -> str:
 
 
 FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class MailSink:
+    """A real SMTP server on a loopback port (aiosmtpd) that keeps what it receives."""
+
+    def __init__(self) -> None:
+        from aiosmtpd.controller import Controller
+
+        self.messages: list = []
+        sink = self
+
+        class Handler:
+            async def handle_DATA(self, server, session, envelope):  # noqa: N802, ANN001, ANN201
+                from email import message_from_bytes, policy
+
+                sink.messages.append(message_from_bytes(envelope.content, policy=policy.default))
+                return "250 OK"
+
+        self.port = _free_port()
+        self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port)
+
+    def start(self) -> int:
+        self.controller.start()
+        return self.port
+
+    def stop(self) -> None:
+        self.controller.stop()
+
+    def to(self, address: str) -> list:
+        return [m for m in self.messages if m["To"] == address]
+
+
+@pytest.fixture(scope="session")
+def mail_sink() -> Iterator[MailSink]:
+    sink = MailSink()
+    sink.start()
+    yield sink
+    sink.stop()
+
+
+@pytest.fixture
+def mailbox(mail_sink: MailSink) -> MailSink:
+    mail_sink.messages.clear()
+    return mail_sink
+
+
+@pytest.fixture
+def run_jobs(database_url: str, mail_sink: MailSink):  # noqa: ANN201
+    """Drain the job queue once with a real procrastinate worker, e-mailing through the sink."""
+    from voice.jobs import run_worker
+
+    async def drain() -> None:
+        settings = test_settings(database_url, smtp_host="127.0.0.1", smtp_port=mail_sink.port)
+        await run_worker(settings, wait=False, url=database_url)
+
+    return drain

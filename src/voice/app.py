@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from advanced_alchemy.extensions.litestar import SQLAlchemyPlugin
 from advanced_alchemy.extensions.litestar.store import SQLAlchemyStore
@@ -24,6 +28,9 @@ from voice import __version__
 from voice.accounts.controllers import AccountController, AdminController, MeController
 from voice.accounts.models import StoreItem
 from voice.catalogue.controllers import AgencyHomeController, CatalogueApi
+from voice.feedback.agency import AgencyFeedbackPages, ModerationPages
+from voice.feedback.api import FeedbackApi
+from voice.feedback.controllers import FeedbackPages
 from voice.db import describe, sqlalchemy_config
 from voice.settings import Settings, get_settings
 from voice.web.auth import AuthMiddleware
@@ -38,6 +45,21 @@ log = logging.getLogger("voice")
 
 # Paths that need neither a session nor a user: static files and the health probe.
 _NO_AUTH = ["^/static/", "^/health$", "^/schema"]
+
+
+@asynccontextmanager
+async def _inprocess_worker(app: Litestar) -> AsyncIterator[None]:
+    """Run the job worker beside the web server (single-machine default); production runs `voice worker`."""
+    from voice.jobs import run_worker
+
+    settings: Settings = app.state.settings
+    task = asyncio.create_task(run_worker(settings, url=app.state.db_config.connection_string))
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await task
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
@@ -88,6 +110,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
             AdminController,
             CatalogueApi,
             AgencyHomeController,
+            FeedbackPages,
+            FeedbackApi,
+            AgencyFeedbackPages,
+            ModerationPages,
             create_static_files_router(path="/static", directories=[settings.static_dir], name="static",
                                        include_in_schema=False),
         ],
@@ -96,7 +122,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             HTMXPlugin(),
             # Pretty console lines in a terminal, JSON lines otherwise (containers, log shippers).
             StructlogPlugin(config=StructlogConfig(
-                structlog_logging_config=StructLoggingConfig(),
+                structlog_logging_config=_structlog_config(),
                 # One line per request with no bodies, cookies or headers: they carry personal
                 # data, session ids and CSRF tokens that have no place in logs.
                 middleware_logging_config=LoggingMiddlewareConfig(
@@ -113,8 +139,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
             # a rate limit must hold across processes, which the in-memory store does not do.
             "sessions": SQLAlchemyStore(db, model=StoreItem, namespace="sessions"),
             "rate_limits": SQLAlchemyStore(db, model=StoreItem, namespace="rate_limits"),
+            "throttle": SQLAlchemyStore(db, model=StoreItem, namespace="throttle"),
         },
         template_config=template_config(settings),
+        lifespan=[_inprocess_worker] if settings.inprocess_worker else [],
         openapi_config=OpenAPIConfig(
             title="Voice API",
             version=__version__,
@@ -138,3 +166,20 @@ def create_app(settings: Settings | None = None) -> Litestar:
         request_max_body_size=2 * 1024 * 1024,
     )
     return app
+
+
+def _structlog_config() -> StructLoggingConfig:
+    """Litestar's defaults, plus tracebacks rendered as text for standard-library loggers.
+
+    Without ``format_exc_info`` the JSON renderer meets the raw exc_info tuple of any
+    ``logger.exception(...)`` call and fails, losing the very log line that mattered.
+    """
+    import structlog
+
+    config = StructLoggingConfig()
+    formatter = (config.standard_lib_logging_config.formatters or {}).get("standard", {}) \
+        if config.standard_lib_logging_config else {}
+    processors = formatter.get("processors")
+    if processors and config.as_json():
+        processors.insert(len(processors) - 1, structlog.processors.format_exc_info)
+    return config

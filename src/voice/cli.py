@@ -130,6 +130,15 @@ def user_create(email: str, password: str, role: str, agency_slug: str | None, n
         click.echo(issued)
 
 
+@main.command("worker")
+@click.option("--concurrency", default=2, show_default=True)
+def worker(concurrency: int) -> None:
+    """Run a background job worker (e-mail, theme refresh). Run as many as needed, on any machine."""
+    from voice.jobs import run_worker
+
+    asyncio.run(run_worker(get_settings(), concurrency=concurrency))
+
+
 @main.command("serve")
 @click.option("--host", default=None)
 @click.option("--port", default=None, type=int)

@@ -9,7 +9,6 @@ from contextlib import contextmanager
 from datetime import date, datetime
 from functools import cache
 from typing import Any
-
 from zoneinfo import ZoneInfo
 
 from babel import Locale

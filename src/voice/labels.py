@@ -21,6 +21,29 @@ LABELS: dict[str, str] = {
     "individual": N_("Individual"),
     "business": N_("Business"),
     "government": N_("Government entity"),
+    # feedback kinds
+    "complaint": N_("Complaint"),
+    "suggestion": N_("Suggestion"),
+    "praise": N_("Praise"),
+    "question": N_("Question"),
+    # feedback statuses
+    "received": N_("Received"),
+    "in_review": N_("In review"),
+    "in_progress": N_("In progress"),
+    "resolved": N_("Resolved"),
+    "declined": N_("Declined"),
+    # channels
+    "web": N_("Web"),
+    "api": N_("API"),
+    "open311": N_("Open311"),
+    "mobile": N_("Mobile app"),
+    # history events
+    "created": N_("Received"),
+    "answer": N_("Answered"),
+    "status": N_("Status changed"),
+    "moderation": N_("Moderation"),
+    "transfer": N_("Transferred"),
+    "note": N_("Internal note"),
 }
 
 

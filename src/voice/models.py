@@ -3,5 +3,11 @@
 from voice.accounts.models import ApiToken, AuditEvent, StoreItem, User
 from voice.catalogue.models import Agency, Service
 from voice.db import metadata
+from voice.feedback.models import Event, Feedback, IdempotencyKey, Report, Response, Support
+from voice.notify import Notification
+from voice.themes.models import Theme, ThemeModel
 
-__all__ = ["Agency", "ApiToken", "AuditEvent", "Service", "StoreItem", "User", "metadata"]
+__all__ = [
+    "Agency", "ApiToken", "AuditEvent", "Event", "Feedback", "IdempotencyKey", "Notification", "Report",
+    "Response", "Service", "StoreItem", "Support", "Theme", "ThemeModel", "User", "metadata",
+]

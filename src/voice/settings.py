@@ -75,6 +75,8 @@ class Settings:
     mail_from: str = "Voice <no-reply@voice.local>"
     base_url: str = "http://127.0.0.1:8000"
     default_locale: str = "ar"
+    # Run a job worker inside the web process (the embedded, single-machine default).
+    inprocess_worker: bool = False
     templates_dir: Path = field(default=PROJECT_ROOT / "templates")
     migrations_dir: Path = field(default=PROJECT_ROOT / "migrations")
     static_dir: Path = field(default=PACKAGE_ROOT / "static")
@@ -107,6 +109,7 @@ class Settings:
             smtp_starttls=_flag("SMTP_STARTTLS", False),
             mail_from=os.environ.get("MAIL_FROM", "Voice <no-reply@voice.local>"),
             base_url=os.environ.get("VOICE_BASE_URL", f"http://{host}:{port}"),
+            inprocess_worker=_flag("VOICE_INPROCESS_WORKER", not os.environ.get("DATABASE_URL")),
         )
 
 

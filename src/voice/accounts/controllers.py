@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from advanced_alchemy.extensions.litestar.providers import create_service_provider
 from litestar import Controller, Request, get, post
 from litestar.di import Provide
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_303_SEE_OTHER
-from advanced_alchemy.extensions.litestar.providers import create_service_provider
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from voice.accounts.models import SubmitterKind, User

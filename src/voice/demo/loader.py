@@ -1,18 +1,26 @@
-"""Load the demo data set into the database (idempotent unless forced)."""
+"""Load the demo data set (written for this project, see data/) into an empty database."""
 
 from __future__ import annotations
 
 import json
+import random
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from voice.accounts.models import Role, SubmitterKind, User
+from voice.accounts.services import UserService
 from voice.catalogue.models import Agency
 from voice.catalogue.services import AgencyService
+from voice.feedback.models import Channel, Event, Response, Status
+from voice.feedback.services import FeedbackService, Submission
 
 DATA = Path(__file__).parent / "data"
+# Every demo account signs in with this password (printed by `voice demo load`). Demo only.
+DEMO_PASSWORD = "voice-demo-password"
 
 
 def read(name: str) -> Any:
@@ -22,8 +30,84 @@ def read(name: str) -> Any:
 async def load_demo(session: AsyncSession, *, force: bool = False) -> str:
     existing = await session.scalar(select(func.count()).select_from(Agency))
     if existing and not force:
-        return "demo data: database already has data, nothing loaded"
-    agencies = AgencyService(session=session)
-    for item in read("agencies.json"):
-        await agencies.upsert(item)
-    return f"demo data: {len(read('agencies.json'))} agencies"
+        return "demo data: the database already has data; nothing loaded"
+    rng = random.Random(2026)  # the same demo every time
+    agencies = {a.slug: a for a in [await AgencyService(session=session).upsert(item)
+                                    for item in read("agencies.json")]}
+    users = await _people(session, agencies)
+    items = await _feedback(session, agencies, users, rng)
+    return (f"demo data: {len(agencies)} agencies, {len(users)} accounts, {items} feedback items. "
+            f"Demo accounts (e.g. {read('people.json')['admin']['email']}) use the password {DEMO_PASSWORD!r}.")
+
+
+async def _people(session: AsyncSession, agencies: dict[str, Agency]) -> dict[str, User]:
+    people = read("people.json")
+    service = UserService(session=session)
+    out: dict[str, User] = {}
+
+    async def add(email: str, name: str, role: Role, agency: Agency | None = None,
+                  kind: SubmitterKind = SubmitterKind.INDIVIDUAL, **extra: Any) -> None:
+        user = await service.by_email(email) or await service.create_user(
+            email=email, password=DEMO_PASSWORD, role=role, full_name=name, agency=agency, kind=kind)
+        for key, value in extra.items():
+            setattr(user, key, value)
+        out[user.email] = user
+
+    admin = people["admin"]
+    await add(admin["email"], admin["name"], Role.ADMIN)
+    for person in people["staff"]:
+        await add(person["email"], person["name"], Role(person["role"]), agencies[person["agency"]])
+    for person in people["judges"]:
+        await add(person["email"], person["name"], Role.JUDGE)
+    for person in people["citizens"]:
+        kind = SubmitterKind(person["kind"])
+        await add(person["email"], person["name"], Role.CITIZEN, kind=kind, cr_number=person.get("cr_number"))
+    await session.flush()
+    return out
+
+
+async def _feedback(session: AsyncSession, agencies: dict[str, Agency], users: dict[str, User],
+                    rng: random.Random) -> int:
+    service = FeedbackService(session)
+    staff = {a.id: [u for u in users.values() if u.agency_id == a.id] for a in agencies.values()}
+    now = datetime.now(UTC)
+    count = 0
+    for row in read("feedback.json"):
+        agency = agencies[row["agency"]]
+        item = await service.submit(Submission(
+            agency=row["agency"], service=row.get("service"), kind=row["kind"],
+            submitter_kind=row["submitter_kind"], body=row["body"], rating=row.get("rating"),
+            contact_email=row.get("contact_email"), publish=row.get("publish", False),
+            channel=rng.choice([Channel.WEB, Channel.WEB, Channel.MOBILE, Channel.API]),
+        ))
+        created = now - timedelta(days=row["days_ago"], hours=rng.randint(0, 23), minutes=rng.randint(0, 59))
+        item.created_at = created
+        item.due_at = created + timedelta(days=agency.sla_days)
+        events = list((await session.scalars(select(Event).where(Event.feedback_id == item.id))).all())
+        for event in events:
+            event.created_at = created
+        target = Status(row["status"])
+        actor = rng.choice(staff[agency.id]) if staff[agency.id] else None
+        answered_at = created + timedelta(hours=rng.randint(2, 24 * (agency.sla_days + 3)))
+        if answered_at > now:
+            answered_at = now - timedelta(minutes=5)
+        if row.get("answer_ar"):
+            session.add(Response(feedback_id=item.id, agency_id=agency.id, author_id=actor.id if actor else None,
+                                 body=row["answer_ar"], public=bool(row.get("publish")), created_at=answered_at))
+            session.add(Event(feedback_id=item.id, kind="answer", actor_id=actor.id if actor else None,
+                              agency_id=agency.id, created_at=answered_at))
+            item.first_response_at = answered_at
+        if target is not Status.RECEIVED:
+            reason = row.get("answer_ar") if target is Status.DECLINED else None
+            session.add(Event(feedback_id=item.id, kind="status", from_status="received", to_status=target.value,
+                              actor_id=actor.id if actor else None, agency_id=agency.id, note=reason,
+                              created_at=answered_at + timedelta(minutes=1)))
+            item.status = target
+            if target.is_closed:
+                item.resolved_at = answered_at + timedelta(minutes=1)
+                if rng.random() < 0.6:
+                    item.satisfaction = rng.choice([2, 3, 4, 4, 5, 5])
+                    item.satisfaction_at = item.resolved_at + timedelta(hours=3)
+        count += 1
+    await session.flush()
+    return count

@@ -135,6 +135,11 @@ exception_handlers: dict[Any, Any] = {
 }
 
 
+def handle_bad_encoding(request: Request, exc: UnicodeDecodeError) -> Response[Any]:
+    """A body that is not UTF-8 (Litestar lets the decode error escape as a 500)."""
+    return _respond(request, 400, _("The request body is not valid UTF-8 text."), None)
+
+
 def handle_database_down(request: Request, exc: Exception) -> Response[Any]:
     """PostgreSQL unreachable or restarting: a clear 503 the client may retry, not a 500."""
     log.warning("database unavailable on %s %s: %s", request.method, request.url.path, exc)
@@ -149,5 +154,6 @@ def _database_errors() -> tuple[type[Exception], ...]:
             asyncpg.exceptions.ConnectionDoesNotExistError, ConnectionRefusedError)
 
 
+exception_handlers[UnicodeDecodeError] = handle_bad_encoding
 for _exc in _database_errors():
     exception_handlers[_exc] = handle_database_down

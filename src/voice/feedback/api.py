@@ -1,0 +1,120 @@
+"""Feedback JSON API: submit (with Idempotency-Key) and track. Authenticated by Bearer token or anonymous."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, Request, Response, get, post
+from litestar.di import Provide
+from litestar.params import Parameter
+
+from voice.accounts.models import User
+from voice.errors import ValidationFailed
+from voice.feedback.controllers import provide_feedback
+from voice.feedback.models import Channel, Event
+from voice.feedback.models import Response as Answer
+from voice.feedback.services import FeedbackService, Submission
+from voice.i18n import _, get_locale
+from voice.web.throttle import throttle
+
+
+class FeedbackIn(msgspec.Struct, forbid_unknown_fields=True):
+    agency: str
+    kind: str
+    submitter_kind: str
+    body: str
+    service: str | None = None
+    rating: int | None = None
+    contact_email: str | None = None
+    publish: bool = False
+    channel: str | None = None  # "api" (default) or "mobile" for the agencies' own apps
+
+
+class FeedbackCreated(msgspec.Struct):
+    id: int
+    tracking_code: str
+    status: str
+
+
+class HistoryEntry(msgspec.Struct):
+    at: str
+    kind: str
+    status: str | None
+    note: str | None
+
+
+class PublicAnswer(msgspec.Struct):
+    at: str
+    agency: str
+    body: str
+    public: bool
+
+
+class FeedbackStatus(msgspec.Struct):
+    tracking_code: str
+    status: str
+    agency: str
+    service: str | None
+    kind: str
+    created_at: str
+    due_at: str
+    first_response_at: str | None
+    resolved_at: str | None
+    history: list[HistoryEntry]
+    answers: list[PublicAnswer]
+
+
+class FeedbackApi(Controller):
+    path = "/api/v1/feedback"
+    tags = ["feedback"]
+    dependencies = {"feedback": Provide(provide_feedback, sync_to_thread=False)}
+
+    @post("/", summary="Submit feedback", guards=[throttle("api_feedback", 30)], status_code=201,
+          description="Send an `Idempotency-Key` header (8–200 characters, e.g. a UUID) to make retries safe: "
+                      "the same key returns the first answer and never creates a second record.")
+    async def submit(
+        self,
+        request: Request,
+        data: FeedbackIn,
+        feedback: FeedbackService,
+        idempotency_key: Annotated[str | None, Parameter(header="Idempotency-Key", required=False)] = None,
+    ) -> Response[FeedbackCreated]:
+        user: User | None = request.scope.get("user")
+        channel = Channel.MOBILE if data.channel == "mobile" else Channel.API
+        if data.channel not in (None, "api", "mobile"):
+            raise ValidationFailed(_("channel must be “api” or “mobile”."), field="channel")
+        sub = Submission(agency=data.agency, service=data.service, kind=data.kind, submitter_kind=data.submitter_kind,
+                         body=data.body, rating=data.rating, contact_email=data.contact_email, publish=data.publish,
+                         channel=channel, language=get_locale())
+        if idempotency_key is not None:
+            scope = f"user:{user.id}" if user else "anonymous"
+            status, body = await feedback.submit_idempotent(sub, idempotency_key, scope, msgspec.json.encode(data), user)
+            return Response(FeedbackCreated(**body), status_code=status)
+        item = await feedback.submit(sub, user)
+        return Response(FeedbackCreated(id=item.id, tracking_code=item.tracking_code, status=item.status.value),
+                        status_code=201)
+
+    @get("/{tracking_code:str}", summary="Status, history and answers of one item",
+         guards=[throttle("api_track", 120)])
+    async def track(self, tracking_code: str, feedback: FeedbackService) -> FeedbackStatus:
+        item = await feedback.by_tracking_code(tracking_code)
+        events, answers = await feedback.public_history(item)
+        return _status(item, events, answers)
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _status(item: Any, events: list[Event], answers: list[Answer]) -> FeedbackStatus:
+    return FeedbackStatus(
+        tracking_code=item.tracking_code, status=item.status.value, agency=item.agency.slug,
+        service=item.service.slug if item.service else None, kind=item.kind.value,
+        created_at=_iso(item.created_at) or "", due_at=_iso(item.due_at) or "",
+        first_response_at=_iso(item.first_response_at), resolved_at=_iso(item.resolved_at),
+        history=[HistoryEntry(at=_iso(e.created_at) or "", kind=e.kind, status=e.to_status, note=e.note)
+                 for e in events],
+        answers=[PublicAnswer(at=_iso(a.created_at) or "", agency=a.agency.slug, body=a.body, public=a.public)
+                 for a in answers],
+    )

@@ -1,0 +1,505 @@
+"""Feedback operations: submit, track, answer, change status, support, report, moderate.
+
+Every query that an agency member makes goes through ``for_agency``, which scopes it to the
+member's own agency: another agency's id answers "not found", never its data.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import secrets
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import Select, and_, func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from voice.accounts.models import Role, SubmitterKind, User
+from voice.accounts.services import audit
+from voice.catalogue.models import Agency, Service
+from voice.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from voice.feedback.models import (
+    Channel,
+    Event,
+    Feedback,
+    FeedbackKind,
+    IdempotencyKey,
+    Moderation,
+    Report,
+    Response,
+    Status,
+    Support,
+)
+from voice.feedback.text import clean_body, public_text, query_terms, search_text
+from voice.i18n import _, use_locale
+from voice.themes.assign import assign as assign_theme
+
+log = logging.getLogger(__name__)
+
+# Tracking codes are read aloud over the phone: no 0/O, 1/I/L, 2/Z, 5/S, 8/B, 6/G, U/V, Q.
+TRACKING_ALPHABET = "ACDEFHJKMNPRTWXY3479"
+TRACKING_GROUPS = 3
+TRACKING_GROUP_SIZE = 4
+_ASCII_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
+
+TRANSITIONS: dict[Status, set[Status]] = {
+    Status.RECEIVED: {Status.IN_REVIEW, Status.IN_PROGRESS, Status.RESOLVED, Status.DECLINED},
+    Status.IN_REVIEW: {Status.IN_PROGRESS, Status.RESOLVED, Status.DECLINED},
+    Status.IN_PROGRESS: {Status.IN_REVIEW, Status.RESOLVED, Status.DECLINED},
+    Status.RESOLVED: {Status.IN_PROGRESS},  # reopened
+    Status.DECLINED: {Status.IN_REVIEW},  # reconsidered
+}
+MAX_ANSWER = 5000
+MAX_REASON = 1000
+BOARD_PAGE = 20
+
+
+def new_tracking_code() -> str:
+    groups = ("".join(secrets.choice(TRACKING_ALPHABET) for _ in range(TRACKING_GROUP_SIZE))
+              for _ in range(TRACKING_GROUPS))
+    return "-".join(groups)
+
+
+def normalize_tracking_code(raw: str) -> str | None:
+    """Accept what people type: any case, spaces or no dashes, Arabic-Indic digits."""
+    compact = re.sub(r"[^0-9A-Za-z]", "", (raw or "").translate(_ASCII_DIGITS)).upper()
+    size = TRACKING_GROUPS * TRACKING_GROUP_SIZE
+    if len(compact) != size or any(c not in TRACKING_ALPHABET for c in compact):
+        return None
+    return "-".join(compact[i:i + TRACKING_GROUP_SIZE] for i in range(0, size, TRACKING_GROUP_SIZE))
+
+
+def device_digest(device_id: str | None) -> str | None:
+    return hashlib.sha256(device_id.encode()).hexdigest() if device_id else None
+
+
+@dataclass
+class Submission:
+    """What someone sends, as raw strings from a form, JSON or Open311 — validated by ``submit``."""
+
+    agency: str
+    body: str
+    kind: str = FeedbackKind.COMPLAINT
+    submitter_kind: str = SubmitterKind.INDIVIDUAL
+    service: str | None = None
+    rating: Any = None
+    contact_email: str | None = None
+    publish: bool = False
+    channel: Channel = Channel.WEB
+    language: str = "ar"
+
+
+@dataclass
+class BoardFilters:
+    agency: str | None = None
+    service: str | None = None
+    kind: str | None = None
+    status: str | None = None
+    theme: int | None = None
+    q: str | None = None
+    cursor: str | None = None
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class BoardPage:
+    items: list[Feedback]
+    next_cursor: str | None
+
+
+class FeedbackService:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    # ----- intake ---------------------------------------------------------------------------
+
+    async def submit(self, sub: Submission, user: User | None = None) -> Feedback:
+        """Validate and store one item, with its history, public text, due date and theme."""
+        errors: dict[str, str] = {}
+        agency = await self.session.scalar(
+            select(Agency).where(Agency.slug == (sub.agency or "").strip(), Agency.is_active.is_(True)))
+        if agency is None:
+            errors["agency"] = _("Choose the agency the service belongs to.")
+        service = None
+        if agency is not None and sub.service:
+            service = await self.session.scalar(select(Service).where(
+                Service.agency_id == agency.id, Service.slug == sub.service.strip(), Service.is_active.is_(True)))
+            if service is None:
+                errors["service"] = _("This e-service does not belong to the chosen agency.")
+        try:
+            kind = FeedbackKind(sub.kind)
+        except ValueError:
+            errors["kind"] = _("Choose a kind: complaint, suggestion, praise or question.")
+        try:
+            submitter_kind = SubmitterKind(sub.submitter_kind)
+        except ValueError:
+            errors["submitter_kind"] = _("Choose whether you write as an individual, a business or a government entity.")
+        rating = _parse_rating(sub.rating, errors, "rating")
+        body = ""
+        try:
+            body = clean_body(sub.body)
+        except ValidationFailed as exc:
+            errors.update(exc.errors)
+        email = None
+        if sub.contact_email and sub.contact_email.strip():
+            try:
+                email = validate_email(sub.contact_email.strip(), check_deliverability=False).normalized.lower()
+            except EmailNotValidError:
+                errors["contact_email"] = _("Enter a valid e-mail address, or leave it empty.")
+        if errors:
+            raise ValidationFailed(next(iter(errors.values())), errors=errors)
+
+        assert agency is not None
+        now = datetime.now(UTC)
+        public = public_text(body)
+        review_first = sub.publish and agency.publish_after_review
+        item = Feedback(
+            tracking_code=new_tracking_code(),
+            agency_id=agency.id,
+            service_id=service.id if service else None,
+            kind=kind,
+            submitter_kind=submitter_kind,
+            channel=sub.channel,
+            body=body,
+            body_public=public,
+            search_text=search_text(public),
+            rating=rating,
+            contact_email=email or (user.email if user else None),
+            publish=bool(sub.publish),
+            moderation=Moderation.PENDING if review_first else Moderation.VISIBLE,
+            is_public=bool(sub.publish) and not review_first,
+            status=Status.RECEIVED,
+            user_id=user.id if user else None,
+            due_at=now + timedelta(days=agency.sla_days),
+            language=sub.language if sub.language in ("ar", "en") else "ar",
+        )
+        item.theme_id, item.theme_score = await assign_theme(self.session, agency.id, body)
+        self.session.add(item)
+        await self.session.flush()
+        self.session.add(Event(feedback_id=item.id, kind="created", to_status=Status.RECEIVED.value,
+                               agency_id=agency.id, actor_id=user.id if user else None))
+        await self.session.flush()
+        item.agency = agency
+        item.service = service
+        return item
+
+    async def submit_idempotent(self, sub: Submission, key: str, scope: str, payload: bytes,
+                                user: User | None = None) -> tuple[int, dict[str, Any]]:
+        """Submit once per Idempotency-Key: a retry gets the first answer, never a second record.
+
+        The key row is inserted first; a concurrent retry with the same key waits on the unique
+        index until this transaction ends, then finds the stored answer.
+        """
+        key = key.strip()
+        if not 8 <= len(key) <= 200:
+            raise ValidationFailed(_("The Idempotency-Key header must be 8 to 200 characters."), field="Idempotency-Key")
+        digest = hashlib.sha256(payload).hexdigest()
+        claimed = await self.session.scalar(
+            insert(IdempotencyKey).values(scope=scope, key=key, request_hash=digest, status_code=0, response={})
+            .on_conflict_do_nothing(constraint="uq_idempotency_scope_key").returning(IdempotencyKey.id)
+        )
+        if claimed is None:
+            stored = await self.session.scalar(
+                select(IdempotencyKey).where(IdempotencyKey.scope == scope, IdempotencyKey.key == key))
+            if stored is None or stored.status_code == 0:
+                raise Conflict(_("A request with this Idempotency-Key is still being processed. Retry shortly."))
+            if stored.request_hash != digest:
+                raise ValidationFailed(
+                    _("This Idempotency-Key was already used with a different request."), field="Idempotency-Key")
+            return stored.status_code, stored.response
+        item = await self.submit(sub, user)
+        answer = {"id": item.id, "tracking_code": item.tracking_code, "status": item.status.value}
+        await self.session.execute(update(IdempotencyKey).where(IdempotencyKey.id == claimed).values(
+            status_code=201, response=answer))
+        return 201, answer
+
+    # ----- reading --------------------------------------------------------------------------
+
+    async def by_tracking_code(self, raw: str) -> Feedback:
+        code = normalize_tracking_code(raw)
+        item = await self.session.scalar(select(Feedback).where(Feedback.tracking_code == code)) if code else None
+        if item is None:
+            raise NotFound(_("No feedback has this tracking code. Check it and try again."), field="code")
+        return item
+
+    async def public_history(self, item: Feedback) -> tuple[list[Event], list[Response]]:
+        """What the submitter may see: public events, and every answer (private ones are for them)."""
+        events = (await self.session.scalars(select(Event).where(
+            Event.feedback_id == item.id, Event.public.is_(True)).order_by(Event.created_at, Event.id))).all()
+        answers = (await self.session.scalars(select(Response).where(
+            Response.feedback_id == item.id).order_by(Response.created_at, Response.id))).all()
+        return list(events), list(answers)
+
+    async def for_agency(self, user: User, feedback_id: int, *, lock: bool = False) -> Feedback:
+        """An item of the member's own agency; anything else is 'not found' (and logged)."""
+        stmt = select(Feedback).where(Feedback.id == feedback_id)
+        if user.role is not Role.ADMIN:
+            stmt = stmt.where(Feedback.agency_id == user.agency_id)
+        if lock:
+            stmt = stmt.with_for_update(of=Feedback)
+        item = await self.session.scalar(stmt)
+        if item is None:
+            log.warning("feedback %s refused to user %s (agency %s)", feedback_id, user.id, user.agency_id)
+            raise NotFound(_("No such feedback in your agency."))
+        return item
+
+    async def agency_history(self, item: Feedback) -> tuple[list[Event], list[Response]]:
+        events = (await self.session.scalars(select(Event).where(Event.feedback_id == item.id)
+                                             .order_by(Event.created_at, Event.id))).all()
+        answers = (await self.session.scalars(select(Response).where(Response.feedback_id == item.id)
+                                              .order_by(Response.created_at, Response.id))).all()
+        return list(events), list(answers)
+
+    async def agency_recent(self, user: User, limit: int = 50) -> list[Feedback]:
+        stmt = select(Feedback).order_by(Feedback.created_at.desc(), Feedback.id.desc()).limit(limit)
+        if user.role is not Role.ADMIN:
+            stmt = stmt.where(Feedback.agency_id == user.agency_id)
+        return list((await self.session.scalars(stmt)).all())
+
+    # ----- the agency acts ------------------------------------------------------------------
+
+    async def answer(self, user: User, feedback_id: int, body: str, public: bool) -> Response:
+        item = await self.for_agency(user, feedback_id, lock=True)
+        text = clean_body(body, field="body")
+        if len(text) > MAX_ANSWER:
+            raise ValidationFailed(_("Please keep it under %(n)s characters.", n=MAX_ANSWER), field="body")
+        now = datetime.now(UTC)
+        response = Response(feedback_id=item.id, agency_id=item.agency_id, author_id=user.id, body=text,
+                            public=public)
+        self.session.add(response)
+        if item.first_response_at is None:
+            item.first_response_at = now
+        self.session.add(Event(feedback_id=item.id, kind="answer", actor_id=user.id, agency_id=item.agency_id,
+                               public=True, note=None))
+        await self.session.flush()
+        await audit(self.session, "feedback.answer", actor=user, target_type="feedback", target_id=item.id,
+                    agency_id=item.agency_id, public=public)
+        await self._notify(item, "answer", answer=text)
+        return response
+
+    async def change_status(self, user: User, feedback_id: int, to: str, reason: str | None = None) -> Feedback:
+        item = await self.for_agency(user, feedback_id, lock=True)
+        try:
+            target = Status(to)
+        except ValueError:
+            raise ValidationFailed(_("Unknown status."), field="status") from None
+        if target not in TRANSITIONS[item.status]:
+            raise Conflict(_("This item cannot move from “%(a)s” to “%(b)s”.",
+                             a=_status_label(item.status), b=_status_label(target)), field="status")
+        reason = (reason or "").strip() or None
+        if target is Status.DECLINED and not reason:
+            raise ValidationFailed(_("Declining needs a reason the person can read."), field="reason")
+        if reason and len(reason) > MAX_REASON:
+            raise ValidationFailed(_("Please keep it under %(n)s characters.", n=MAX_REASON), field="reason")
+        if reason:
+            reason = clean_body(reason, field="reason")
+        now = datetime.now(UTC)
+        previous = item.status
+        item.status = target
+        if target.is_closed:
+            item.resolved_at = now
+            # A reasoned decline is an answer: it starts the response clock too.
+            if item.first_response_at is None and reason:
+                item.first_response_at = now
+        else:
+            item.resolved_at = None
+        self.session.add(Event(feedback_id=item.id, kind="status", from_status=previous.value,
+                               to_status=target.value, actor_id=user.id, agency_id=item.agency_id, note=reason))
+        await self.session.flush()
+        await audit(self.session, "feedback.status", actor=user, target_type="feedback", target_id=item.id,
+                    agency_id=item.agency_id, to=target.value)
+        await self._notify(item, "status", reason=reason)
+        return item
+
+    async def _notify(self, item: Feedback, what: str, answer: str | None = None, reason: str | None = None) -> None:
+        if not item.contact_email:
+            return
+        from voice.notify import queue_email
+        from voice.settings import get_settings
+
+        link = f"{get_settings().base_url}/track?code={item.tracking_code}"
+        parts = []
+        for lang in ("ar", "en"):  # Arabic first, English below it, in one message
+            with use_locale(lang):
+                if what == "answer":
+                    head = _("%(agency)s answered your feedback %(code)s:", agency=item.agency.name(lang),
+                             code=item.tracking_code)
+                    text = f"{head}\n\n{answer}"
+                else:
+                    text = _("The status of your feedback %(code)s is now: %(status)s.",
+                             code=item.tracking_code, status=_status_label(item.status))
+                    if reason:
+                        text += "\n" + _("Reason: %(reason)s", reason=reason)
+                text += "\n\n" + _("Follow it here: %(link)s", link=link)
+                parts.append(text)
+        with use_locale("ar"):
+            subject_ar = _("Update on your feedback %(code)s", code=item.tracking_code)
+        with use_locale("en"):
+            subject_en = _("Update on your feedback %(code)s", code=item.tracking_code)
+        await queue_email(self.session, item.contact_email, f"{subject_ar} | {subject_en}",
+                          "\n\n— — —\n\n".join(parts), feedback_id=item.id)
+
+    # ----- the public acts ------------------------------------------------------------------
+
+    async def rate_answer(self, raw_code: str, score: Any) -> Feedback:
+        item = await self.by_tracking_code(raw_code)
+        errors: dict[str, str] = {}
+        value = _parse_rating(score, errors, "satisfaction")
+        if errors or value is None:
+            raise ValidationFailed(errors.get("satisfaction") or _("Choose a rating from 1 to 5."),
+                                   field="satisfaction")
+        if not item.status.is_closed:
+            raise Conflict(_("You can rate the answer once your feedback is resolved."), field="satisfaction")
+        item.satisfaction = value
+        item.satisfaction_at = datetime.now(UTC)
+        await self.session.flush()
+        return item
+
+    async def support(self, feedback_id: int, user: User | None, device_id: str | None) -> tuple[Feedback, bool]:
+        """Add a "me too"; returns (item, whether it was new). One per person or per device."""
+        item = await self._public_item(feedback_id)
+        device = None if user else device_digest(device_id)
+        if user is None and device is None:
+            raise ValidationFailed(_("Your browser must accept cookies to support an item."))
+        inserted = await self.session.scalar(
+            insert(Support).values(feedback_id=item.id, user_id=user.id if user else None, device=device)
+            .on_conflict_do_nothing().returning(Support.id))
+        if inserted is not None:
+            await self.session.execute(update(Feedback).where(Feedback.id == item.id)
+                                       .values(supporters=Feedback.supporters + 1))
+            await self.session.refresh(item, ["supporters"])
+        return item, inserted is not None
+
+    async def report(self, feedback_id: int, reason: str, user: User | None, device_id: str | None) -> Report:
+        item = await self._public_item(feedback_id)
+        text = (reason or "").strip()
+        if not 3 <= len(text) <= MAX_REASON:
+            raise ValidationFailed(_("Tell us briefly why (3 to 1000 characters)."), field="reason")
+        text = clean_body(text, field="reason") if len(text) >= 5 else text
+        report = Report(feedback_id=item.id, reason=text, reporter_id=user.id if user else None,
+                        device=device_digest(device_id))
+        self.session.add(report)
+        await self.session.flush()
+        return report
+
+    async def _public_item(self, feedback_id: int) -> Feedback:
+        item = await self.session.scalar(select(Feedback).where(Feedback.id == feedback_id, Feedback.is_public))
+        if item is None:
+            raise NotFound(_("This feedback is not on the public board."))
+        return item
+
+    # ----- moderation -----------------------------------------------------------------------
+
+    async def moderate(self, user: User, feedback_id: int, action: str, reason: str | None) -> Feedback:
+        """Hide or show an item on the board (platform admins), or approve one held for review (its agency)."""
+        if action not in {"hide", "show", "approve"}:
+            raise ValidationFailed(_("Unknown moderation action."), field="action")
+        if action in {"hide", "show"} and user.role is not Role.ADMIN:
+            raise Forbidden(_("Only platform administrators hide or restore items."))
+        item = await (self.for_agency(user, feedback_id, lock=True) if action == "approve"
+                      else self._locked(feedback_id))
+        reason = (reason or "").strip() or None
+        if action == "hide" and not reason:
+            raise ValidationFailed(_("Hiding needs a reason."), field="reason")
+        item.moderation = Moderation.HIDDEN if action == "hide" else Moderation.VISIBLE
+        item.moderation_reason = reason if action == "hide" else None
+        item.is_public = item.publish and item.moderation is Moderation.VISIBLE
+        self.session.add(Event(feedback_id=item.id, kind="moderation", actor_id=user.id, agency_id=item.agency_id,
+                               note=f"{action}: {reason}" if reason else action, public=False))
+        if action in {"hide", "show"}:
+            await self.session.execute(update(Report).where(Report.feedback_id == item.id).values(resolved=True))
+        await audit(self.session, f"feedback.{action}", actor=user, target_type="feedback", target_id=item.id,
+                    agency_id=item.agency_id, reason=reason)
+        await self.session.flush()
+        return item
+
+    async def _locked(self, feedback_id: int) -> Feedback:
+        item = await self.session.scalar(select(Feedback).where(Feedback.id == feedback_id).with_for_update(of=Feedback))
+        if item is None:
+            raise NotFound(_("No such feedback."))
+        return item
+
+    async def open_reports(self, limit: int = 100) -> list[Report]:
+        return list((await self.session.scalars(select(Report).where(Report.resolved.is_(False))
+                                                .order_by(Report.created_at).limit(limit))).all())
+
+    # ----- the public board -----------------------------------------------------------------
+
+    async def board(self, filters: BoardFilters, limit: int = BOARD_PAGE) -> BoardPage:
+        """Published items, newest first, paged by a keyset cursor so page 5,000 costs what page 1 does."""
+        stmt: Select = select(Feedback).where(Feedback.is_public)
+        if filters.agency:
+            stmt = stmt.join(Agency, Agency.id == Feedback.agency_id).where(Agency.slug == filters.agency)
+            if filters.service:
+                stmt = stmt.join(Service, Service.id == Feedback.service_id).where(Service.slug == filters.service)
+        if filters.kind in FeedbackKind._value2member_map_:
+            stmt = stmt.where(Feedback.kind == FeedbackKind(filters.kind))
+        if filters.status in Status._value2member_map_:
+            stmt = stmt.where(Feedback.status == Status(filters.status))
+        if filters.theme:
+            stmt = stmt.where(Feedback.theme_id == filters.theme)
+        if filters.q and (terms := query_terms(filters.q[:200])):
+            stmt = stmt.where(Feedback.search_vector.op("@@")(func.plainto_tsquery("simple", terms)))
+        position = _decode_cursor(filters.cursor)
+        if position:
+            created, ident = position
+            stmt = stmt.where(or_(Feedback.created_at < created,
+                                  and_(Feedback.created_at == created, Feedback.id < ident)))
+        rows = list((await self.session.scalars(
+            stmt.order_by(Feedback.created_at.desc(), Feedback.id.desc()).limit(limit + 1))).all())
+        more = len(rows) > limit
+        items = rows[:limit]
+        return BoardPage(items=items, next_cursor=_encode_cursor(items[-1]) if more and items else None)
+
+    async def public_answers(self, ids: list[int]) -> dict[int, list[Response]]:
+        if not ids:
+            return {}
+        rows = (await self.session.scalars(select(Response).where(
+            Response.feedback_id.in_(ids), Response.public.is_(True)).order_by(Response.created_at))).all()
+        out: dict[int, list[Response]] = {}
+        for r in rows:
+            out.setdefault(r.feedback_id, []).append(r)
+        return out
+
+
+def _parse_rating(value: Any, errors: dict[str, str], name: str) -> int | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, bool):
+        errors[name] = _("Choose a rating from 1 to 5.")
+        return None
+    try:
+        number = int(str(value).translate(_ASCII_DIGITS).strip())
+    except (TypeError, ValueError):
+        errors[name] = _("Choose a rating from 1 to 5.")
+        return None
+    if not 1 <= number <= 5 or (isinstance(value, float) and not value.is_integer()):
+        errors[name] = _("Choose a rating from 1 to 5.")
+        return None
+    return number
+
+
+def _status_label(status: Status) -> str:
+    from voice.labels import label
+
+    return label(status)
+
+
+def _encode_cursor(item: Feedback) -> str:
+    return f"{item.created_at.isoformat()}~{item.id}"
+
+
+def _decode_cursor(raw: str | None) -> tuple[datetime, int] | None:
+    if not raw:
+        return None
+    stamp, _sep, ident = raw.partition("~")
+    try:
+        return datetime.fromisoformat(stamp), int(ident)
+    except ValueError:
+        return None
+

@@ -1,0 +1,69 @@
+"""Checks and derived forms of a feedback body: what is refused, what the public sees, what search uses."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from voice.errors import ValidationFailed
+from voice.i18n import _
+
+MIN_BODY = 5
+MAX_BODY = 5000
+
+# Directional overrides and isolates reorder what a reader sees (the "Trojan Source" trick) and
+# have no place in a message; the plain marks LRM/RLM/ALM that keyboards insert are allowed.
+_BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Markup is refused, not silently stripped, so people see why their text was not accepted.
+_MARKUP = re.compile(r"<\s*/?\s*(script|iframe|object|embed|svg|img|a|style|link|meta|form|input)\b|"
+                     r"javascript\s*:|\bon[a-z]+\s*=", re.IGNORECASE)
+
+
+def clean_body(raw: str, field: str = "body") -> str:
+    """The body as stored: NFC-normalized and trimmed; refused with a clear reason when unusable."""
+    text = unicodedata.normalize("NFC", raw or "").strip()
+    if _CONTROL.search(text):
+        raise ValidationFailed(_("The text contains control characters that are not allowed."), field=field)
+    if _BIDI_CONTROLS.search(text):
+        raise ValidationFailed(
+            _("The text contains hidden direction-override characters. Please retype it."), field=field)
+    if _MARKUP.search(text):
+        raise ValidationFailed(_("Please write plain text: HTML and scripts are not accepted."), field=field)
+    visible = re.sub(r"\s+", "", text)
+    if len(visible) < MIN_BODY:
+        raise ValidationFailed(_("Please write at least %(n)s characters.", n=MIN_BODY), field=field)
+    if len(text) > MAX_BODY:
+        raise ValidationFailed(_("Please keep it under %(n)s characters.", n=MAX_BODY), field=field)
+    return text
+
+
+def public_text(body: str) -> str:
+    """The body with personal data (IDs, phones, e-mails, IBANs) replaced by typed placeholders."""
+    from nlp.redact import redact
+
+    return redact(body)
+
+
+def search_terms(text: str) -> list[str]:
+    """Normalized words and their light stems: 'الجوازات' and 'جوازات' meet on a shared stem."""
+    from nlp.terms import stem, tokenize
+
+    terms: list[str] = []
+    for token in tokenize(text):
+        terms.append(token)
+        root = stem(token)
+        if root and root != token:
+            terms.append(root)
+    return terms
+
+
+def search_text(text: str) -> str:
+    return " ".join(search_terms(text))
+
+
+def query_terms(query: str) -> str:
+    """A query as the stems of its words (each must match), for plainto_tsquery('simple', …)."""
+    from nlp.terms import stem, tokenize
+
+    return " ".join(stem(t) or t for t in tokenize(query))

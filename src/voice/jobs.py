@@ -1,0 +1,90 @@
+"""Background jobs on procrastinate, a PostgreSQL-backed queue: no extra server, workers anywhere.
+
+Jobs are enqueued *inside the caller's database transaction* (``defer``), so a job exists exactly
+when the change that asked for it was committed: an e-mail is never sent about feedback that was
+rolled back, and never lost for feedback that was saved.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import procrastinate
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from voice.db import libpq_url, resolve_database_url
+from voice.settings import Settings, get_settings
+
+log = logging.getLogger(__name__)
+
+# Tasks are declared on this app by the modules that own them (voice.notify, voice.themes…) with
+# explicit names; workers and the web process bind it to the real database with ``build_app``.
+jobs = procrastinate.App(connector=procrastinate.PsycopgConnector())
+
+QUEUES = ("mail", "themes", "default")
+
+_DEFER_SQL = text(
+    "SELECT procrastinate_defer_jobs_v1(ARRAY[ROW(:queue, :task, :priority, :lock, :queueing_lock,"
+    " CAST(:args AS jsonb), NULL)::procrastinate_job_to_defer_v1])"
+)
+
+
+async def defer(session: AsyncSession, task: procrastinate.tasks.Task, *, queueing_lock: str | None = None,
+                lock: str | None = None, priority: int = 0, **args: Any) -> None:
+    """Enqueue ``task(**args)`` in the session's transaction (procrastinate's own SQL function)."""
+    await session.execute(_DEFER_SQL, {
+        "queue": task.queue, "task": task.name, "priority": priority, "lock": lock,
+        "queueing_lock": queueing_lock, "args": json.dumps(args),
+    })
+
+
+def build_app(settings: Settings | None = None, url: str | None = None) -> procrastinate.App:
+    settings = settings or get_settings()
+    # psycopg speaks libpq URLs, not SQLAlchemy's "postgresql+asyncpg://".
+    conninfo = libpq_url(url or resolve_database_url(settings))
+    return jobs.with_connector(procrastinate.PsycopgConnector(conninfo=conninfo))
+
+
+_engines: dict[str, AsyncEngine] = {}
+# The settings the running worker was started with; tasks read them instead of the environment.
+_worker_settings: Settings | None = None
+
+
+def current_settings() -> Settings:
+    return _worker_settings or get_settings()
+
+
+@asynccontextmanager
+async def job_session(settings: Settings | None = None) -> AsyncIterator[AsyncSession]:
+    """A database session for a job, committed when the job's work succeeds."""
+    settings = settings or current_settings()
+    url = resolve_database_url(settings)
+    engine = _engines.get(url)
+    if engine is None:
+        engine = _engines[url] = create_async_engine(url, pool_size=2, max_overflow=2, pool_pre_ping=True)
+    async with async_sessionmaker(engine, expire_on_commit=False)() as session, session.begin():
+        yield session
+
+
+async def run_worker(settings: Settings | None = None, *, wait: bool = True, concurrency: int = 2,
+                     url: str | None = None) -> None:
+    """Run a worker on every queue; with ``wait=False`` it drains what is due and returns (tests)."""
+    import voice.notify  # noqa: F401  (registers its tasks)
+
+    global _worker_settings
+    _worker_settings = settings or get_settings()
+    if url and not _worker_settings.database_url:
+        from dataclasses import replace
+
+        _worker_settings = replace(_worker_settings, database_url=url)
+    app = build_app(_worker_settings, url)
+    async with app.open_async():
+        await app.run_worker_async(
+            queues=list(QUEUES), wait=wait, concurrency=concurrency, install_signal_handlers=wait,
+            listen_notify=wait,
+        )
