@@ -7,7 +7,7 @@ PORT ?= 8000
 CAMEL_TOOLS := camel-tools==1.6.0
 STAMP := $(VENV)/.installed
 
-.PHONY: install run serve test test-fast fuzz lint messages bench clean-data help
+.PHONY: install run serve test lint messages clean-data help
 
 help:
 	@echo "make run    install, migrate, load demo data, serve on http://$(HOST):$(PORT)"

@@ -123,7 +123,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             # Pretty console lines in a terminal, JSON lines otherwise (containers, log shippers).
             StructlogPlugin(config=StructlogConfig(
                 structlog_logging_config=_structlog_config(),
-                # One line per request with no bodies, cookies or headers: they carry personal
+                # A line per request and per response with no bodies, cookies or headers: they carry personal
                 # data, session ids and CSRF tokens that have no place in logs.
                 middleware_logging_config=LoggingMiddlewareConfig(
                     request_log_fields=("path", "method"),

@@ -136,7 +136,7 @@ def worker(concurrency: int) -> None:
     """Run a background job worker (e-mail, theme refresh). Run as many as needed, on any machine."""
     from voice.jobs import run_worker
 
-    asyncio.run(run_worker(get_settings(), concurrency=concurrency))
+    asyncio.run(run_worker(get_settings(), concurrency=concurrency, own_signals=True))
 
 
 @main.command("serve")
@@ -145,9 +145,23 @@ def worker(concurrency: int) -> None:
 @click.option("--workers", default=1, show_default=True)
 def serve(host: str | None, port: int | None, workers: int) -> None:
     """Serve the web app (without migrating)."""
-    import uvicorn
+    import signal
+
+    from voice.db import stop_embedded_postgres
 
     settings = get_settings()
+    # uvicorn re-raises SIGTERM after its graceful shutdown; with the default handler the process
+    # would die before the embedded PostgreSQL is released. Exiting normally runs the clean-up.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    try:
+        _serve(settings, host, port, workers)
+    finally:
+        stop_embedded_postgres()
+
+
+def _serve(settings: Any, host: str | None, port: int | None, workers: int) -> None:
+    import uvicorn
+
     uvicorn.run(
         "voice.app:create_app",
         factory=True,

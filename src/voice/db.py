@@ -47,6 +47,28 @@ def start_embedded_postgres(data_dir: Path) -> str:
         return _embedded_server.get_uri()
 
 
+def stop_embedded_postgres() -> None:
+    """Release this process's handle; the server stops when no process of this checkout uses it."""
+    global _embedded_server
+    with _embedded_lock:
+        if _embedded_server is not None:
+            _forget_dead_handles(_embedded_server)
+            _embedded_server.cleanup()
+            _embedded_server = None
+
+
+def _forget_dead_handles(server: Any) -> None:
+    """pgserver counts the processes using the server in a file; one killed with SIGKILL stays
+    listed forever and the server would never be stopped. Drop the pids that no longer run."""
+    try:
+        import psutil
+
+        handles = server.global_process_id_list
+        handles.put([pid for pid in handles.get() if psutil.pid_exists(pid)])
+    except Exception:  # best effort: at worst the server keeps running, as before
+        log.debug("could not prune embedded PostgreSQL handles", exc_info=True)
+
+
 def asyncpg_url(url: str) -> str:
     """Accept the usual spellings of a PostgreSQL URL and return the asyncpg dialect form."""
     scheme, _, rest = url.partition("://")

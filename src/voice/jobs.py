@@ -72,7 +72,7 @@ async def job_session(settings: Settings | None = None) -> AsyncIterator[AsyncSe
 
 
 async def run_worker(settings: Settings | None = None, *, wait: bool = True, concurrency: int = 2,
-                     url: str | None = None) -> None:
+                     url: str | None = None, own_signals: bool = False) -> None:
     """Run a worker on every queue; with ``wait=False`` it drains what is due and returns (tests)."""
     import voice.notify  # noqa: F401  (registers its tasks)
 
@@ -85,6 +85,7 @@ async def run_worker(settings: Settings | None = None, *, wait: bool = True, con
     app = build_app(_worker_settings, url)
     async with app.open_async():
         await app.run_worker_async(
-            queues=list(QUEUES), wait=wait, concurrency=concurrency, install_signal_handlers=wait,
+            # Only a standalone worker owns SIGTERM/SIGINT; inside the web process uvicorn does.
+            queues=list(QUEUES), wait=wait, concurrency=concurrency, install_signal_handlers=own_signals,
             listen_notify=wait,
         )

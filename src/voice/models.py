@@ -1,5 +1,6 @@
 """Every table of the application, imported in one place so Alembic and the tests see them all."""
 
+from ideas.models import Idea, IdeaComment, IdeaFollower, IdeaReport, IdeaStatusEvent, IdeaVote
 from voice.accounts.models import ApiToken, AuditEvent, StoreItem, User
 from voice.catalogue.models import Agency, Service
 from voice.db import metadata
@@ -8,6 +9,7 @@ from voice.notify import Notification
 from voice.themes.models import Theme, ThemeModel
 
 __all__ = [
-    "Agency", "ApiToken", "AuditEvent", "Event", "Feedback", "IdempotencyKey", "Notification", "Report",
+    "Agency", "ApiToken", "AuditEvent", "Event", "Feedback", "Idea", "IdeaComment", "IdeaFollower", "IdeaReport",
+    "IdeaStatusEvent", "IdeaVote", "IdempotencyKey", "Notification", "Report",
     "Response", "Service", "StoreItem", "Support", "Theme", "ThemeModel", "User", "metadata",
 ]

@@ -55,7 +55,6 @@ class Settings:
     database_url: str | None = None
     data_dir: Path = PROJECT_ROOT / ".data"
     secret_key: str = ""
-    debug: bool = False
     host: str = "127.0.0.1"
     port: int = 8000
     # Cookies get the Secure flag unless explicitly served over plain http (local development).
@@ -66,7 +65,6 @@ class Settings:
     db_pool_size: int = 10
     db_max_overflow: int = 10
     log_level: str = "INFO"
-    log_json: bool = False
     smtp_host: str | None = None
     smtp_port: int = 25
     smtp_username: str | None = None
@@ -90,7 +88,6 @@ class Settings:
             database_url=os.environ.get("DATABASE_URL") or None,
             data_dir=data_dir,
             secret_key=_secret_key(data_dir),
-            debug=_flag("VOICE_DEBUG", False),
             host=host,
             port=port,
             # Secure cookies unless this is plain http on the loopback (local development).
@@ -101,7 +98,6 @@ class Settings:
             db_pool_size=_int("VOICE_DB_POOL_SIZE", 10),
             db_max_overflow=_int("VOICE_DB_MAX_OVERFLOW", 10),
             log_level=os.environ.get("VOICE_LOG_LEVEL", "INFO").upper(),
-            log_json=_flag("VOICE_LOG_JSON", False),
             smtp_host=os.environ.get("SMTP_HOST") or None,
             smtp_port=_int("SMTP_PORT", 25),
             smtp_username=os.environ.get("SMTP_USERNAME") or None,

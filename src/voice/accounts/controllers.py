@@ -18,6 +18,7 @@ from voice.i18n import get_locale
 from voice.web.auth import SESSION_USER_KEY, admin, signed_in
 from voice.web.forms import FormData, field, safe_next
 from voice.web.sessions import rotate
+from voice.web.throttle import throttle
 
 
 def _sign_in(request: Request, user: User) -> None:
@@ -36,7 +37,7 @@ class AccountController(Controller):
     async def signup_page(self) -> Template:
         return Template("accounts/signup.html", context={"form": {}, "errors": {}, "kinds": list(SubmitterKind)})
 
-    @post("/signup", status_code=HTTP_303_SEE_OTHER)
+    @post("/signup", status_code=HTTP_303_SEE_OTHER, guards=[throttle("signup", 10)])
     async def signup(self, request: Request, data: FormData, users: UserService,
                      db_session: AsyncSession) -> Any:
         form = {k: field(data, k) for k in ("email", "full_name", "kind", "cr_number", "organisation")}
@@ -54,7 +55,7 @@ class AccountController(Controller):
     async def signin_page(self, next: str | None = None) -> Template:
         return Template("accounts/signin.html", context={"form": {}, "error": None, "next": safe_next(next, "")})
 
-    @post("/signin", status_code=HTTP_303_SEE_OTHER)
+    @post("/signin", status_code=HTTP_303_SEE_OTHER, guards=[throttle("signin", 20)])
     async def signin(self, request: Request, data: FormData, users: UserService,
                      db_session: AsyncSession) -> Any:
         email = field(data, "email").strip()

@@ -1,4 +1,5 @@
-"""Per-client limits on actions that write (posting, supporting, signing in), shared across processes.
+"""Per-client limits on sensitive actions (posting, supporting, signing in, looking up tracking
+codes), shared across processes.
 
 Litestar's rate-limit middleware keys its counter by client only, so one counter would serve every
 route; these guards keep one counter per action ("bucket") in the PostgreSQL-backed store.
@@ -27,11 +28,13 @@ def throttle(bucket: str, limit: int, window_seconds: int = 60) -> Any:
 
     async def guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
         settings = connection.app.state.settings
-        if not settings.rate_limit_enabled or connection.scope.get("method") in ("GET", "HEAD", "OPTIONS"):
+        if not settings.rate_limit_enabled:
             return
         window = int(time.time()) // window_seconds
         key = f"{bucket}:{client_id(connection)}:{window}"
         store = connection.app.stores.get("throttle")
+        # get-then-set is not atomic: concurrent requests may each slip one extra request through,
+        # an acceptable error for a flood limit.
         count = int(await store.get(key) or 0) + 1
         await store.set(key, str(count).encode(), expires_in=window_seconds * 2)
         if count > limit:
