@@ -16,3 +16,20 @@ async def test_agencies_api_lists_agencies_with_services(client: httpx.AsyncClie
     assert agency["name_ar"] == "المديرية العامة للجوازات"
     assert {s["slug"] for s in agency["services"]} == {"renewal", "booking"}
     assert all({"name_ar", "name_en"} <= set(s) for s in agency["services"])
+
+
+async def test_inactive_services_are_hidden_but_never_deleted(client: httpx.AsyncClient, db) -> None:
+    from sqlalchemy import func, select
+
+    from voice.catalogue.models import Service
+
+    agency = await make_agency(db, "passports")
+    retired = await db.scalar(select(Service).where(Service.agency_id == agency.id, Service.slug == "booking"))
+    retired.is_active = False
+    await db.commit()
+    for path in ("/api/v1/agencies", "/feedback/new", "/feedback"):
+        response = await client.get(path)
+        assert response.status_code == 200
+    listed = (await client.get("/api/v1/agencies")).json()[0]["services"]
+    assert [s["slug"] for s in listed] == ["renewal"]
+    assert await db.scalar(select(func.count()).select_from(Service)) == 2

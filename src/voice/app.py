@@ -24,14 +24,17 @@ from litestar.plugins.htmx import HTMXPlugin
 from litestar.plugins.structlog import StructlogConfig, StructlogPlugin
 from litestar.static_files import create_static_files_router
 
+from ideas.api import IdeaApi
+from ideas.controllers import IdeaModerationPages, IdeaPages
 from voice import __version__
 from voice.accounts.controllers import AccountController, AdminController, MeController
 from voice.accounts.models import StoreItem
 from voice.catalogue.controllers import AgencyHomeController, CatalogueApi
+from voice.db import describe, sqlalchemy_config
 from voice.feedback.agency import AgencyFeedbackPages, ModerationPages
 from voice.feedback.api import FeedbackApi
 from voice.feedback.controllers import FeedbackPages
-from voice.db import describe, sqlalchemy_config
+from voice.feedback.open311 import Open311Api
 from voice.settings import Settings, get_settings
 from voice.web.auth import AuthMiddleware
 from voice.web.errors import exception_handlers
@@ -40,6 +43,8 @@ from voice.web.pages import health, home
 from voice.web.security_headers import SecurityHeadersMiddleware
 from voice.web.sessions import SessionConfig
 from voice.web.templating import template_config
+from voice.workspace.api import AgencyApi, JobsApi
+from voice.workspace.controllers import PublicImprovements, WorkspacePages
 
 log = logging.getLogger("voice")
 
@@ -112,8 +117,16 @@ def create_app(settings: Settings | None = None) -> Litestar:
             AgencyHomeController,
             FeedbackPages,
             FeedbackApi,
+            Open311Api,
             AgencyFeedbackPages,
             ModerationPages,
+            IdeaPages,
+            IdeaApi,
+            IdeaModerationPages,
+            WorkspacePages,
+            PublicImprovements,
+            AgencyApi,
+            JobsApi,
             create_static_files_router(path="/static", directories=[settings.static_dir], name="static",
                                        include_in_schema=False),
         ],

@@ -75,6 +75,7 @@ async def run_worker(settings: Settings | None = None, *, wait: bool = True, con
                      url: str | None = None, own_signals: bool = False) -> None:
     """Run a worker on every queue; with ``wait=False`` it drains what is due and returns (tests)."""
     import voice.notify  # noqa: F401  (registers its tasks)
+    import voice.themes.services  # noqa: F401
 
     global _worker_settings
     _worker_settings = settings or get_settings()

@@ -32,6 +32,20 @@ LABELS: dict[str, str] = {
     "in_progress": N_("In progress"),
     "resolved": N_("Resolved"),
     "declined": N_("Declined"),
+    # idea statuses ("declined" is shared with feedback) and categories
+    "submitted": N_("Submitted"),
+    "under_review": N_("Under review"),
+    "accepted_for_evaluation": N_("Accepted for evaluation"),
+    "shortlisted": N_("Shortlisted"),
+    "winner": N_("Winner"),
+    "adopted": N_("Adopted"),
+    "implemented": N_("Implemented"),
+    "digital_services": N_("Digital services"),
+    "accessibility": N_("Accessibility"),
+    "transparency": N_("Transparency"),
+    "efficiency": N_("Efficiency"),
+    "integration": N_("Integration between agencies"),
+    "other": N_("Other"),
     # channels
     "web": N_("Web"),
     "api": N_("API"),
@@ -44,6 +58,20 @@ LABELS: dict[str, str] = {
     "moderation": N_("Moderation"),
     "transfer": N_("Transferred"),
     "note": N_("Internal note"),
+    # improvements
+    "service": N_("Service"),
+    "policy": N_("Policy"),
+    "regulation": N_("Regulation"),
+    "process": N_("Process"),
+    "planned": N_("Planned"),
+    "delivered": N_("Delivered"),
+    # theme run stages
+    "load": N_("loading"),
+    "normalize": N_("normalizing"),
+    "vectorize": N_("representing"),
+    "cluster": N_("clustering"),
+    "label": N_("labelling"),
+    "done": N_("done"),
 }
 
 

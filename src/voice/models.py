@@ -6,10 +6,12 @@ from voice.catalogue.models import Agency, Service
 from voice.db import metadata
 from voice.feedback.models import Event, Feedback, IdempotencyKey, Report, Response, Support
 from voice.notify import Notification
-from voice.themes.models import Theme, ThemeModel
+from voice.themes.models import Theme, ThemeModel, ThemeRun
+from voice.workspace.models import BulkAnswer, Improvement, Transfer
 
 __all__ = [
     "Agency", "ApiToken", "AuditEvent", "Event", "Feedback", "Idea", "IdeaComment", "IdeaFollower", "IdeaReport",
     "IdeaStatusEvent", "IdeaVote", "IdempotencyKey", "Notification", "Report",
-    "Response", "Service", "StoreItem", "Support", "Theme", "ThemeModel", "User", "metadata",
+    "Response", "Service", "StoreItem", "Support", "Theme", "ThemeModel", "ThemeRun", "User", "metadata",
+    "BulkAnswer", "Improvement", "Transfer",
 ]

@@ -53,10 +53,10 @@ class CatalogueApi(Controller):
 class AgencyHomeController(Controller):
     """The agency's own landing page: its profile, e-services and team (agency staff only)."""
 
-    path = "/agency"
+    path = "/agency/profile"
     guards = [agency_member]
 
-    @get("/", name="agency_home", include_in_schema=False)
+    @get("/", name="agency_profile", include_in_schema=False)
     async def home(self, request: Request, db_session: AsyncSession) -> Template:
         user: User = request.user
         if user.agency_id is None:  # a platform admin has no agency of their own

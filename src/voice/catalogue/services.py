@@ -20,16 +20,16 @@ class AgencyService(SQLAlchemyAsyncRepositoryService[Agency]):
 
     async def catalogue(self) -> list[Agency]:
         """Active agencies with their active services, in Arabic alphabetical order."""
+        # Load only the active services into each collection. Never assign a filtered list to
+        # agency.services: with delete-orphan, the next commit would delete the services left out.
         rows = await self.repository.session.scalars(
             select(Agency)
             .where(Agency.is_active.is_(True))
-            .options(selectinload(Agency.services))
+            .options(selectinload(Agency.services.and_(Service.is_active.is_(True))))
             .order_by(Agency.name_ar)
+            .execution_options(populate_existing=True)
         )
-        agencies = list(rows.unique())
-        for agency in agencies:
-            agency.services = [s for s in agency.services if s.is_active]
-        return agencies
+        return list(rows.unique())
 
     async def by_slug(self, slug: str) -> Agency:
         agency = await self.repository.get_one_or_none(Agency.slug == slug, Agency.is_active.is_(True))

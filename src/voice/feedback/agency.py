@@ -41,9 +41,14 @@ class AgencyFeedbackPages(Controller):
 
     async def _page(self, user: User, feedback_id: int, feedback: FeedbackService, errors: dict | None = None,
                     form: dict | None = None, status_code: int = 200) -> Template:
+        from voice.catalogue.services import AgencyService
+        from voice.workspace.services import WorkspaceService
+
         item = await feedback.for_agency(user, feedback_id)
         events, answers = await feedback.agency_history(item)
         return Template("agency/feedback_item.html", status_code=status_code, context={
+            "staff": await WorkspaceService(feedback.session).staff(item.agency_id),
+            "agencies": await AgencyService(session=feedback.session).catalogue(),
             "item": item, "events": events, "answers": answers, "next_statuses": sorted(
                 TRANSITIONS[item.status], key=list(Status).index),
             "errors": errors or {}, "form": form or {}})

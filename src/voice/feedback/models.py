@@ -107,10 +107,13 @@ class Feedback(Base):
     satisfaction: Mapped[int | None] = mapped_column(SmallInteger)
     satisfaction_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
     language: Mapped[str] = mapped_column(String(2), default="ar")
+    # The staff member triaging the item (agency workspace).
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"), index=True)
 
     agency: Mapped[Agency] = relationship(lazy="joined", innerjoin=True)
     service: Mapped[Service | None] = relationship(lazy="joined")
-    author: Mapped[User | None] = relationship(lazy="noload")
+    author: Mapped[User | None] = relationship(lazy="noload", foreign_keys=[user_id])
+    assignee: Mapped[User | None] = relationship(lazy="joined", foreign_keys=[assignee_id])
     theme: Mapped[Theme | None] = relationship(lazy="joined")
 
 
@@ -142,6 +145,8 @@ class Response(Base):
     author_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
     body: Mapped[str] = mapped_column(Text)
     public: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Set when the answer was sent to a whole theme at once.
+    bulk_answer_id: Mapped[int | None] = mapped_column(ForeignKey("bulk_answer.id", ondelete="SET NULL"))
 
     agency: Mapped[Agency] = relationship(lazy="joined")
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from advanced_alchemy.types import DateTimeUTC
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, LargeBinary, String, UniqueConstraint, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
@@ -25,6 +28,10 @@ class Theme(Base):
     pinned: Mapped[bool] = mapped_column(Boolean, default=False)
     renamed: Mapped[bool] = mapped_column(Boolean, default=False)
     retired: Mapped[bool] = mapped_column(Boolean, default=False)
+    # A staff merge: this theme was folded into another; re-runs keep it folded.
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("theme.id", ondelete="SET NULL"))
+    # Feedback ids that best represent the theme (from the model), for the theme page.
+    representative_ids: Mapped[list] = mapped_column(JSONB, default=list)
 
 
 class ThemeModel(Base):
@@ -41,3 +48,21 @@ class ThemeModel(Base):
     method: Mapped[str] = mapped_column(String(16))
     n_texts: Mapped[int] = mapped_column(Integer)
     is_current: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class ThemeRun(Base):
+    """One clustering run for an agency: queued → running → succeeded | failed, with live progress."""
+
+    __tablename__ = "theme_run"
+
+    agency_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id", ondelete="CASCADE"), index=True)
+    scope: Mapped[str] = mapped_column(String(16), default="feedback")
+    status: Mapped[str] = mapped_column(String(16), default="queued", index=True)
+    stage: Mapped[str] = mapped_column(String(32), default="")
+    progress: Mapped[int] = mapped_column(Integer, default=0)  # percent
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    n_texts: Mapped[int | None] = mapped_column(Integer)
+    n_themes: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(String(2000))
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))

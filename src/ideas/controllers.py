@@ -1,0 +1,220 @@
+"""E-contribution pages: browse ideas, share one (with live similar-idea suggestions), the idea page
+with votes, threaded comments and reports, staff actions on it, and the moderators' queue."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from litestar import Controller, Request, get, post
+from litestar.di import Provide
+from litestar.params import Parameter
+from litestar.response import Redirect, Template
+from litestar.status_codes import HTTP_303_SEE_OTHER
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ideas.models import IdeaCategory, IdeaStatus
+from ideas.services import SORTS, IdeaDraft, IdeaFilters, IdeaService
+from voice.catalogue.models import Agency
+from voice.catalogue.services import AgencyService
+from voice.errors import DomainError
+from voice.i18n import get_locale
+from voice.web.auth import admin, signed_in
+from voice.web.forms import FormData, field
+from voice.web.throttle import throttle
+
+IdeaId = Annotated[int, Parameter(ge=1, le=2**62)]
+DRAFT_FIELDS = ("title", "description", "problem", "category", "agency", "service")
+
+
+def provide_ideas(db_session: AsyncSession) -> IdeaService:
+    return IdeaService(db_session)
+
+
+def _is_htmx(request: Request) -> bool:
+    return bool(request.headers.get("hx-request"))
+
+
+def _back(idea_id: int, anchor: str = "") -> Redirect:
+    return Redirect(f"/ideas/{idea_id}{anchor}", status_code=HTTP_303_SEE_OTHER)
+
+
+def _form_context(agencies: list[Agency], form: dict[str, Any], errors: dict[str, str]) -> dict[str, Any]:
+    chosen = next((a for a in agencies if a.slug == form.get("agency")), None)
+    return {"agencies": agencies, "services": chosen.services if chosen else [], "form": form, "errors": errors,
+            "categories": list(IdeaCategory)}
+
+
+class IdeaPages(Controller):
+    path = "/ideas"
+    dependencies = {"ideas": Provide(provide_ideas, sync_to_thread=False)}  # noqa: RUF012
+    include_in_schema = False
+
+    @get("/", name="ideas")
+    async def browse(
+        self,
+        request: Request,
+        ideas: IdeaService,
+        db_session: AsyncSession,
+        agency: str | None = None,
+        category: str | None = None,
+        status: str | None = None,
+        theme: Annotated[int | None, Parameter(ge=1, le=2**62)] = None,
+        q: Annotated[str | None, Parameter(max_length=200)] = None,
+        sort: str = "trending",
+        page: Annotated[int, Parameter(ge=1, le=10_000)] = 1,
+    ) -> Template:
+        filters = IdeaFilters(agency=agency or None, category=category or None, status=status or None,
+                              theme=theme, q=q or None, sort=sort if sort in SORTS else "trending", page=page)
+        result = await ideas.browse(filters)
+        query = {k: v for k, v in request.query_params.items() if k != "page" and v}
+        next_url = f"/ideas?{urlencode({**query, 'page': result.page + 1})}" if result.has_next else None
+        context = {"result": result, "filters": filters, "next_url": next_url}
+        if _is_htmx(request) and page > 1:
+            return Template("ideas/partials/items.html", context=context)
+        context.update(agencies=await AgencyService(session=db_session).catalogue(),
+                       categories=list(IdeaCategory), statuses=list(IdeaStatus), sorts=SORTS)
+        return Template("ideas/browse.html", context=context)
+
+    @get("/new", name="idea_new", guards=[signed_in])
+    async def new(self, db_session: AsyncSession, agency: str | None = None) -> Template:
+        agencies = await AgencyService(session=db_session).catalogue()
+        form = {"agency": agency or "", "category": IdeaCategory.OTHER.value}
+        return Template("ideas/new.html", context=_form_context(agencies, form, {}))
+
+    @get("/services", name="idea_services")
+    async def services(self, db_session: AsyncSession, agency: str = "") -> Template:
+        agencies = await AgencyService(session=db_session).catalogue()
+        chosen = next((a for a in agencies if a.slug == agency), None)
+        return Template("feedback/partials/services.html",
+                        context={"services": chosen.services if chosen else [], "form": {}, "errors": {}})
+
+    @get("/similar-panel", name="idea_similar_panel")
+    async def similar_panel(
+        self,
+        request: Request,
+        ideas: IdeaService,
+        title: Annotated[str, Parameter(max_length=1000)] = "",
+        description: Annotated[str, Parameter(max_length=5000)] = "",
+    ) -> Template:
+        """Ideas that already say what the person is typing, with a vote button on each (htmx)."""
+        hits = await ideas.similar(f"{title}\n{description}", k=5)
+        return Template("ideas/partials/similar.html",
+                        context={"hits": hits, "viewer": request.scope.get("user")})
+
+    @post("/", name="idea_submit", guards=[signed_in, throttle("idea_post", 5)])
+    async def submit(self, request: Request, data: FormData, ideas: IdeaService, db_session: AsyncSession) -> Any:
+        form = {k: field(data, k) for k in DRAFT_FIELDS}
+        draft = IdeaDraft(title=form["title"], description=form["description"], problem=form["problem"],
+                          category=form["category"], agency=form["agency"] or None, service=form["service"] or None,
+                          language=get_locale())
+        try:
+            idea = await ideas.submit(draft, request.user)
+        except DomainError as exc:
+            if exc.status_code == 403:
+                raise
+            agencies = await AgencyService(session=db_session).catalogue()
+            return Template("ideas/new.html", context=_form_context(agencies, form, exc.errors),
+                            status_code=exc.status_code)
+        return Redirect(f"/ideas/{idea.id}?new=1", status_code=HTTP_303_SEE_OTHER)
+
+    @get("/{idea_id:int}", name="idea")
+    async def show(self, request: Request, idea_id: IdeaId, ideas: IdeaService, new: bool = False) -> Template:
+        view = await ideas.view(idea_id, request.scope.get("user"))
+        return Template("ideas/idea.html", context={"view": view, "idea": view.idea, "new": new, "errors": {},
+                                                    "form": {}, "viewer": request.scope.get("user")})
+
+    @post("/{idea_id:int}/vote", name="idea_vote", guards=[signed_in, throttle("idea_vote", 60)])
+    async def vote(self, request: Request, idea_id: IdeaId, ideas: IdeaService) -> Any:
+        idea, _new = await ideas.vote(idea_id, request.user)
+        return self._vote_answer(request, idea, voted=True)
+
+    @post("/{idea_id:int}/unvote", name="idea_unvote", guards=[signed_in, throttle("idea_vote", 60)])
+    async def unvote(self, request: Request, idea_id: IdeaId, ideas: IdeaService) -> Any:
+        idea, _removed = await ideas.unvote(idea_id, request.user)
+        return self._vote_answer(request, idea, voted=False)
+
+    def _vote_answer(self, request: Request, idea: Any, voted: bool) -> Any:
+        if _is_htmx(request):
+            return Template("ideas/partials/vote.html", context={"idea": idea, "voted": voted})
+        return _back(idea.id)
+
+    @post("/{idea_id:int}/follow", name="idea_follow", guards=[signed_in, throttle("idea_follow", 30)])
+    async def follow(self, request: Request, idea_id: IdeaId, data: FormData, ideas: IdeaService) -> Redirect:
+        await ideas.follow(idea_id, request.user, on=field(data, "on", "1") != "0")
+        return _back(idea_id)
+
+    @post("/{idea_id:int}/comments", name="idea_comment", guards=[signed_in, throttle("idea_comment", 20)])
+    async def comment(self, request: Request, idea_id: IdeaId, data: FormData, ideas: IdeaService) -> Any:
+        parent = field(data, "parent_id")
+        parent_id = int(parent) if parent.isdigit() else None
+        try:
+            comment = await ideas.comment(idea_id, request.user, field(data, "body"), parent_id)
+        except DomainError as exc:
+            if exc.status_code in (403, 404):
+                raise
+            view = await ideas.view(idea_id, request.user)
+            return Template("ideas/idea.html", status_code=exc.status_code, context={
+                "view": view, "idea": view.idea, "new": False, "errors": exc.errors, "viewer": request.user,
+                "form": {"body": field(data, "body"), "parent_id": parent_id}})
+        return _back(idea_id, f"#c-{comment.id}")
+
+    @post("/{idea_id:int}/report", name="idea_report", guards=[throttle("idea_report", 10)])
+    async def report(self, request: Request, idea_id: IdeaId, data: FormData, ideas: IdeaService) -> Any:
+        comment = field(data, "comment_id")
+        await ideas.report(idea_id, field(data, "reason"), request.scope.get("user"),
+                           int(comment) if comment.isdigit() else None)
+        if _is_htmx(request):
+            return Template("feedback/partials/reported.html", context={})
+        return _back(idea_id)
+
+    # ----- staff actions (the service checks who may do what) -------------------------------
+
+    @post("/{idea_id:int}/status", name="idea_status", guards=[signed_in])
+    async def status(self, request: Request, idea_id: IdeaId, data: FormData, ideas: IdeaService) -> Redirect:
+        await ideas.change_status(request.user, idea_id, field(data, "status"), field(data, "reason"),
+                                  field(data, "answer"))
+        return _back(idea_id)
+
+    @post("/{idea_id:int}/adopt", name="idea_adopt", guards=[signed_in])
+    async def adopt(self, request: Request, idea_id: IdeaId, data: FormData, ideas: IdeaService) -> Redirect:
+        await ideas.adopt(request.user, idea_id, field(data, "answer"))
+        return _back(idea_id)
+
+    @post("/{idea_id:int}/merge", name="idea_merge", guards=[admin])
+    async def merge(self, request: Request, idea_id: IdeaId, data: FormData, ideas: IdeaService) -> Redirect:
+        raw = field(data, "original").strip().lstrip("#")
+        if not raw.isdigit():
+            from voice.errors import ValidationFailed
+            from voice.i18n import _
+
+            raise ValidationFailed(_("Enter the number of the original idea."), field="original")
+        original = await ideas.merge(request.user, idea_id, int(raw))
+        return _back(original.id)
+
+    @post("/{idea_id:int}/moderate", name="idea_moderate", guards=[admin])
+    async def moderate(self, request: Request, idea_id: IdeaId, data: FormData, ideas: IdeaService) -> Redirect:
+        await ideas.moderate(request.user, idea_id, field(data, "action"), field(data, "reason"))
+        target = field(data, "next")
+        return Redirect(target if target == "/admin/ideas" else f"/ideas/{idea_id}", status_code=HTTP_303_SEE_OTHER)
+
+    @post("/comments/{comment_id:int}/moderate", name="idea_comment_moderate", guards=[admin])
+    async def moderate_comment(self, request: Request, comment_id: IdeaId, data: FormData,
+                               ideas: IdeaService) -> Redirect:
+        comment = await ideas.moderate_comment(request.user, comment_id, field(data, "action") == "hide",
+                                               field(data, "reason"))
+        return _back(comment.idea_id, f"#c-{comment.id}")
+
+
+class IdeaModerationPages(Controller):
+    """The moderators' queue: ideas held by the word filter or waiting for pre-moderation, and reports."""
+
+    path = "/admin/ideas"
+    guards = [admin]  # noqa: RUF012
+    include_in_schema = False
+    dependencies = {"ideas": Provide(provide_ideas, sync_to_thread=False)}  # noqa: RUF012
+
+    @get("/", name="idea_moderation")
+    async def queue(self, ideas: IdeaService) -> Template:
+        pending, reports = await ideas.moderation_queue()
+        return Template("ideas/moderation.html", context={"pending": pending, "reports": reports})

@@ -1,0 +1,244 @@
+"""Theme discovery runs (background jobs) and staff edits that survive them.
+
+A run fits a new model on the agency's feedback while the previous themes stay in service, then
+swaps everything in one transaction: the new model becomes current, theme rows are updated by their
+stable keys, vanished themes are retired and every item points at its new theme. Staff edits live
+on the theme rows (the source of truth) and are re-applied to each new model before the swap.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from datetime import UTC, datetime
+from typing import Any
+
+from procrastinate import RetryStrategy
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from voice.accounts.models import User
+from voice.accounts.services import audit
+from voice.errors import NotFound, ValidationFailed
+from voice.feedback.models import Feedback
+from voice.i18n import _
+from voice.jobs import defer, job_session, jobs
+from voice.themes.models import Theme, ThemeModel, ThemeRun
+
+log = logging.getLogger(__name__)
+
+MAX_TEXTS = 50_000  # newest items per run; older ones keep their theme until they age out
+ACTIVE = ("queued", "running")
+# Stage → share of the progress bar, in the order nlp reports them.
+_STAGES = {"normalize": 5, "vectorize": 45, "cluster": 80, "label": 90}
+
+
+async def request_refresh(session: AsyncSession, agency_id: int, user: User | None, scope: str = "feedback") -> ThemeRun:
+    """Queue a run unless one is already queued or running for this agency (then return that one)."""
+    running = await session.scalar(select(ThemeRun).where(
+        ThemeRun.agency_id == agency_id, ThemeRun.scope == scope, ThemeRun.status.in_(ACTIVE))
+        .order_by(ThemeRun.id.desc()).limit(1))
+    if running is not None:
+        return running
+    run = ThemeRun(agency_id=agency_id, scope=scope, status="queued",
+                   requested_by_id=user.id if user else None)
+    session.add(run)
+    await session.flush()
+    await defer(session, refresh_themes_job, run_id=run.id)
+    if user is not None:
+        await audit(session, "themes.refresh", actor=user, target_type="theme_run", target_id=run.id,
+                    agency_id=agency_id)
+    return run
+
+
+@jobs.task(name="voice.refresh_themes", queue="themes", retry=RetryStrategy(max_attempts=3, wait=5),
+           pass_context=False)
+async def refresh_themes_job(run_id: int) -> None:
+    await run_refresh(run_id)
+
+
+async def run_refresh(run_id: int) -> None:
+    """The job body: fit off the event loop, report progress, then swap atomically."""
+    from nlp import ThemeModel as Fitter
+
+    async with job_session() as session:
+        run = await session.get(ThemeRun, run_id)
+        if run is None or run.status == "succeeded":
+            return
+        run.status, run.stage, run.progress, run.error = "running", "load", 1, None
+        run.attempts += 1
+        agency_id, scope = run.agency_id, run.scope
+        rows = (await session.execute(
+            select(Feedback.id, Feedback.body_public).where(Feedback.agency_id == agency_id)
+            .order_by(Feedback.created_at.desc()).limit(MAX_TEXTS))).all()
+        previous_row = await session.scalar(select(ThemeModel).where(
+            ThemeModel.agency_id == agency_id, ThemeModel.scope == scope, ThemeModel.is_current.is_(True)))
+        previous_blob = previous_row.blob if previous_row else None
+        run.n_texts = len(rows)
+
+    ids = [r.id for r in rows]
+    texts = [r.body_public for r in rows]
+    stage = {"name": "vectorize", "pct": 5}
+    lock = threading.Lock()
+
+    def progress(name: str, done: int, total: int) -> None:
+        with lock:
+            stage["name"] = name
+            stage["pct"] = _STAGES.get(name, stage["pct"])
+
+    def fit() -> Any:
+        previous = Fitter.from_bytes(previous_blob) if previous_blob else None
+        return Fitter(method="auto", random_state=0).fit(texts, ids, previous=previous, progress=progress)
+
+    try:
+        fitting = asyncio.get_running_loop().run_in_executor(None, fit)
+        while not fitting.done():
+            await asyncio.wait({fitting}, timeout=0.5)
+            with lock:
+                name, pct = stage["name"], stage["pct"]
+            async with job_session() as session:
+                await session.execute(update(ThemeRun).where(ThemeRun.id == run_id).values(stage=name, progress=pct))
+        model = fitting.result()
+        async with job_session() as session:
+            await _swap(session, run_id, agency_id, scope, model, ids)
+    except Exception as exc:
+        log.exception("theme run %s failed", run_id)
+        async with job_session() as session:
+            await session.execute(update(ThemeRun).where(ThemeRun.id == run_id).values(
+                status="failed", error=f"{type(exc).__name__}: {exc}"[:2000], finished_at=datetime.now(UTC)))
+        raise  # procrastinate retries; the previous themes were never touched
+
+
+async def _swap(session: AsyncSession, run_id: int, agency_id: int | None, scope: str, model: Any,
+                ids: list[int]) -> None:
+    # Serialize swaps and staff edits for this agency: both lock the current model row.
+    await session.execute(select(ThemeModel.id).where(
+        ThemeModel.agency_id == agency_id, ThemeModel.scope == scope, ThemeModel.is_current.is_(True))
+        .with_for_update())
+    existing = {t.key: t for t in (await session.scalars(select(Theme).where(
+        Theme.agency_id == agency_id, Theme.scope == scope))).all()}
+    _reapply_edits(model, existing)
+    await session.execute(update(ThemeModel).where(
+        ThemeModel.agency_id == agency_id, ThemeModel.scope == scope, ThemeModel.is_current.is_(True))
+        .values(is_current=False))
+    session.add(ThemeModel(agency_id=agency_id, scope=scope, blob=model.to_bytes(), method=model.method_,
+                           n_texts=len(ids), is_current=True))
+    live_keys = set()
+    for t in model.themes_:
+        key = str(t.id)
+        live_keys.add(key)
+        row = existing.get(key)
+        if row is None:
+            row = Theme(agency_id=agency_id, scope=scope, key=key, label=t.label)
+            session.add(row)
+            existing[key] = row
+        if not row.renamed:
+            row.label = t.label[:200]
+        row.keywords, row.size, row.quality = list(t.keywords), int(t.size), float(t.quality)
+        row.representative_ids = [int(i) for i in t.representative_ids][:5]
+        row.retired = False
+    for key, row in existing.items():
+        if key not in live_keys and not row.retired:
+            row.retired = True
+            row.size = 0
+    await session.flush()
+    key_to_row = {k: r.id for k, r in existing.items()}
+    pairs: dict[int | None, list[int]] = {}
+    for feedback_id, label in zip(ids, model.labels_, strict=True):
+        pairs.setdefault(key_to_row.get(str(label)) if label is not None else None, []).append(feedback_id)
+    for theme_id, members in pairs.items():
+        for start in range(0, len(members), 5000):
+            await session.execute(update(Feedback).where(Feedback.id.in_(members[start:start + 5000]))
+                                  .values(theme_id=theme_id))
+    await session.execute(update(ThemeRun).where(ThemeRun.id == run_id).values(
+        status="succeeded", stage="done", progress=100, n_themes=len(model.themes_), finished_at=datetime.now(UTC)))
+
+
+def _reapply_edits(model: Any, rows: dict[str, Theme]) -> None:
+    """Make the new model carry every staff edit recorded on the theme rows."""
+    by_id = {t.id: t for t in model.themes_}
+    for key, row in rows.items():
+        if not key.isdigit() or int(key) not in by_id:
+            continue
+        if row.renamed:
+            model.rename(int(key), row.label)
+        if row.pinned:
+            model.pin(int(key), True)
+    for row in rows.values():
+        if row.merged_into_id is None:
+            continue
+        target = next((r for r in rows.values() if r.id == row.merged_into_id), None)
+        live = {t.id for t in model.themes_}
+        if target is not None and row.key.isdigit() and target.key.isdigit() \
+                and int(row.key) in live and int(target.key) in live:
+            model.merge(int(target.key), int(row.key))
+
+
+# ----- staff edits ------------------------------------------------------------------------------
+
+async def _theme_for(session: AsyncSession, user: User, theme_id: int) -> Theme:
+    stmt = select(Theme).where(Theme.id == theme_id, Theme.scope == "feedback")
+    if not user.is_admin:
+        stmt = stmt.where(Theme.agency_id == user.agency_id)
+    theme = await session.scalar(stmt)
+    if theme is None:
+        log.warning("theme %s refused to user %s", theme_id, user.id)
+        raise NotFound(_("No such theme in your agency."))
+    return theme
+
+
+async def _current_model(session: AsyncSession, agency_id: int | None) -> tuple[ThemeModel | None, Any]:
+    from nlp import ThemeModel as Fitter
+
+    row = await session.scalar(select(ThemeModel).where(
+        ThemeModel.agency_id == agency_id, ThemeModel.scope == "feedback", ThemeModel.is_current.is_(True))
+        .with_for_update())
+    return row, (Fitter.from_bytes(row.blob) if row else None)
+
+
+async def rename_theme(session: AsyncSession, user: User, theme_id: int, label: str) -> Theme:
+    theme = await _theme_for(session, user, theme_id)
+    label = " ".join((label or "").split())
+    if not 2 <= len(label) <= 200:
+        raise ValidationFailed(_("A theme name has 2 to 200 characters."), field="label")
+    row, model = await _current_model(session, theme.agency_id)
+    theme.label, theme.renamed = label, True
+    if model is not None and theme.key.isdigit() and any(t.id == int(theme.key) for t in model.themes_):
+        model.rename(int(theme.key), label)
+        row.blob = model.to_bytes()
+    await audit(session, "theme.rename", actor=user, target_type="theme", target_id=theme.id,
+                agency_id=theme.agency_id, label=label)
+    return theme
+
+
+async def pin_theme(session: AsyncSession, user: User, theme_id: int, pinned: bool) -> Theme:
+    theme = await _theme_for(session, user, theme_id)
+    row, model = await _current_model(session, theme.agency_id)
+    theme.pinned = pinned
+    if model is not None and theme.key.isdigit() and any(t.id == int(theme.key) for t in model.themes_):
+        model.pin(int(theme.key), pinned)
+        row.blob = model.to_bytes()
+    await audit(session, "theme.pin", actor=user, target_type="theme", target_id=theme.id,
+                agency_id=theme.agency_id, pinned=pinned)
+    return theme
+
+
+async def merge_themes(session: AsyncSession, user: User, into_id: int, other_id: int) -> Theme:
+    into = await _theme_for(session, user, into_id)
+    other = await _theme_for(session, user, other_id)
+    if into.id == other.id or into.agency_id != other.agency_id:
+        raise ValidationFailed(_("Choose two different themes of your agency."), field="other")
+    row, model = await _current_model(session, into.agency_id)
+    if model is not None:
+        live = {t.id for t in model.themes_}
+        if into.key.isdigit() and other.key.isdigit() and int(into.key) in live and int(other.key) in live:
+            model.merge(int(into.key), int(other.key))
+            row.blob = model.to_bytes()
+    other.merged_into_id, other.retired = into.id, True
+    into.size += other.size
+    other.size = 0
+    await session.execute(update(Feedback).where(Feedback.theme_id == other.id).values(theme_id=into.id))
+    await audit(session, "theme.merge", actor=user, target_type="theme", target_id=into.id,
+                agency_id=into.agency_id, merged=other.id)
+    return into

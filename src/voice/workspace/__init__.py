@@ -1,0 +1,1 @@
+"""The agency workspace: themes dashboard, inbox triage, bulk answers, transfers, improvements, exports."""
