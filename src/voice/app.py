@@ -26,6 +26,7 @@ from litestar.static_files import create_static_files_router
 
 from ideas.api import IdeaApi
 from ideas.controllers import IdeaModerationPages, IdeaPages
+import voice.models  # noqa: F401  (every table mapped before the first request)
 from voice import __version__
 from voice.accounts.controllers import AccountController, AdminController, MeController
 from voice.accounts.models import StoreItem

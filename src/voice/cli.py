@@ -29,6 +29,8 @@ async def _with_session(work: Callable[[Any], Awaitable[T]]) -> T:
     """Run ``work(session)`` in one transaction on a short-lived engine, then dispose of it."""
     from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
+    import voice.models  # noqa: F401  (every mapper configured before the first query)
+
     engine = create_async_engine(_database_url())
     try:
         async with async_sessionmaker(engine, expire_on_commit=False)() as session, session.begin():

@@ -35,8 +35,18 @@ async def load_demo(session: AsyncSession, *, force: bool = False) -> str:
     agencies = {a.slug: a for a in [await AgencyService(session=session).upsert(item)
                                     for item in read("agencies.json")]}
     users = await _people(session, agencies)
-    items = await _feedback(session, agencies, users, rng)
-    return (f"demo data: {len(agencies)} agencies, {len(users)} accounts, {items} feedback items. "
+    items, by_issue = await _feedback(session, agencies, users, rng)
+    improvements = await _improvements(session, agencies, by_issue)
+    from ideas.demo import load_ideas
+
+    ideas = await load_ideas(session, users, agencies, rng)
+    # Themes are found by the job worker (in-process under `make run`) a few seconds after start.
+    from voice.themes.services import request_refresh
+
+    for agency in agencies.values():
+        await request_refresh(session, agency.id, None)
+    return (f"demo data: {len(agencies)} agencies, {len(users)} accounts, {items} feedback items, "
+            f"{improvements} improvements, {ideas} ideas; theme discovery queued for every agency. "
             f"Demo accounts (e.g. {read('people.json')['admin']['email']}) use the password {DEMO_PASSWORD!r}.")
 
 
@@ -67,11 +77,12 @@ async def _people(session: AsyncSession, agencies: dict[str, Agency]) -> dict[st
 
 
 async def _feedback(session: AsyncSession, agencies: dict[str, Agency], users: dict[str, User],
-                    rng: random.Random) -> int:
+                    rng: random.Random) -> tuple[int, dict[str, list[int]]]:
     service = FeedbackService(session)
     staff = {a.id: [u for u in users.values() if u.agency_id == a.id] for a in agencies.values()}
     now = datetime.now(UTC)
     count = 0
+    by_issue: dict[str, list[int]] = {}  # the data set's own issue key -> feedback ids
     for row in read("feedback.json"):
         agency = agencies[row["agency"]]
         item = await service.submit(Submission(
@@ -108,6 +119,32 @@ async def _feedback(session: AsyncSession, agencies: dict[str, Agency], users: d
                 if rng.random() < 0.6:
                     item.satisfaction = rng.choice([2, 3, 4, 4, 5, 5])
                     item.satisfaction_at = item.resolved_at + timedelta(hours=3)
+        if row.get("theme_key"):
+            by_issue.setdefault(row["theme_key"], []).append(item.id)
         count += 1
     await session.flush()
-    return count
+    return count, by_issue
+
+
+async def _improvements(session: AsyncSession, agencies: dict[str, Agency], by_issue: dict[str, list[int]]) -> int:
+    """The agencies' "you said, we did" records, linked to the feedback of the issue each answers."""
+    from sqlalchemy.dialects.postgresql import insert
+
+    from voice.workspace.models import Improvement, ImprovementKind, ImprovementStatus, improvement_feedback
+
+    today = datetime.now(UTC).date()
+    rows = read("improvements.json")
+    for row in rows:
+        status = ImprovementStatus(row["status"])
+        imp = Improvement(
+            agency_id=agencies[row["agency"]].id, kind=ImprovementKind(row["kind"]), title=row["title_ar"],
+            description=row.get("description_ar", ""), status=status,
+            delivered_on=today - timedelta(days=row["days_ago_delivered"])
+            if status is ImprovementStatus.DELIVERED and row.get("days_ago_delivered") is not None else None)
+        session.add(imp)
+        await session.flush()
+        linked = by_issue.get(row.get("theme_key") or "", [])
+        if linked:
+            await session.execute(insert(improvement_feedback).values(
+                [{"improvement_id": imp.id, "feedback_id": f} for f in linked]).on_conflict_do_nothing())
+    return len(rows)
