@@ -172,3 +172,13 @@ async def test_garbage_form_bodies_are_4xx(client: httpx.AsyncClient, body: byte
 async def test_oversized_body_is_413(client: httpx.AsyncClient) -> None:
     response = await post_form(client, "/signin", {"email": "a@example.sa", "password": "x" * (3 * 1024 * 1024)})
     assert response.status_code == 413
+
+
+async def test_prometheus_metrics_group_paths_by_route(client: httpx.AsyncClient) -> None:
+    await client.get("/track/AAAA-AAAA-AAAA")
+    await client.get("/health")
+    metrics = await client.get("/metrics")
+    assert metrics.status_code == 200
+    assert "voice_requests_total" in metrics.text
+    assert "AAAA-AAAA-AAAA" not in metrics.text  # tracking codes never become labels
+    assert "/track/{code" in metrics.text

@@ -21,6 +21,7 @@ from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.plugins.htmx import HTMXPlugin
+from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 from litestar.plugins.structlog import StructlogConfig, StructlogPlugin
 from litestar.static_files import create_static_files_router
 
@@ -30,6 +31,8 @@ import voice.models  # noqa: F401  (every table mapped before the first request)
 from voice import __version__
 from voice.accounts.controllers import AccountController, AdminController, MeController
 from voice.accounts.models import StoreItem
+from voice.awards.api import AwardApi
+from voice.awards.controllers import AgencyAwardPages, AwardAdminPages, AwardPages, JudgingPages
 from voice.catalogue.controllers import AgencyHomeController, CatalogueApi
 from voice.db import describe, sqlalchemy_config
 from voice.feedback.agency import AgencyFeedbackPages, ModerationPages
@@ -50,7 +53,7 @@ from voice.workspace.controllers import PublicImprovements, WorkspacePages
 log = logging.getLogger("voice")
 
 # Paths that need neither a session nor a user: static files and the health probe.
-_NO_AUTH = ["^/static/", "^/health$", "^/schema"]
+_NO_AUTH = ["^/static/", "^/health$", "^/schema", "^/metrics"]
 
 
 @asynccontextmanager
@@ -98,17 +101,25 @@ def create_app(settings: Settings | None = None) -> Litestar:
         sessions.middleware,
         DefineMiddleware(AuthMiddleware, exclude=_NO_AUTH),
     ]
+    handlers: list = []
+    if settings.metrics:
+        # Paths are grouped by route template ("/track/{code}"), so tracking codes never become labels.
+        prometheus = PrometheusConfig(app_name="voice", prefix="voice", group_path=True,
+                                      exclude=["^/static/", "^/metrics"])
+        middleware.insert(0, prometheus.middleware)
+        handlers.append(PrometheusController)
     if settings.rate_limit_enabled:
         middleware.append(
             RateLimitConfig(
                 rate_limit=("minute", settings.rate_limit_per_minute),
                 store="rate_limits",
-                exclude=["^/static/", "^/health$"],
+                exclude=["^/static/", "^/health$", "^/metrics"],
             ).middleware
         )
 
     app = Litestar(
         route_handlers=[
+            *handlers,
             home,
             health,
             AccountController,
@@ -128,6 +139,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
             PublicImprovements,
             AgencyApi,
             JobsApi,
+            AwardPages,
+            AwardAdminPages,
+            JudgingPages,
+            AgencyAwardPages,
+            AwardApi,
             create_static_files_router(path="/static", directories=[settings.static_dir], name="static",
                                        include_in_schema=False),
         ],

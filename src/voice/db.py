@@ -38,6 +38,10 @@ def start_embedded_postgres(data_dir: Path) -> str:
     global _embedded_server
     with _embedded_lock:
         if _embedded_server is None:
+            import warnings
+
+            # pgserver keeps its lock file in the user's runtime dir; a fallback to /tmp is fine.
+            warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
             import pgserver
 
             pgdata = data_dir / "pg"

@@ -135,7 +135,9 @@ def fmt_date(value: date | datetime | None, style: str = "medium") -> str:
         return "—"
     loc = FORMAT_LOCALE[get_locale()]
     if isinstance(value, datetime):
-        return localize_digits(format_datetime(value, format=style, locale=loc, tzinfo=RIYADH))
+        if style == "short":  # lists: day and time
+            return localize_digits(format_datetime(value, format="short", locale=loc, tzinfo=RIYADH))
+        value = value.astimezone(RIYADH).date()  # prose: the day is what matters
     return localize_digits(format_date(value, format=style, locale=loc))
 
 

@@ -75,6 +75,8 @@ class Settings:
     default_locale: str = "ar"
     # Run a job worker inside the web process (the embedded, single-machine default).
     inprocess_worker: bool = False
+    # Expose /metrics (Prometheus). Block it at the load balancer: it is meant for the monitoring network.
+    metrics: bool = True
     templates_dir: Path = field(default=PROJECT_ROOT / "templates")
     migrations_dir: Path = field(default=PROJECT_ROOT / "migrations")
     static_dir: Path = field(default=PACKAGE_ROOT / "static")
@@ -106,6 +108,7 @@ class Settings:
             mail_from=os.environ.get("MAIL_FROM", "Voice <no-reply@voice.local>"),
             base_url=os.environ.get("VOICE_BASE_URL", f"http://{host}:{port}"),
             inprocess_worker=_flag("VOICE_INPROCESS_WORKER", not os.environ.get("DATABASE_URL")),
+            metrics=_flag("VOICE_METRICS", True),
         )
 
 
