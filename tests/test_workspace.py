@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests.conftest import post_form
@@ -291,3 +291,28 @@ async def test_other_agencys_ids_are_refused(client: httpx.AsyncClient, db: Asyn
     after = await fresh(db, Feedback, item.id)
     assert after.agency_id == theirs.id and after.status is Status.RECEIVED and after.assignee_id is None
     assert (await fresh(db, Theme, theme.id)).label == "محور"
+
+
+async def test_new_feedback_joins_its_theme_shortly_after_arrival(client: httpx.AsyncClient, db: AsyncSession,
+                                                                  run_jobs) -> None:  # noqa: ANN001
+    agency, _rows = await passports_with_feedback(db)
+    staff = await make_user(db, Role.AGENCY_STAFF, agency=agency)
+    await sign_in(client, staff.email)
+    await refresh(client, run_jobs)
+    submitted = []
+    for body in ["رمز التحقق ما يوصلني على الجوال من أمس", "لم يصلني رمز التحقق حتى الآن"]:
+        r = await client.post("/api/v1/feedback", json={"agency": "passports", "kind": "complaint",
+                                                        "submitter_kind": "individual", "body": body})
+        assert r.status_code == 201  # answered before any theme work is done
+        submitted.append(r.json()["id"])
+    # One job per agency however many items arrived (a queueing lock coalesces the burst).
+    queued = await db.scalar(text("SELECT count(*) FROM procrastinate_jobs WHERE task_name = 'voice.assign_themes' "
+                                  "AND status = 'todo'"))
+    assert queued == 1
+    await run_jobs()
+    themes = [await db.scalar(select(Feedback.theme_id).where(Feedback.id == i)
+                              .execution_options(populate_existing=True)) for i in submitted]
+    assert all(t is not None for t in themes)
+    for theme_id in themes:  # each landed in a theme about verification codes
+        keywords = (await db.get(Theme, theme_id)).keywords
+        assert {"رمز", "التحقق"} & set(keywords), keywords

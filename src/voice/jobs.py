@@ -76,6 +76,7 @@ async def run_worker(settings: Settings | None = None, *, wait: bool = True, con
     """Run a worker on every queue; with ``wait=False`` it drains what is due and returns (tests)."""
     import voice.models  # noqa: F401  (every mapper configured before a job queries)
     import voice.notify  # noqa: F401  (registers its tasks)
+    import voice.themes.assign  # noqa: F401
     import voice.themes.services  # noqa: F401
 
     global _worker_settings

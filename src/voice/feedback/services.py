@@ -37,7 +37,7 @@ from voice.feedback.models import (
 )
 from voice.feedback.text import clean_body, public_text, query_terms, search_text
 from voice.i18n import _, use_locale
-from voice.themes.assign import assign as assign_theme
+from voice.themes.assign import schedule as schedule_theme_assignment
 
 log = logging.getLogger(__name__)
 
@@ -178,9 +178,9 @@ class FeedbackService:
             due_at=now + timedelta(days=agency.sla_days),
             language=sub.language if sub.language in ("ar", "en") else "ar",
         )
-        item.theme_id, item.theme_score = await assign_theme(self.session, agency.id, body)
         self.session.add(item)
         await self.session.flush()
+        await schedule_theme_assignment(self.session, agency.id)
         self.session.add(Event(feedback_id=item.id, kind="created", to_status=Status.RECEIVED.value,
                                agency_id=agency.id, actor_id=user.id if user else None))
         await self.session.flush()

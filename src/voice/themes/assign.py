@@ -1,41 +1,94 @@
-"""Put a new text into its agency's current theme on arrival, in milliseconds, without re-fitting."""
+"""Put new texts into their agency's current themes soon after they arrive, without re-fitting.
+
+Assignment runs as a background job, never inside the citizen's request: with a semantic model one
+text costs an embedding (tens to hundreds of milliseconds on a busy CPU), while a batch of them
+costs little more than one. A burst of submissions queues a single job per agency (procrastinate's
+queueing lock), which then assigns everything that arrived since.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from functools import lru_cache
 
-from sqlalchemy import select
+from procrastinate import RetryStrategy
+from sqlalchemy import select, text, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from voice.jobs import defer, job_session, jobs
 from voice.themes.models import Theme, ThemeModel
 
 log = logging.getLogger(__name__)
 
-
-@lru_cache(maxsize=64)
-def _load(model_id: int, blob: bytes):  # noqa: ANN202  (nlp.ThemeModel; imported lazily)
-    from nlp import ThemeModel as FittedModel
-
-    return FittedModel.from_bytes(blob)
+_models: dict[tuple[int, float], object] = {}
+_MAX_CACHED = 32
+BATCH = 5000
 
 
-async def assign(session: AsyncSession, agency_id: int, text: str, scope: str = "feedback") -> tuple[int | None, float | None]:
-    """(theme row id, similarity) for ``text``, or (None, None) when there is no model or no close theme."""
-    row = await session.execute(
-        select(ThemeModel.id, ThemeModel.blob).where(
-            ThemeModel.agency_id == agency_id, ThemeModel.scope == scope, ThemeModel.is_current.is_(True))
-    )
-    current = row.first()
-    if current is None:
-        return None, None
+async def current_model(session: AsyncSession, agency_id: int | None, scope: str = "feedback"):  # noqa: ANN201
+    """(row id, created_at, fitted nlp.ThemeModel) of the agency's current model, or None.
+
+    The blob is megabytes, so it is read from the database only when a new run or a staff edit has
+    replaced it; the fitted model is kept per process and version.
+    """
+    row = (await session.execute(select(ThemeModel.id, ThemeModel.updated_at, ThemeModel.created_at).where(
+        ThemeModel.agency_id == agency_id, ThemeModel.scope == scope, ThemeModel.is_current.is_(True)))).first()
+    if row is None:
+        return None
+    key = (row.id, row.updated_at.timestamp())
+    model = _models.get(key)
+    if model is None:
+        from nlp import ThemeModel as Fitted
+
+        blob = await session.scalar(select(ThemeModel.blob).where(ThemeModel.id == row.id))
+        model = await asyncio.get_running_loop().run_in_executor(None, Fitted.from_bytes, blob)
+        if len(_models) >= _MAX_CACHED:
+            _models.pop(next(iter(_models)))
+        _models[key] = model
+    return row.id, row.created_at, model
+
+
+async def schedule(session: AsyncSession, agency_id: int, scope: str = "feedback") -> bool:
+    """Queue the agency's assignment job unless one is already waiting. Returns whether one is queued."""
+    has_model = await session.scalar(select(ThemeModel.id).where(
+        ThemeModel.agency_id == agency_id, ThemeModel.scope == scope, ThemeModel.is_current.is_(True)))
+    if has_model is None:
+        return False
+    lock = f"assign-{scope}-{agency_id}"
+    waiting = await session.scalar(text(
+        "SELECT 1 FROM procrastinate_jobs WHERE queueing_lock = :lock AND status = 'todo'"), {"lock": lock})
+    if waiting:
+        return True
     try:
-        key, score = _load(current.id, current.blob).assign(text)
-    except Exception:  # a broken model must never stop feedback from being received
-        log.exception("theme assignment failed for agency %s", agency_id)
-        return None, None
-    if key is None:
-        return None, score
-    theme_id = await session.scalar(select(Theme.id).where(
-        Theme.agency_id == agency_id, Theme.scope == scope, Theme.key == str(key), Theme.retired.is_(False)))
-    return theme_id, score
+        # A concurrent request may queue it first; the savepoint keeps our transaction alive then.
+        async with session.begin_nested():
+            await defer(session, assign_new_texts, queueing_lock=lock, agency_id=agency_id, scope=scope)
+    except IntegrityError:
+        pass
+    return True
+
+
+@jobs.task(name="voice.assign_themes", queue="themes", retry=RetryStrategy(max_attempts=5, wait=5))
+async def assign_new_texts(agency_id: int, scope: str = "feedback") -> int:
+    from voice.feedback.models import Feedback
+
+    async with job_session() as session:
+        current = await current_model(session, agency_id, scope)
+        if current is None:
+            return 0
+        _id, fitted_at, model = current
+        rows = (await session.execute(select(Feedback.id, Feedback.body_public).where(
+            Feedback.agency_id == agency_id, Feedback.theme_id.is_(None), Feedback.created_at >= fitted_at)
+            .order_by(Feedback.id).limit(BATCH))).all()
+        if not rows:
+            return 0
+        results = await asyncio.get_running_loop().run_in_executor(
+            None, model.assign_many, [r.body_public for r in rows])
+        themes = dict((await session.execute(select(Theme.key, Theme.id).where(
+            Theme.agency_id == agency_id, Theme.scope == scope, Theme.retired.is_(False)))).all())
+        for row, (key, score) in zip(rows, results, strict=True):
+            theme_id = themes.get(str(key)) if key is not None else None
+            await session.execute(update(Feedback).where(Feedback.id == row.id, Feedback.theme_id.is_(None))
+                                  .values(theme_id=theme_id, theme_score=score))
+        return len(rows)

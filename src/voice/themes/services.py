@@ -188,7 +188,7 @@ async def _theme_for(session: AsyncSession, user: User, theme_id: int) -> Theme:
     return theme
 
 
-async def _current_model(session: AsyncSession, agency_id: int | None) -> tuple[ThemeModel | None, Any]:
+async def _current_model(session: AsyncSession, agency_id: int | None) -> tuple[ThemeModel | None, Any]:  # noqa: E501
     from nlp import ThemeModel as Fitter
 
     row = await session.scalar(select(ThemeModel).where(
