@@ -25,9 +25,9 @@ from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 from litestar.plugins.structlog import StructlogConfig, StructlogPlugin
 from litestar.static_files import create_static_files_router
 
+import voice.models  # noqa: F401  (every table mapped before the first request)
 from ideas.api import IdeaApi
 from ideas.controllers import IdeaModerationPages, IdeaPages
-import voice.models  # noqa: F401  (every table mapped before the first request)
 from voice import __version__
 from voice.accounts.controllers import AccountController, AdminController, MeController
 from voice.accounts.models import StoreItem

@@ -72,6 +72,19 @@ LABELS: dict[str, str] = {
     "cluster": N_("clustering"),
     "label": N_("labelling"),
     "done": N_("done"),
+    # award editions
+    "draft": N_("Draft"),
+    "open_for_entries": N_("Open for entries"),
+    "judging": N_("Judging"),
+    "results_published": N_("Results published"),
+    # award branches
+    "g2c": N_("Service to individuals (G2C)"),
+    "g2b": N_("Strengthening the national economy (G2B)"),
+    "g2g": N_("Integration between government agencies (G2G)"),
+    "e_leadership": N_("E-leadership"),
+    "e_participation": N_("E-community participation (voice of the beneficiary)"),
+    "smart_devices": N_("E-services on smart devices"),
+    "e_contribution": N_("E-contribution (individuals)"),
 }
 
 

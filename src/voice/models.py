@@ -2,6 +2,18 @@
 
 from ideas.models import Idea, IdeaComment, IdeaFollower, IdeaReport, IdeaStatusEvent, IdeaVote
 from voice.accounts.models import ApiToken, AuditEvent, StoreItem, User
+from voice.awards.models import (
+    Branch,
+    Conflict,
+    Criterion,
+    Edition,
+    Entry,
+    JudgeAssignment,
+    ResultSnapshot,
+    Score,
+    ScoreHistory,
+    ScoreSheet,
+)
 from voice.catalogue.models import Agency, Service
 from voice.db import metadata
 from voice.feedback.models import Event, Feedback, IdempotencyKey, Report, Response, Support
@@ -10,8 +22,40 @@ from voice.themes.models import Theme, ThemeModel, ThemeRun
 from voice.workspace.models import BulkAnswer, Improvement, Transfer
 
 __all__ = [
-    "Agency", "ApiToken", "AuditEvent", "Event", "Feedback", "Idea", "IdeaComment", "IdeaFollower", "IdeaReport",
-    "IdeaStatusEvent", "IdeaVote", "IdempotencyKey", "Notification", "Report",
-    "Response", "Service", "StoreItem", "Support", "Theme", "ThemeModel", "ThemeRun", "User", "metadata",
-    "BulkAnswer", "Improvement", "Transfer",
+    "Agency",
+    "ApiToken",
+    "AuditEvent",
+    "Branch",
+    "BulkAnswer",
+    "Conflict",
+    "Criterion",
+    "Edition",
+    "Entry",
+    "Event",
+    "Feedback",
+    "Idea",
+    "IdeaComment",
+    "IdeaFollower",
+    "IdeaReport",
+    "IdeaStatusEvent",
+    "IdeaVote",
+    "IdempotencyKey",
+    "Improvement",
+    "JudgeAssignment",
+    "Notification",
+    "Report",
+    "Response",
+    "ResultSnapshot",
+    "Score",
+    "ScoreHistory",
+    "ScoreSheet",
+    "Service",
+    "StoreItem",
+    "Support",
+    "Theme",
+    "ThemeModel",
+    "ThemeRun",
+    "Transfer",
+    "User",
+    "metadata",
 ]

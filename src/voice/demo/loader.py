@@ -40,13 +40,17 @@ async def load_demo(session: AsyncSession, *, force: bool = False) -> str:
     from ideas.demo import load_ideas
 
     ideas = await load_ideas(session, users, agencies, rng)
+    from voice.awards.demo import load_awards_demo
+
+    entries = await load_awards_demo(session, users, agencies, rng)
     # Themes are found by the job worker (in-process under `make run`) a few seconds after start.
     from voice.themes.services import request_refresh
 
     for agency in agencies.values():
         await request_refresh(session, agency.id, None)
     return (f"demo data: {len(agencies)} agencies, {len(users)} accounts, {items} feedback items, "
-            f"{improvements} improvements, {ideas} ideas; theme discovery queued for every agency. "
+            f"{improvements} improvements, {ideas} ideas, {entries} award entries (a past edition with "
+            f"published results and a current one in judging); theme discovery queued for every agency. "
             f"Demo accounts (e.g. {read('people.json')['admin']['email']}) use the password {DEMO_PASSWORD!r}.")
 
 

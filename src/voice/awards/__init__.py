@@ -1,0 +1,1 @@
+"""Award editions, branches, rubrics, judging and participation evidence."""

@@ -1,0 +1,98 @@
+"""Award API: editions, an agency's participation evidence, and branch rankings."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, Request, get
+from litestar.params import Parameter
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from voice.awards.evidence import EvidenceService
+from voice.awards.services import AwardService
+from voice.errors import NotFound
+from voice.i18n import _
+
+Id = Annotated[int, Parameter(ge=1, le=2**62)]
+
+
+class EditionOut(msgspec.Struct):
+    id: int
+    number: int
+    name_ar: str
+    name_en: str
+    status: str
+    opens_on: str
+    closes_on: str
+    evidence_from: str
+    evidence_to: str
+    branches: list[dict[str, Any]]
+
+
+class RankingRowOut(msgspec.Struct):
+    rank: int
+    entry_id: int
+    title: str
+    entrant: str
+    mean_raw: float
+    mean_normalized: float
+    spread: float
+    n_judges: int
+    final_score: float
+
+
+class RankingOut(msgspec.Struct):
+    edition_id: int
+    branch: str
+    published: bool
+    blind: bool
+    final_score: str
+    tie_break: str
+    agreement: dict[str, Any]
+    entries: list[RankingRowOut]
+
+
+class AwardApi(Controller):
+    path = "/api/v1/awards"
+    tags = ["awards"]  # noqa: RUF012 - Litestar reads it as a plain class attribute
+
+    @get("/editions", summary="Award editions and their branches")
+    async def editions(self, db_session: AsyncSession) -> list[EditionOut]:
+        service = AwardService(db_session)
+        out = []
+        for e in await service.editions():
+            branches = [{"code": b.code.value, "name_ar": b.name_ar, "name_en": b.name_en, "blind": b.blind}
+                        for b in await service.branches(e.id)]
+            out.append(EditionOut(e.id, e.number, e.name_ar, e.name_en, e.status.value, e.opens_on.isoformat(),
+                                  e.closes_on.isoformat(), e.evidence_from.isoformat(), e.evidence_to.isoformat(),
+                                  branches))
+        return out
+
+    @get("/editions/{edition_id:int}/evidence/{agency_slug:str}",
+         summary="An agency's participation evidence (admins, the edition's judges, the agency itself)")
+    async def evidence(self, request: Request, edition_id: Id, agency_slug: str,
+                       db_session: AsyncSession) -> dict[str, Any]:
+        ev = EvidenceService(db_session)
+        edition, agency = await ev.resolve(request.user, edition_id, agency_slug)
+        dossier = (await ev.dossier(edition, agency)).as_dict()
+        dossier["records_url"] = f"/awards/editions/{edition.id}/evidence/{agency.slug}/records?figure="
+        return dossier
+
+    @get("/editions/{edition_id:int}/ranking",
+         summary="A branch's ranking with raw, normalized and final scores (admins; everyone once published)")
+    async def ranking(self, request: Request, edition_id: Id, db_session: AsyncSession,
+                      branch: str = "e_contribution") -> RankingOut:
+        from voice.awards.controllers import tie_break_rule
+
+        service = AwardService(db_session)
+        edition = await service.edition(edition_id)
+        if not await service.can_see_ranking(request.user, edition):
+            raise NotFound(_("The results of this edition are not published yet."))
+        chosen = await service.branch_by_code(edition.id, branch)
+        r = await service.ranking(chosen, request.user)
+        return RankingOut(edition.id, chosen.code.value, r.published, chosen.blind and not r.published,
+                          "mean z-score of the judges (per-judge normalization, sample std)", tie_break_rule(),
+                          r.agreement, [RankingRowOut(x.rank, x.entry_id, x.title, x.entrant, x.mean_raw,
+                                                      x.mean_normalized, x.spread, x.n_judges, x.final_score)
+                                        for x in r.rows])
