@@ -7,7 +7,7 @@ PORT ?= 8000
 CAMEL_TOOLS := camel-tools==1.6.0
 STAMP := $(VENV)/.installed
 
-.PHONY: install run serve test lint messages clean-data help
+.PHONY: install run serve test fuzz lint messages clean-data help
 
 help:
 	@echo "make run    install, migrate, load demo data, serve on http://$(HOST):$(PORT)"
@@ -34,6 +34,10 @@ serve: install
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# A longer API fuzzing run (schemathesis): 200 examples per operation, status codes checked too.
+fuzz: install
+	VOICE_FUZZ_EXAMPLES=$${VOICE_FUZZ_EXAMPLES:-200} VOICE_FUZZ_STATUS_CODES=1 $(BIN)/python -m pytest tests/test_fuzz.py -p no:cacheprovider $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check src tests bench

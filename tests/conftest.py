@@ -157,7 +157,7 @@ class MailSink:
         sink = self
 
         class Handler:
-            async def handle_DATA(self, server, session, envelope):  # noqa: N802, ANN001, ANN201
+            async def handle_DATA(self, server, session, envelope):
                 from email import message_from_bytes, policy
 
                 sink.messages.append(message_from_bytes(envelope.content, policy=policy.default))
@@ -192,7 +192,7 @@ def mailbox(mail_sink: MailSink) -> MailSink:
 
 
 @pytest.fixture
-def run_jobs(database_url: str, mail_sink: MailSink):  # noqa: ANN201
+def run_jobs(database_url: str, mail_sink: MailSink):
     """Drain the job queue once with a real procrastinate worker, e-mailing through the sink."""
     from voice.jobs import run_worker
 

@@ -192,7 +192,7 @@ async def test_me_too_once_per_person_and_per_device(client: httpx.AsyncClient, 
 
 
 async def test_staff_answer_reaches_tracking_page_and_mailbox(client: httpx.AsyncClient, db: AsyncSession,
-                                                             mailbox, run_jobs) -> None:  # noqa: ANN001
+                                                             mailbox, run_jobs) -> None:
     agency = await make_agency(db, "passports")
     staff = await make_user(db, Role.AGENCY_STAFF, agency=agency)
     await post_form(client, "/feedback", {"agency": "passports", "kind": "complaint", "submitter_kind":

@@ -26,7 +26,7 @@ from voice.workspace.models import Transfer
 DEMO = Path(__file__).resolve().parents[1] / "src" / "voice" / "demo" / "data"
 
 
-async def fresh(db: AsyncSession, model: type, ident: int):  # noqa: ANN201
+async def fresh(db: AsyncSession, model: type, ident: int):
     """Re-read a row from the database (what the app committed), not the session's cached copy."""
     return await db.scalar(select(model).where(model.id == ident).execution_options(populate_existing=True))
 
@@ -52,7 +52,7 @@ async def passports_with_feedback(db: AsyncSession, contact_every: int = 0) -> t
     return agency, rows
 
 
-async def refresh(client: httpx.AsyncClient, run_jobs) -> dict:  # noqa: ANN001
+async def refresh(client: httpx.AsyncClient, run_jobs) -> dict:
     started = await post_form(client, "/agency/themes/refresh", {}, headers={"hx-request": "true"})
     assert started.status_code == 200 and 'data-status="queued"' in started.text
     assert 'hx-trigger="every 1s"' in started.text  # the page polls for progress
@@ -61,7 +61,7 @@ async def refresh(client: httpx.AsyncClient, run_jobs) -> dict:  # noqa: ANN001
 
 
 async def test_theme_refresh_runs_as_a_job_with_progress(client: httpx.AsyncClient, db: AsyncSession,
-                                                        run_jobs) -> None:  # noqa: ANN001
+                                                        run_jobs) -> None:
     agency, rows = await passports_with_feedback(db)
     staff = await make_user(db, Role.AGENCY_STAFF, agency=agency)
     await sign_in(client, staff.email)
@@ -83,7 +83,7 @@ async def test_theme_refresh_runs_as_a_job_with_progress(client: httpx.AsyncClie
     assert "<svg class=\"sparkline\"" in dashboard.text
 
 
-async def test_staff_edits_survive_a_rerun(client: httpx.AsyncClient, db: AsyncSession, run_jobs) -> None:  # noqa: ANN001
+async def test_staff_edits_survive_a_rerun(client: httpx.AsyncClient, db: AsyncSession, run_jobs) -> None:
     agency, _rows = await passports_with_feedback(db)
     staff = await make_user(db, Role.AGENCY_ADMIN, agency=agency)
     await sign_in(client, staff.email)
@@ -105,7 +105,7 @@ async def test_staff_edits_survive_a_rerun(client: httpx.AsyncClient, db: AsyncS
 
 
 async def test_bulk_answer_reaches_every_item_and_mailbox(client: httpx.AsyncClient, db: AsyncSession,
-                                                         run_jobs, mailbox) -> None:  # noqa: ANN001
+                                                         run_jobs, mailbox) -> None:
     agency, _rows = await passports_with_feedback(db, contact_every=1)
     staff = await make_user(db, Role.AGENCY_STAFF, agency=agency)
     await sign_in(client, staff.email)
@@ -160,7 +160,7 @@ async def test_transfer_moves_item_and_both_agencies_see_it(client: httpx.AsyncC
 
 
 async def test_improvement_delivered_is_public_with_linked_count(client: httpx.AsyncClient, db: AsyncSession,
-                                                                run_jobs, mailbox) -> None:  # noqa: ANN001
+                                                                run_jobs, mailbox) -> None:
     agency = await make_agency(db, "passports")
     staff = await make_user(db, Role.AGENCY_ADMIN, agency=agency)
     service = FeedbackService(db)
@@ -214,7 +214,7 @@ async def test_exports_open_with_the_right_rows(client: httpx.AsyncClient, db: A
     assert other.id != agency.id
 
 
-async def test_agency_api(client: httpx.AsyncClient, db: AsyncSession, run_jobs) -> None:  # noqa: ANN001
+async def test_agency_api(client: httpx.AsyncClient, db: AsyncSession, run_jobs) -> None:
     agency, _rows = await passports_with_feedback(db)
     staff = await make_user(db, Role.AGENCY_STAFF, agency=agency)
     token = await make_token(db, staff)
@@ -294,7 +294,7 @@ async def test_other_agencys_ids_are_refused(client: httpx.AsyncClient, db: Asyn
 
 
 async def test_new_feedback_joins_its_theme_shortly_after_arrival(client: httpx.AsyncClient, db: AsyncSession,
-                                                                  run_jobs) -> None:  # noqa: ANN001
+                                                                  run_jobs) -> None:
     agency, _rows = await passports_with_feedback(db)
     staff = await make_user(db, Role.AGENCY_STAFF, agency=agency)
     await sign_in(client, staff.email)

@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 
 from advanced_alchemy.extensions.litestar import SQLAlchemyPlugin
 from advanced_alchemy.extensions.litestar.store import SQLAlchemyStore
-from litestar import Litestar
+from litestar import Litestar, MediaType, Response
 from litestar.config.compression import CompressionConfig
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
@@ -23,6 +23,7 @@ from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.plugins.htmx import HTMXPlugin
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 from litestar.plugins.structlog import StructlogConfig, StructlogPlugin
+from litestar.response import Template
 from litestar.static_files import create_static_files_router
 
 import voice.models  # noqa: F401  (every table mapped before the first request)
@@ -62,7 +63,19 @@ async def _inprocess_worker(app: Litestar) -> AsyncIterator[None]:
     from voice.jobs import run_worker
 
     settings: Settings = app.state.settings
-    task = asyncio.create_task(run_worker(settings, url=app.state.db_config.connection_string))
+
+    async def keep_running() -> None:
+        # A worker that dies (database restarted, tables truncated) is started again after a pause.
+        while True:
+            try:
+                await run_worker(settings, url=app.state.db_config.connection_string)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("in-process job worker stopped; restarting in 5 s")
+            await asyncio.sleep(5)
+
+    task = asyncio.create_task(keep_running())
     try:
         yield
     finally:
@@ -91,6 +104,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         cookie_secure=settings.secure_cookies,
         cookie_samesite="strict",
         header_name="x-csrftoken",
+        # Pages hand the token to htmx and forms themselves; scripts never need to read the cookie.
+        cookie_httponly=True,
         # API clients authenticate with Bearer tokens, never cookies (see AuthMiddleware), so
         # cross-site forgery has nothing to ride on there. Anchored: these are regexes.
         exclude=["^/api/", "^/open311/"],
@@ -192,6 +207,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         compression_config=CompressionConfig(backend="gzip", minimum_size=1024),
         exception_handlers=exception_handlers,
         state=State({"settings": settings, "db_config": db}),
+        # Handlers that may answer a page or a redirect are annotated loosely; pages are still HTML.
+        after_request=_html_templates,
         debug=False,  # never show tracebacks to visitors, even in development
         request_max_body_size=2 * 1024 * 1024,
     )
@@ -213,3 +230,11 @@ def _structlog_config() -> StructLoggingConfig:
     if processors and config.as_json():
         processors.insert(len(processors) - 1, structlog.processors.format_exc_info)
     return config
+
+
+async def _html_templates(response: Response) -> Response:
+    """A Template returned from a handler annotated ``-> Any`` would inherit the route's JSON media
+    type, and with ``nosniff`` the browser would show the page's source. Templates are HTML."""
+    if isinstance(response, Template) and response.media_type in (None, MediaType.JSON):
+        response.media_type = MediaType.HTML
+    return response

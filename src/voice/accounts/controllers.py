@@ -28,6 +28,7 @@ def _sign_in(request: Request, user: User) -> None:
 
 
 class AccountController(Controller):
+    include_in_schema = False  # browser pages, not API
     dependencies = {
         "users": Provide(create_service_provider(UserService)),
         "tokens": Provide(create_service_provider(TokenService)),

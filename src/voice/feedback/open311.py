@@ -61,6 +61,7 @@ from litestar import Controller, MediaType, Request, Response, get, post, route
 from litestar.di import Provide
 from litestar.enums import HttpMethod
 from litestar.exceptions import HTTPException, MethodNotAllowedException, ValidationException
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Parameter
 from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -219,13 +220,25 @@ _exception_handlers: dict[Any, Any] = {
 # ----- the controller --------------------------------------------------------------------------
 
 
+class Open311Error(msgspec.Struct):
+    code: int
+    description: str
+
+
+def _errors_doc(*statuses: int) -> dict[int, ResponseSpec]:
+    """OpenAPI entries for the standard's error list, so clients (and schema checks) know its shape."""
+    return {status: ResponseSpec(data_container=list[Open311Error], description="Open311 error list")
+            for status in statuses}
+
+
 class Open311Api(Controller):
     path = "/open311/v2"
     tags = ["open311"]  # noqa: RUF012 — Litestar reads these class attributes; none is mutated
     dependencies = {"feedback": Provide(provide_feedback, sync_to_thread=False)}  # noqa: RUF012
     exception_handlers = _exception_handlers
 
-    @get("/services.json", summary="Open311: the e-services one can send requests about")
+    @get("/services.json", summary="Open311: the e-services one can send requests about",
+         responses=_errors_doc(400))
     async def services(self, db_session: AsyncSession) -> list[Open311Service]:
         lang = get_locale()
         order = (Agency.name_ar, Service.name_ar) if lang == "ar" else (Agency.name_en, Service.name_en)
@@ -247,7 +260,7 @@ class Open311Api(Controller):
         ]
 
     @post("/requests.json", summary="Open311: send a service request (feedback)", status_code=201,
-          guards=[throttle("open311", 30)],
+          guards=[throttle("open311", 30)], responses=_errors_doc(400, 401, 404, 429),
           description="Form-encoded (or JSON) fields: service_code and description (required), email, "
                       "attribute[kind], attribute[submitter_kind], attribute[publish]. Location fields are "
                       "accepted and ignored: our services are e-services.")
@@ -281,7 +294,8 @@ class Open311Api(Controller):
         return Response([Open311Created(service_request_id=item.tracking_code, service_notice=_notice(item))],
                         status_code=201)
 
-    @get("/requests.json", summary="Open311: published service requests, newest first (at most 1000)")
+    @get("/requests.json", summary="Open311: published service requests, newest first (at most 1000)",
+         responses=_errors_doc(400))
     async def search(
         self,
         db_session: AsyncSession,
@@ -331,7 +345,7 @@ class Open311Api(Controller):
         return [_as_request(item, notes.get(item.id)) for item in items]
 
     @get("/requests/{service_request_id:str}",
-         summary="Open311: one service request, by its id (the tracking code)")
+         summary="Open311: one service request, by its id (the tracking code)", responses=_errors_doc(400, 404))
     async def detail(
         self,
         service_request_id: Annotated[str, Parameter(description="The tracking code followed by .json")],

@@ -19,6 +19,7 @@ from voice.errors import DomainError
 from voice.i18n import _, direction, get_locale
 from voice.web.auth import is_api_path
 from voice.web.locale import apply_locale
+from voice.web.security_headers import security_headers
 
 log = logging.getLogger("voice.errors")
 
@@ -85,8 +86,10 @@ def error_page(request: Request, status: int, message: str | None = None,
 
 def _respond(request: Request, status: int, detail: str | None, errors: dict[str, str] | None,
              headers: dict[str, str] | None = None) -> Response[Any]:
-    # Route middleware (and so LocaleMiddleware) never ran for a path that matched no route.
+    # Route middleware (LocaleMiddleware, SecurityHeadersMiddleware) never ran for a path that
+    # matched no route: set the language and the security headers here.
     apply_locale(request.scope)
+    headers = {**security_headers(request.url.path, request.url.scheme == "https"), **(headers or {})}
     if is_api_path(request.url.path):
         return problem(status, detail, errors, headers)
     return error_page(request, status, detail, headers)

@@ -22,6 +22,13 @@ COMMON = {
 }
 
 
+def security_headers(path: str, https: bool) -> dict[str, str]:
+    headers = {**COMMON, "Content-Security-Policy": CSP_DOCS if path.rstrip("/") == "/schema" else CSP}
+    if https:
+        headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+    return headers
+
+
 class SecurityHeadersMiddleware:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -30,17 +37,13 @@ class SecurityHeadersMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        docs = scope["path"].rstrip("/") == "/schema"
-        https = scope.get("scheme") == "https"
+        wanted = security_headers(scope["path"], scope.get("scheme") == "https")
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableScopeHeaders.from_message(message)
-                for name, value in COMMON.items():
+                for name, value in wanted.items():
                     headers[name] = value
-                headers["Content-Security-Policy"] = CSP_DOCS if docs else CSP
-                if https:
-                    headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

@@ -1,0 +1,42 @@
+"""Records the browser tests start from, made through the app's own domain services."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from tests.factories import make_agency
+from voice.catalogue.models import Agency
+from voice.feedback.services import FeedbackService, Submission
+
+DEMO = Path(__file__).resolve().parents[2] / "src" / "voice" / "demo" / "data"
+
+
+async def demo_agency(db: AsyncSession, slug: str = "passports", feedback: int = 0) -> Agency:
+    """A demo agency with its real services and, if asked, up to ``feedback`` of its demo feedback items."""
+    spec = next(a for a in json.loads((DEMO / "agencies.json").read_text(encoding="utf-8")) if a["slug"] == slug)
+    agency = await make_agency(db, slug, name_ar=spec["name_ar"], name_en=spec["name_en"],
+                               sla_days=spec["sla_days"], services=spec["services"])
+    if feedback:
+        rows = [r for r in json.loads((DEMO / "feedback.json").read_text(encoding="utf-8")) if r["agency"] == slug]
+        service = FeedbackService(db)
+        for n, row in enumerate(rows[:feedback]):
+            await service.submit(Submission(
+                agency=slug, service=row.get("service"), kind=row["kind"], submitter_kind=row["submitter_kind"],
+                body=row["body"], rating=row.get("rating"), publish=True,
+                contact_email=f"citizen{n}@example.sa" if n % 3 == 0 else None))
+        await db.commit()
+    return agency
+
+
+async def empty_tables(engine: AsyncEngine) -> None:
+    """Empty every table but the migration stamp and the job queue's (a live worker is registered there)."""
+    async with engine.begin() as conn:
+        tables = (await conn.execute(text(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version' "
+            "AND tablename NOT LIKE 'procrastinate%'"))).scalars().all()
+        if tables:
+            await conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))

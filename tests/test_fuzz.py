@@ -1,0 +1,98 @@
+"""API fuzzing with schemathesis against the OpenAPI description the app publishes.
+
+The app runs for real (uvicorn on a loopback port, tests/browser/serve.py) on the test PostgreSQL,
+seeded with an agency, a published feedback item and an idea, and the generated requests carry an
+agency staff member's Bearer token so the guarded operations are exercised past their guards.
+Every response must be: no 5xx and a body matching the schema declared for its status code (and, with
+VOICE_FUZZ_STATUS_CODES=1, a status code the description declares). Only the API surface (/api/,
+/open311/, /health) is fuzzed: the HTML form routes refuse any request without a CSRF token.
+
+Bounded for `make test` (VOICE_FUZZ_EXAMPLES, default 15 per operation); `make fuzz` runs 200.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, Phase, given, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import response_schema_conformance, status_code_conformance
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from ideas.services import IdeaDraft, IdeaService
+from tests.browser.seed import demo_agency, empty_tables
+from tests.browser.serve import running_server
+from tests.factories import make_token, make_user
+from voice.accounts.models import Role
+from voice.feedback.services import FeedbackService, Submission
+from voice.settings import PROJECT_ROOT
+
+EXAMPLES = int(os.environ.get("VOICE_FUZZ_EXAMPLES", "15"))
+API_PREFIXES = ("/api/", "/open311/", "/health")
+# Status codes are checked too when asked (`make fuzz` does): most operations do not yet declare their
+# 401/403/404/422 answers, which the lead has as a list to fix in the route decorators.
+CHECKS = [not_a_server_error, response_schema_conformance]
+if os.environ.get("VOICE_FUZZ_STATUS_CODES", "") not in ("", "0", "off"):
+    CHECKS.append(status_code_conformance)
+
+
+@pytest.fixture(scope="module")
+async def fuzz_token(engine: object) -> str:
+    """A clean database with something to find, and an agency staff member's API token."""
+    await empty_tables(engine)  # type: ignore[arg-type]
+    async with async_sessionmaker(engine, expire_on_commit=False)() as db:  # type: ignore[arg-type]
+        db: AsyncSession
+        agency = await demo_agency(db, "passports")
+        staff = await make_user(db, Role.AGENCY_STAFF, agency=agency)
+        citizen = await make_user(db)
+        await FeedbackService(db).submit(Submission(agency="passports", body="تطبيق الجوازات لا يرسل رمز التحقق",
+                                                    publish=True, contact_email="hidden@example.sa"))
+        await IdeaService(db).submit(IdeaDraft(title="تجديد الجواز من التطبيق",
+                                               description="إتاحة تجديد جواز السفر بالكامل عبر التطبيق"), citizen)
+        await db.commit()
+        return await make_token(db, staff)
+
+
+@pytest.fixture(scope="module")
+def fuzz_server(database_url: str, fuzz_token: str) -> Iterator[str]:
+    # No in-process worker: refresh requests queue jobs that nobody needs to run here.
+    with running_server(database_url, PROJECT_ROOT / "test-artifacts" / "fuzz-server.log",
+                        VOICE_INPROCESS_WORKER="off") as base:
+        yield base
+
+
+@pytest.fixture(scope="module")
+def api_schema(fuzz_server: str, fuzz_token: str) -> object:
+    schema = schemathesis.openapi.from_url(f"{fuzz_server}/schema/openapi.json")
+    schema.config.update(base_url=fuzz_server, headers={"Authorization": f"Bearer {fuzz_token}"})
+    return schema
+
+
+def _fuzz(operation: object) -> None:
+    @given(case=operation.as_strategy())  # type: ignore[attr-defined]
+    @settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
+              phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
+    def run(case: schemathesis.Case) -> None:
+        case.call_and_validate(checks=CHECKS)
+
+    run()
+
+
+def test_api_operations_hold_their_description(api_schema: object) -> None:
+    """Each operation in turn; every failing one is reported (with a curl to reproduce), not just the first."""
+    failures: list[str] = []
+    operations = 0
+    for result in api_schema.get_all_operations():  # type: ignore[attr-defined]
+        operation = result.ok()
+        if not operation.path.startswith(API_PREFIXES):
+            continue  # HTML form routes that leak into the description (reported); CSRF answers them 403
+        operations += 1
+        try:
+            _fuzz(operation)
+        except (Exception, BaseExceptionGroup) as exc:
+            failures.append(f"--- {operation.label}\n{exc}")
+    assert operations >= 20, f"only {operations} operations in the published description"
+    assert not failures, f"{len(failures)} of {operations} operations fail:\n" + "\n".join(failures)
