@@ -145,7 +145,7 @@ class TextVectorizer:
         n_components: int = 200,
         max_features: int = 50_000,
         embed_weight: float = 1.0,
-        fit_sample: int = 30_000,
+        fit_sample: int = 20_000,
         random_state: int = 0,
     ) -> None:
         if method not in METHODS:
@@ -189,13 +189,17 @@ class TextVectorizer:
         sample = rng.choice(n, self.fit_sample, replace=False) if n > self.fit_sample else np.arange(n)
         sample_texts = [normalized[i] for i in sample]
         self.char_ = CharTfidf.fit(sample_texts, self.max_features)
-        x_sample = self._tfidf(sample_texts)
+        # Count n-grams once for all texts (it is the slowest step: Python-level n-gram generation)
+        # and take the SVD sample's rows from that matrix.
+        x_all = self._tfidf(normalized)
+        x_sample = x_all[sample]
         k = max(1, min(self.n_components, x_sample.shape[1] - 1, x_sample.shape[0] - 1))
         if k >= 2:
             self.components_ = _lsa_components(x_sample, k, self.random_state)
         else:  # one or two texts: identity-like projection onto the raw TF-IDF space
             self.components_ = np.eye(x_sample.shape[1], dtype=np.float32)
-        return self._lsa(normalized)
+        self._projection = np.ascontiguousarray(self.components_.T)
+        return l2_normalize(np.asarray(x_all @ self._projection))
 
     # -- applying ------------------------------------------------------------------------------------
     def transform(

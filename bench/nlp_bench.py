@@ -1,0 +1,165 @@
+"""Benchmark of the nlp library: `nlp cluster` throughput and peak memory, single-text assignment latency.
+
+Not a test. Usage:  .venv/bin/python bench/nlp_bench.py [--sizes 10000 100000 300000] [--methods tfidf auto]
+Grows data/arbanking77/msa_pal_train.csv to each size by sampling with light perturbation, runs
+`nlp cluster` in a subprocess per (size, method) and reads the child's peak RSS from getrusage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+SOURCE = Path("/work/shared/data/arbanking77/msa_pal_train.csv")
+WORK = Path(tempfile.gettempdir()) / "nlp_bench"
+PYTHON = sys.executable
+FILLERS = [
+    "لو سمحت",
+    "السلام عليكم",
+    "ضروري",
+    "بسرعة",
+    "يا جماعة",
+    "الله يعافيكم",
+    "please",
+    "اليوم",
+    "من امس",
+    "🙏",
+]
+
+
+def perturb(text: str, r: random.Random) -> str:
+    """Light, realistic edits: a filler word, a dropped word, punctuation, elongation, a number."""
+    words = text.split()
+    op = r.randrange(5)
+    if op == 0:
+        words.insert(r.randrange(len(words) + 1), r.choice(FILLERS))
+    elif op == 1 and len(words) > 3:
+        del words[r.randrange(len(words))]
+    elif op == 2:
+        words.append(r.choice(["؟", "!", "...", "؟؟"]))
+    elif op == 3 and words:
+        i = r.randrange(len(words))
+        words[i] = words[i] + words[i][-1] * 2
+    words.append(str(r.randint(1, 999)) if r.random() < 0.3 else r.choice(FILLERS))
+    return " ".join(words)
+
+
+def make_dataset(n: int) -> Path:
+    path = WORK / f"texts_{n}.csv"
+    if path.exists():
+        return path
+    WORK.mkdir(parents=True, exist_ok=True)
+    with SOURCE.open(encoding="utf-8") as handle:
+        base = [row["text"] for row in csv.DictReader(handle)]
+    r = random.Random(n)
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["id", "text"])
+        for i in range(n):
+            text = base[i] if i < len(base) else perturb(r.choice(base), r)
+            writer.writerow([i, text])
+    return path
+
+
+def run_cluster(path: Path, method: str) -> dict:
+    out = WORK / f"out_{path.stem}_{method}.csv"
+    cmd = [
+        PYTHON,
+        "-m",
+        "nlp.cli",
+        "cluster",
+        "--input",
+        str(path),
+        "--text-column",
+        "text",
+        "--output",
+        str(out),
+        "--method",
+        method,
+    ]
+    # A fresh wrapper process per run so RUSAGE_CHILDREN holds exactly this run's peak RSS.
+    wrapper = (
+        "import resource, subprocess, sys, time; t = time.perf_counter();"
+        "rc = subprocess.run(sys.argv[1:], stderr=subprocess.DEVNULL).returncode;"
+        "print(rc, time.perf_counter() - t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+    )
+    rc, seconds, rss_kb = subprocess.run(  # noqa: S603 (our own interpreter and module)
+        [PYTHON, "-c", wrapper, *cmd], capture_output=True, text=True, check=True
+    ).stdout.split()
+    summary = json.loads(out.with_name(out.stem + ".themes.json").read_text(encoding="utf-8"))
+    return {
+        "rc": int(rc),
+        "seconds": float(seconds),
+        "peak_mb": int(rss_kb) / 1024,
+        "themes": summary["n_themes"],
+        "method": summary["method"],
+        "command": " ".join(["nlp", *cmd[3:]]),
+    }
+
+
+def assignment_latency(path: Path, method: str = "tfidf", n: int = 2000) -> dict:
+    from nlp import ThemeModel
+
+    with path.open(encoding="utf-8") as handle:
+        texts = [row["text"] for row in csv.DictReader(handle)]
+    model = ThemeModel(method=method, random_state=0).fit(texts)
+    model = ThemeModel.from_bytes(model.to_bytes())  # as the web app would: loaded from the database
+    r = random.Random(1)
+    probes = [perturb(r.choice(texts), r) for _ in range(n)]
+    model.assign(probes[0])
+    times = []
+    for text in probes:
+        t0 = time.perf_counter()
+        model.assign(text)
+        times.append((time.perf_counter() - t0) * 1000)
+    return {
+        "p50_ms": float(np.percentile(times, 50)),
+        "p99_ms": float(np.percentile(times, 99)),
+        "blob_mb": len(model.to_bytes()) / 1e6,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 300_000])
+    parser.add_argument("--methods", nargs="+", default=["tfidf"])
+    parser.add_argument("--latency-method", nargs="+", default=["tfidf"])
+    args = parser.parse_args()
+    print(f"nproc: {os.cpu_count()}")
+    print("| texts | method (resolved) | themes | wall time (s) | texts/s | peak RSS (MB) |")
+    print("|---:|---|---:|---:|---:|---:|")
+    commands = []
+    for size in args.sizes:
+        path = make_dataset(size)
+        for method in args.methods:
+            res = run_cluster(path, method)
+            commands.append(res["command"])
+            print(
+                f"| {size:,} | {method} ({res['method']}) | {res['themes']} | {res['seconds']:.1f} | "
+                f"{size / res['seconds']:,.0f} | {res['peak_mb']:,.0f} |",
+                flush=True,
+            )
+    for method in args.latency_method:
+        lat = assignment_latency(make_dataset(10_000), method)
+        print(
+            f"\nassign one text ({method} model fit on 10k, loaded from bytes): p50 {lat['p50_ms']:.2f} ms, "
+            f"p99 {lat['p99_ms']:.2f} ms; model blob {lat['blob_mb']:.1f} MB",
+            flush=True,
+        )
+    print("\ncommands:")
+    for c in commands:
+        print(f"  {c}")
+
+
+if __name__ == "__main__":
+    main()
