@@ -394,3 +394,41 @@ async def test_demo_ideas_load(db: AsyncSession) -> None:
     assert await db.scalar(select(func.count()).select_from(Idea).where(Idea.is_public)) == 70
     assert await db.scalar(select(func.count()).select_from(Idea).where(Idea.status == IdeaStatus.WINNER)) == 3
     assert await db.scalar(select(func.count()).select_from(IdeaComment).where(IdeaComment.parent_id.isnot(None)))
+
+
+async def test_ideas_are_clustered_into_themes_and_new_ones_join_them(client, db, run_jobs) -> None:  # noqa: ANN001
+    """Themes for ideas: an admin refreshes them (a background job); a later idea joins its theme."""
+    from sqlalchemy import select
+
+    from ideas.models import Idea
+    from tests.conftest import post_form
+    from tests.factories import PASSWORD, make_user
+    from voice.accounts.models import Role
+    from voice.themes.models import Theme
+
+    author = await make_user(db, Role.CITIZEN)
+    admin = await make_user(db, Role.ADMIN)
+    topics = {
+        "appointments": ["حجز المواعيد إلكترونياً في كل الفروع", "نظام مواعيد موحد لكل الجهات",
+                         "تذكير بالموعد برسالة قبل يوم", "إلغاء الموعد وتغييره من التطبيق"],
+        "payments": ["الدفع عبر أبل باي في كل الخدمات", "سداد الرسوم بالتقسيط إلكترونياً",
+                     "إيصال إلكتروني فوري بعد الدفع", "ربط الدفع بمحفظة رقمية واحدة"],
+        "accessibility": ["قارئ شاشة يدعم العربية في المواقع الحكومية", "تكبير الخط وتباين الألوان لكبار السن",
+                          "ترجمة بلغة الإشارة للمقاطع", "واجهة مبسطة لذوي الإعاقة البصرية"],
+    }
+    assert (await post_form(client, "/signin", {"email": author.email, "password": PASSWORD})).status_code == 303
+    for texts in topics.values():
+        for text in texts:
+            r = await post_form(client, "/ideas", {"title": text, "description": f"{text}. فكرة لتحسين الخدمات الإلكترونية",
+                                                   "category": "digital_services"})
+            assert r.status_code == 303, r.text[:300]
+    await post_form(client, "/signout", {})
+    await post_form(client, "/signin", {"email": admin.email, "password": PASSWORD})
+    assert (await post_form(client, "/admin/ideas/themes/refresh", {})).status_code == 303
+    await run_jobs()
+    themes = (await db.scalars(select(Theme).where(Theme.scope == "ideas", Theme.retired.is_(False)))).all()
+    assert len(themes) >= 2
+    assert all(i.theme_id is not None for i in (await db.scalars(select(Idea).execution_options(
+        populate_existing=True))).all())
+    browse = await client.get("/ideas")
+    assert 'id="i-theme"' in browse.text

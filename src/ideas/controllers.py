@@ -11,6 +11,7 @@ from litestar.di import Provide
 from litestar.params import Parameter
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_303_SEE_OTHER
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ideas.models import IdeaCategory, IdeaStatus
@@ -72,8 +73,13 @@ class IdeaPages(Controller):
         context = {"result": result, "filters": filters, "next_url": next_url}
         if _is_htmx(request) and page > 1:
             return Template("ideas/partials/items.html", context=context)
+        from voice.themes.models import Theme
+
+        themes = (await db_session.scalars(select(Theme).where(
+            Theme.scope == "ideas", Theme.agency_id.is_(None), Theme.retired.is_(False))
+            .order_by(Theme.size.desc()))).all()
         context.update(agencies=await AgencyService(session=db_session).catalogue(),
-                       categories=list(IdeaCategory), statuses=list(IdeaStatus), sorts=SORTS)
+                       categories=list(IdeaCategory), statuses=list(IdeaStatus), sorts=SORTS, themes=themes)
         return Template("ideas/browse.html", context=context)
 
     @get("/new", name="idea_new", guards=[signed_in])
@@ -218,3 +224,11 @@ class IdeaModerationPages(Controller):
     async def queue(self, ideas: IdeaService) -> Template:
         pending, reports = await ideas.moderation_queue()
         return Template("ideas/moderation.html", context={"pending": pending, "reports": reports})
+
+    @post("/themes/refresh", name="idea_themes_refresh")
+    async def refresh_themes(self, request: Request, db_session: AsyncSession) -> Redirect:
+        """Find themes across all public ideas (a background job, like the agencies' feedback themes)."""
+        from voice.themes.services import request_refresh
+
+        await request_refresh(db_session, None, request.user, scope="ideas")
+        return Redirect("/ideas", status_code=HTTP_303_SEE_OTHER)

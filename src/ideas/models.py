@@ -174,3 +174,19 @@ class IdeaFollower(Base):
 
     idea_id: Mapped[int] = mapped_column(ForeignKey("idea.id", ondelete="CASCADE"))
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+
+
+def _register_theme_source() -> None:
+    """Let theme runs cluster public ideas (scope "ideas", all agencies together)."""
+    from sqlalchemy import func as sa_func
+
+    from voice.themes.sources import Source, register
+
+    register("ideas", Source(
+        model=Idea,
+        text=lambda: sa_func.concat_ws(" ", Idea.title, Idea.description_public),
+        rows=lambda agency_id: [Idea.is_public.is_(True)] + ([Idea.agency_id == agency_id] if agency_id else []),
+    ))
+
+
+_register_theme_source()

@@ -38,6 +38,7 @@ from voice.catalogue.models import Agency, Service
 from voice.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from voice.feedback.text import clean_body, public_text, query_terms, search_text
 from voice.i18n import _, use_locale
+from voice.themes.assign import schedule as schedule_theme_assignment
 
 log = logging.getLogger(__name__)
 
@@ -280,13 +281,11 @@ class IdeaService:
             search_text=search_text(" ".join((title, description_public, problem_public))),
             language=draft.language if draft.language in ("ar", "en") else "ar",
         )
-        if agency is not None:
-            from voice.themes.assign import assign
-
-            idea.theme_id, idea.theme_score = await assign(self.session, agency.id,
-                                                           f"{title}\n{description_public}", scope="ideas")
         self.session.add(idea)
         await self.session.flush()
+        # Ideas are clustered across the whole platform (one "ideas" model); a background job puts
+        # the new idea into its theme shortly after, without slowing this request.
+        await schedule_theme_assignment(self.session, None, scope="ideas")
         self.session.add(IdeaStatusEvent(idea_id=idea.id, kind="created", to_status=IdeaStatus.SUBMITTED.value,
                                          actor_id=user.id))
         if held:

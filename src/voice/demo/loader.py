@@ -48,6 +48,7 @@ async def load_demo(session: AsyncSession, *, force: bool = False) -> str:
 
     for agency in agencies.values():
         await request_refresh(session, agency.id, None)
+    await request_refresh(session, None, None, scope="ideas")
     return (f"demo data: {len(agencies)} agencies, {len(users)} accounts, {items} feedback items, "
             f"{improvements} improvements, {ideas} ideas, {entries} award entries (a past edition with "
             f"published results and a current one in judging); theme discovery queued for every agency. "

@@ -26,7 +26,7 @@ _MAX_CACHED = 32
 BATCH = 5000
 
 
-async def current_model(session: AsyncSession, agency_id: int | None, scope: str = "feedback"):  # noqa: ANN201
+async def current_model(session: AsyncSession, agency_id: int | None, scope: str = "feedback"):
     """(row id, created_at, fitted nlp.ThemeModel) of the agency's current model, or None.
 
     The blob is megabytes, so it is read from the database only when a new run or a staff edit has
@@ -49,13 +49,13 @@ async def current_model(session: AsyncSession, agency_id: int | None, scope: str
     return row.id, row.created_at, model
 
 
-async def schedule(session: AsyncSession, agency_id: int, scope: str = "feedback") -> bool:
+async def schedule(session: AsyncSession, agency_id: int | None, scope: str = "feedback") -> bool:
     """Queue the agency's assignment job unless one is already waiting. Returns whether one is queued."""
     has_model = await session.scalar(select(ThemeModel.id).where(
         ThemeModel.agency_id == agency_id, ThemeModel.scope == scope, ThemeModel.is_current.is_(True)))
     if has_model is None:
         return False
-    lock = f"assign-{scope}-{agency_id}"
+    lock = f"assign-{scope}-{agency_id or 'all'}"
     waiting = await session.scalar(text(
         "SELECT 1 FROM procrastinate_jobs WHERE queueing_lock = :lock AND status = 'todo'"), {"lock": lock})
     if waiting:
@@ -70,25 +70,27 @@ async def schedule(session: AsyncSession, agency_id: int, scope: str = "feedback
 
 
 @jobs.task(name="voice.assign_themes", queue="themes", retry=RetryStrategy(max_attempts=5, wait=5))
-async def assign_new_texts(agency_id: int, scope: str = "feedback") -> int:
-    from voice.feedback.models import Feedback
+async def assign_new_texts(agency_id: int | None, scope: str = "feedback") -> int:
+    from voice.themes.sources import source
 
+    src = source(scope)
+    target = src.model
     async with job_session() as session:
         current = await current_model(session, agency_id, scope)
         if current is None:
             return 0
         _id, fitted_at, model = current
-        rows = (await session.execute(select(Feedback.id, Feedback.body_public).where(
-            Feedback.agency_id == agency_id, Feedback.theme_id.is_(None), Feedback.created_at >= fitted_at)
-            .order_by(Feedback.id).limit(BATCH))).all()
+        rows = (await session.execute(select(target.id, src.text()).where(
+            *src.rows(agency_id), target.theme_id.is_(None), target.created_at >= fitted_at)
+            .order_by(target.id).limit(BATCH))).all()
         if not rows:
             return 0
         results = await asyncio.get_running_loop().run_in_executor(
-            None, model.assign_many, [r.body_public for r in rows])
+            None, model.assign_many, [r[1] or "" for r in rows])
         themes = dict((await session.execute(select(Theme.key, Theme.id).where(
             Theme.agency_id == agency_id, Theme.scope == scope, Theme.retired.is_(False)))).all())
         for row, (key, score) in zip(rows, results, strict=True):
             theme_id = themes.get(str(key)) if key is not None else None
-            await session.execute(update(Feedback).where(Feedback.id == row.id, Feedback.theme_id.is_(None))
+            await session.execute(update(target).where(target.id == row[0], target.theme_id.is_(None))
                                   .values(theme_id=theme_id, theme_score=score))
         return len(rows)

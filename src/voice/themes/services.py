@@ -25,6 +25,7 @@ from voice.feedback.models import Feedback
 from voice.i18n import _
 from voice.jobs import defer, job_session, jobs
 from voice.themes.models import Theme, ThemeModel, ThemeRun
+from voice.themes.sources import source
 
 log = logging.getLogger(__name__)
 
@@ -69,16 +70,17 @@ async def run_refresh(run_id: int) -> None:
         run.status, run.stage, run.progress, run.error = "running", "load", 1, None
         run.attempts += 1
         agency_id, scope = run.agency_id, run.scope
+        src = source(scope)
         rows = (await session.execute(
-            select(Feedback.id, Feedback.body_public).where(Feedback.agency_id == agency_id)
-            .order_by(Feedback.created_at.desc()).limit(MAX_TEXTS))).all()
+            select(src.model.id, src.text()).where(*src.rows(agency_id))
+            .order_by(src.model.created_at.desc()).limit(MAX_TEXTS))).all()
         previous_row = await session.scalar(select(ThemeModel).where(
             ThemeModel.agency_id == agency_id, ThemeModel.scope == scope, ThemeModel.is_current.is_(True)))
         previous_blob = previous_row.blob if previous_row else None
         run.n_texts = len(rows)
 
-    ids = [r.id for r in rows]
-    texts = [r.body_public for r in rows]
+    ids = [r[0] for r in rows]
+    texts = [r[1] or "" for r in rows]
     stage = {"name": "vectorize", "pct": 5}
     lock = threading.Lock()
 
@@ -147,9 +149,10 @@ async def _swap(session: AsyncSession, run_id: int, agency_id: int | None, scope
     pairs: dict[int | None, list[int]] = {}
     for feedback_id, label in zip(ids, model.labels_, strict=True):
         pairs.setdefault(key_to_row.get(str(label)) if label is not None else None, []).append(feedback_id)
+    target = source(scope).model
     for theme_id, members in pairs.items():
         for start in range(0, len(members), 5000):
-            await session.execute(update(Feedback).where(Feedback.id.in_(members[start:start + 5000]))
+            await session.execute(update(target).where(target.id.in_(members[start:start + 5000]))
                                   .values(theme_id=theme_id))
     await session.execute(update(ThemeRun).where(ThemeRun.id == run_id).values(
         status="succeeded", stage="done", progress=100, n_themes=len(model.themes_), finished_at=datetime.now(UTC)))
@@ -188,7 +191,7 @@ async def _theme_for(session: AsyncSession, user: User, theme_id: int) -> Theme:
     return theme
 
 
-async def _current_model(session: AsyncSession, agency_id: int | None) -> tuple[ThemeModel | None, Any]:  # noqa: E501
+async def _current_model(session: AsyncSession, agency_id: int | None) -> tuple[ThemeModel | None, Any]:
     from nlp import ThemeModel as Fitter
 
     row = await session.scalar(select(ThemeModel).where(
