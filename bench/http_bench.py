@@ -15,12 +15,10 @@ import json
 import random
 import time
 import uuid
-from pathlib import Path
 
 import asyncpg
 import httpx
-
-from _server import ROOT, fresh_database, machine, percentile, running_server  # noqa: I001
+from _server import ROOT, fresh_database, machine, percentile, running_server
 
 DEMO = ROOT / "src" / "voice" / "demo" / "data"
 

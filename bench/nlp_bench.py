@@ -93,7 +93,7 @@ def run_cluster(path: Path, method: str) -> dict:
         "rc = subprocess.run(sys.argv[1:], stderr=subprocess.DEVNULL).returncode;"
         "print(rc, time.perf_counter() - t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
     )
-    rc, seconds, rss_kb = subprocess.run(  # noqa: S603 (our own interpreter and module)
+    rc, seconds, rss_kb = subprocess.run(
         [PYTHON, "-c", wrapper, *cmd], capture_output=True, text=True, check=True
     ).stdout.split()
     summary = json.loads(out.with_name(out.stem + ".themes.json").read_text(encoding="utf-8"))

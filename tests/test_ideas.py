@@ -396,7 +396,7 @@ async def test_demo_ideas_load(db: AsyncSession) -> None:
     assert await db.scalar(select(func.count()).select_from(IdeaComment).where(IdeaComment.parent_id.isnot(None)))
 
 
-async def test_ideas_are_clustered_into_themes_and_new_ones_join_them(client, db, run_jobs) -> None:  # noqa: ANN001
+async def test_ideas_are_clustered_into_themes_and_new_ones_join_them(client, db, run_jobs) -> None:
     """Themes for ideas: an admin refreshes them (a background job); a later idea joins its theme."""
     from sqlalchemy import select
 

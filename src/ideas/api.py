@@ -67,8 +67,8 @@ class VoteOut(msgspec.Struct):
 
 class IdeaApi(Controller):
     path = "/api/v1/ideas"
-    tags = ["ideas"]  # noqa: RUF012
-    dependencies = {"ideas": Provide(provide_ideas, sync_to_thread=False)}  # noqa: RUF012
+    tags = ["ideas"]
+    dependencies = {"ideas": Provide(provide_ideas, sync_to_thread=False)}
 
     @post("/", summary="Share an idea", guards=[signed_in, throttle("api_idea_post", 10)], status_code=201,
           description="Individuals and businesses only. Ideas whose words trip the filter, or all ideas when "

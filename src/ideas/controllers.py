@@ -48,7 +48,7 @@ def _form_context(agencies: list[Agency], form: dict[str, Any], errors: dict[str
 
 class IdeaPages(Controller):
     path = "/ideas"
-    dependencies = {"ideas": Provide(provide_ideas, sync_to_thread=False)}  # noqa: RUF012
+    dependencies = {"ideas": Provide(provide_ideas, sync_to_thread=False)}
     include_in_schema = False
 
     @get("/", name="ideas")
@@ -216,9 +216,9 @@ class IdeaModerationPages(Controller):
     """The moderators' queue: ideas held by the word filter or waiting for pre-moderation, and reports."""
 
     path = "/admin/ideas"
-    guards = [admin]  # noqa: RUF012
+    guards = [admin]
     include_in_schema = False
-    dependencies = {"ideas": Provide(provide_ideas, sync_to_thread=False)}  # noqa: RUF012
+    dependencies = {"ideas": Provide(provide_ideas, sync_to_thread=False)}
 
     @get("/", name="idea_moderation")
     async def queue(self, ideas: IdeaService) -> Template:

@@ -74,9 +74,9 @@ async def job_session(settings: Settings | None = None) -> AsyncIterator[AsyncSe
 async def run_worker(settings: Settings | None = None, *, wait: bool = True, concurrency: int = 2,
                      url: str | None = None, own_signals: bool = False) -> None:
     """Run a worker on every queue; with ``wait=False`` it drains what is due and returns (tests)."""
-    import voice.models  # noqa: F401  (every mapper configured before a job queries)
-    import voice.notify  # noqa: F401  (registers its tasks)
-    import voice.themes.assign  # noqa: F401
+    import voice.models
+    import voice.notify
+    import voice.themes.assign
     import voice.themes.services  # noqa: F401
 
     global _worker_settings

@@ -53,7 +53,7 @@ def running_server(database_url: str, log_path: Path, **env: str) -> Iterator[st
     }
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with log_path.open("wb") as log:
-        proc = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
+        proc = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "tests.browser.serve:create", "--factory", "--host", "127.0.0.1",
              "--port", str(port), "--no-access-log"],
             cwd=PROJECT_ROOT, env=full_env, stdout=log, stderr=subprocess.STDOUT)

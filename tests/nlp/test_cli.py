@@ -12,7 +12,7 @@ from .corpus import feedback_corpus
 
 
 def run(*args, stdin=None):
-    return subprocess.run(  # noqa: S603 (our own interpreter)
+    return subprocess.run(
         [sys.executable, "-m", "nlp.cli", *args],
         input=stdin,
         capture_output=True,
@@ -106,7 +106,7 @@ def test_clean_errors(case, tmp_path, feedback_csv):
 def test_entry_point_installed():
     script = Path(sys.executable).parent / "nlp"
     assert script.exists()
-    result = subprocess.run(  # noqa: S603 (the installed entry point)
+    result = subprocess.run(
         [str(script), "normalize"], input="ABC\n", capture_output=True, text=True, check=False
     )
     assert result.stdout == "abc\n"

@@ -55,7 +55,7 @@ class RankingOut(msgspec.Struct):
 
 class AwardApi(Controller):
     path = "/api/v1/awards"
-    tags = ["awards"]  # noqa: RUF012 - Litestar reads it as a plain class attribute
+    tags = ["awards"]
 
     @get("/editions", summary="Award editions and their branches")
     async def editions(self, db_session: AsyncSession) -> list[EditionOut]:

@@ -140,7 +140,7 @@ class AwardAdminPages(Controller):
     """Platform administration of editions, rubrics and judges."""
 
     path = "/awards/admin"
-    guards = [admin]  # noqa: RUF012 - Litestar reads it as a plain class attribute
+    guards = [admin]
     include_in_schema = False
 
     @get("/", name="award_admin")
@@ -223,7 +223,7 @@ class JudgingPages(Controller):
     """A judge's home, conflict declarations, and the scoring form (blind where the rubric says so)."""
 
     path = "/awards/judging"
-    guards = [judge]  # noqa: RUF012 - Litestar reads it as a plain class attribute
+    guards = [judge]
     include_in_schema = False
 
     @get("/", name="judging")
@@ -315,7 +315,7 @@ class AgencyAwardPages(Controller):
     """An agency's entries: administrators enter branches while an edition is open for entries."""
 
     path = "/awards/agency"
-    guards = [agency_member]  # noqa: RUF012 - Litestar reads it as a plain class attribute
+    guards = [agency_member]
     include_in_schema = False
 
     async def _page(self, user: User, db_session: AsyncSession, form: dict, errors: dict,

@@ -20,7 +20,7 @@ from voice.feedback.services import FeedbackService, Submission
 
 DATA = Path(__file__).parent / "data"
 # Every demo account signs in with this password (printed by `voice demo load`). Demo only.
-DEMO_PASSWORD = "voice-demo-password"
+DEMO_PASSWORD = "voice-demo-password"  # noqa: S105  (demo data only, printed on load)
 
 
 def read(name: str) -> Any:
@@ -31,7 +31,7 @@ async def load_demo(session: AsyncSession, *, force: bool = False) -> str:
     existing = await session.scalar(select(func.count()).select_from(Agency))
     if existing and not force:
         return "demo data: the database already has data; nothing loaded"
-    rng = random.Random(2026)  # the same demo every time
+    rng = random.Random(2026)  # noqa: S311  (the same demo every time; not security)
     agencies = {a.slug: a for a in [await AgencyService(session=session).upsert(item)
                                     for item in read("agencies.json")]}
     users = await _people(session, agencies)

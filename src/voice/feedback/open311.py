@@ -233,8 +233,8 @@ def _errors_doc(*statuses: int) -> dict[int, ResponseSpec]:
 
 class Open311Api(Controller):
     path = "/open311/v2"
-    tags = ["open311"]  # noqa: RUF012 — Litestar reads these class attributes; none is mutated
-    dependencies = {"feedback": Provide(provide_feedback, sync_to_thread=False)}  # noqa: RUF012
+    tags = ["open311"]
+    dependencies = {"feedback": Provide(provide_feedback, sync_to_thread=False)}
     exception_handlers = _exception_handlers
 
     @get("/services.json", summary="Open311: the e-services one can send requests about",
