@@ -104,6 +104,26 @@ async def test_staff_edits_survive_a_rerun(client: httpx.AsyncClient, db: AsyncS
     assert [r.status for r in runs] == ["succeeded", "succeeded"]
 
 
+async def test_staff_split_a_theme_and_the_split_survives_a_rerun(client: httpx.AsyncClient, db: AsyncSession,
+                                                                  run_jobs) -> None:
+    agency, _rows = await passports_with_feedback(db)
+    staff = await make_user(db, Role.AGENCY_ADMIN, agency=agency)
+    await sign_in(client, staff.email)
+    await refresh(client, run_jobs)
+    biggest = await db.scalar(select(Theme).where(Theme.agency_id == agency.id).order_by(Theme.size.desc()))
+    before = biggest.size
+    split = await post_form(client, f"/agency/themes/{biggest.id}/split", {})
+    assert split.status_code == 303
+    new_id = int(split.headers["location"].rsplit("/", 1)[1])
+    kept, new = await fresh(db, Theme, biggest.id), await fresh(db, Theme, new_id)
+    assert kept.size > 0 and new.size > 0 and kept.size + new.size == before
+    counted = await db.scalar(select(func.count()).select_from(Feedback).where(Feedback.theme_id == new_id))
+    assert counted == new.size
+    assert (await post_form(client, f"/agency/themes/{new_id}/rename", {"label": "نصف جديد"})).status_code == 303
+    await refresh(client, run_jobs)
+    assert (await fresh(db, Theme, new_id)).label == "نصف جديد"
+
+
 async def test_bulk_answer_reaches_every_item_and_mailbox(client: httpx.AsyncClient, db: AsyncSession,
                                                          run_jobs, mailbox) -> None:
     agency, _rows = await passports_with_feedback(db, contact_every=1)
@@ -247,6 +267,7 @@ async def test_agency_api(client: httpx.AsyncClient, db: AsyncSession, run_jobs)
     ("POST", "/agency/themes/{theme}/rename", {"label": "اسم جديد"}),
     ("POST", "/agency/themes/{theme}/pin", {"pinned": "1"}),
     ("POST", "/agency/themes/{theme}/merge", {"other": "{theme}"}),
+    ("POST", "/agency/themes/{theme}/split", {}),
     ("POST", "/agency/themes/{theme}/answer", {"body": "رد على الجميع هنا"}),
     ("POST", "/agency/themes/{theme}/status", {"status": "in_review"}),
     ("POST", "/agency/themes/{theme}/assign", {"assignee": ""}),

@@ -461,6 +461,42 @@ class ThemeModel:
         del self.themes_[ib]
         self.labels_ = [a.id if lab == b.id else lab for lab in self.labels_]
 
+    def split(self, theme_id: int, texts: Sequence[str]) -> int:
+        """Split a theme in two, given its member texts; returns the id of the new half.
+
+        The half closer to the old centroid keeps the id (and a human label); the other half gets a
+        new id, label and keywords. Both centroids are kept, so later re-fits and ``assign`` see two
+        themes. The caller re-assigns the members (``assign_many``) to learn which half each joins.
+        """
+        from sklearn.cluster import KMeans
+
+        theme = self.theme(theme_id)
+        texts = [t for t in texts if isinstance(t, str) and t.strip()]
+        if len({normalize(t) for t in texts}) < 2:
+            raise ValueError("a theme needs at least two different texts to be split")
+        idx = self.themes_.index(theme)
+        x = self.vectorizer_.transform([normalize(t) for t in texts], list(texts))
+        halves = KMeans(n_clusters=2, n_init=5, random_state=self.random_state).fit_predict(x)
+        cents = l2_normalize(np.vstack([x[halves == h].mean(axis=0) for h in (0, 1)]))
+        keep = int(np.argmax(cents @ self.centroids_[idx]))
+        words = self._keywords(halves, 2, list(texts))
+        new_id = self.next_id_
+        self.next_id_ += 1
+        sizes = [int((halves == h).sum()) for h in (0, 1)]
+        cohesion = [float(np.mean(x[halves == h] @ cents[h])) for h in (0, 1)]
+        other = 1 - keep
+        theme.size, theme.quality = sizes[keep], round(cohesion[keep], 4)
+        if words[keep]:
+            theme.keywords = words[keep]
+            if not theme.renamed:
+                theme.label = "، ".join(words[keep][:3])
+        self.centroids_[idx] = cents[keep]
+        self.themes_.append(Theme(
+            id=new_id, label="، ".join(words[other][:3]) if words[other] else f"{theme.label} (2)",
+            keywords=words[other], representative=[], size=sizes[other], quality=round(cohesion[other], 4)))
+        self.centroids_ = np.vstack([self.centroids_, cents[other][None, :]])
+        return new_id
+
     # -------------------------------------------------------------------------------- serialization
     def to_bytes(self) -> bytes:
         """Versioned blob (JSON header + numpy arrays, no pickle) for storage in a database column."""

@@ -245,3 +245,38 @@ async def merge_themes(session: AsyncSession, user: User, into_id: int, other_id
     await audit(session, "theme.merge", actor=user, target_type="theme", target_id=into.id,
                 agency_id=into.agency_id, merged=other.id)
     return into
+
+
+async def split_theme(session: AsyncSession, user: User, theme_id: int) -> Theme:
+    """Split a theme that mixes two issues: the model makes two halves, every member is re-assigned,
+    and the new half gets its own row (the staff can then rename it). Returns the new theme."""
+    theme = await _theme_for(session, user, theme_id)
+    row, model = await _current_model(session, theme.agency_id)
+    if model is None or not theme.key.isdigit() or all(t.id != int(theme.key) for t in model.themes_):
+        raise ValidationFailed(_("Refresh themes before splitting one."), field="theme")
+    members = (await session.execute(select(Feedback.id, Feedback.body_public).where(
+        Feedback.theme_id == theme.id, Feedback.agency_id == theme.agency_id))).all()
+    try:
+        new_key = model.split(int(theme.key), [m.body_public for m in members])
+    except ValueError:
+        raise ValidationFailed(_("A theme needs at least two different items to be split."), field="theme") from None
+    new_theme = Theme(agency_id=theme.agency_id, scope=theme.scope, key=str(new_key),
+                      label=model.theme(new_key).label[:200] or theme.label, keywords=model.theme(new_key).keywords)
+    session.add(new_theme)
+    await session.flush()
+    kept = model.theme(int(theme.key))
+    theme.keywords = list(kept.keywords)
+    if not theme.renamed:
+        theme.label = kept.label[:200]
+    results = model.assign_many([m.body_public for m in members])
+    sizes = {theme.id: 0, new_theme.id: 0}
+    for member, (key, score) in zip(members, results, strict=True):
+        target = new_theme.id if key == new_key else theme.id
+        sizes[target] += 1
+        await session.execute(update(Feedback).where(Feedback.id == member.id)
+                              .values(theme_id=target, theme_score=score))
+    theme.size, new_theme.size = sizes[theme.id], sizes[new_theme.id]
+    row.blob = model.to_bytes()
+    await audit(session, "theme.split", actor=user, target_type="theme", target_id=theme.id,
+                agency_id=theme.agency_id, new=new_theme.id)
+    return new_theme

@@ -112,6 +112,11 @@ class WorkspacePages(Controller):
         await themes.merge_themes(db_session, request.user, theme_id, int(other))
         return Redirect(f"/agency/themes/{theme_id}", status_code=HTTP_303_SEE_OTHER)
 
+    @post("/themes/{theme_id:int}/split", name="theme_split")
+    async def split(self, request: Request, theme_id: Id, db_session: AsyncSession) -> Redirect:
+        new = await themes.split_theme(db_session, request.user, theme_id)
+        return Redirect(f"/agency/themes/{new.id}", status_code=HTTP_303_SEE_OTHER)
+
     @get("/themes/{theme_id:int}/preview", name="theme_preview")
     async def preview(self, request: Request, theme_id: Id, db_session: AsyncSession) -> Template:
         info = await WorkspaceService(db_session).preview(request.user, theme_id)
