@@ -81,7 +81,7 @@ class AccountController(Controller):
     @get("/account", guards=[signed_in], name="account")
     async def account(self, request: Request, tokens: TokenService) -> Template:
         user: User = request.user
-        mine = await tokens.list(tokens.model_type.user_id == user.id, tokens.model_type.revoked_at.is_(None))
+        mine = await tokens.get_many(tokens.model_type.user_id == user.id, tokens.model_type.revoked_at.is_(None))
         return Template("accounts/account.html", context={"tokens": mine, "new_token": None})
 
     @post("/account/tokens", guards=[signed_in], status_code=200)
@@ -90,7 +90,7 @@ class AccountController(Controller):
         user: User = request.user
         token = await tokens.issue(user, field(data, "name").strip() or "API")
         await audit(db_session, "token.issue", actor=user, target_type="user", target_id=user.id)
-        mine = await tokens.list(tokens.model_type.user_id == user.id, tokens.model_type.revoked_at.is_(None))
+        mine = await tokens.get_many(tokens.model_type.user_id == user.id, tokens.model_type.revoked_at.is_(None))
         return Template("accounts/account.html", context={"tokens": mine, "new_token": token})
 
 
@@ -125,5 +125,5 @@ class AdminController(Controller):
 
     @get("/", name="admin", include_in_schema=False)
     async def overview(self, users: UserService) -> Template:
-        people = await users.list(order_by=[("role", False), ("email", False)])
+        people = await users.get_many(order_by=[("role", False), ("email", False)])
         return Template("accounts/admin.html", context={"people": people})
