@@ -7,7 +7,7 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.di import Provide
-from litestar.params import Parameter
+from litestar.params import HeaderParameter
 
 from voice.accounts.models import User
 from voice.errors import ValidationFailed
@@ -78,7 +78,7 @@ class FeedbackApi(Controller):
         request: Request,
         data: FeedbackIn,
         feedback: FeedbackService,
-        idempotency_key: Annotated[str | None, Parameter(header="Idempotency-Key", required=False)] = None,
+        idempotency_key: Annotated[str | None, HeaderParameter(name="Idempotency-Key", required=False)] = None,
     ) -> Response[FeedbackCreated]:
         user: User | None = request.scope.get("user")
         channel = Channel.MOBILE if data.channel == "mobile" else Channel.API
