@@ -10,7 +10,7 @@ from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from voice.awards.evidence import EvidenceService
-from voice.awards.services import AwardService
+from voice.awards.services import AwardService, RankRow
 from voice.errors import NotFound
 from voice.i18n import _
 
@@ -30,18 +30,6 @@ class EditionOut(msgspec.Struct):
     branches: list[dict[str, Any]]
 
 
-class RankingRowOut(msgspec.Struct):
-    rank: int
-    entry_id: int
-    title: str
-    entrant: str
-    mean_raw: float
-    mean_normalized: float
-    spread: float
-    n_judges: int
-    final_score: float
-
-
 class RankingOut(msgspec.Struct):
     edition_id: int
     branch: str
@@ -50,7 +38,7 @@ class RankingOut(msgspec.Struct):
     final_score: str
     tie_break: str
     agreement: dict[str, Any]
-    entries: list[RankingRowOut]
+    entries: list[RankRow]  # the service's own rows: one definition of a ranking row
 
 
 class AwardApi(Controller):
@@ -93,6 +81,4 @@ class AwardApi(Controller):
         r = await service.ranking(chosen, request.user)
         return RankingOut(edition.id, chosen.code.value, r.published, chosen.blind and not r.published,
                           "mean z-score of the judges (per-judge normalization, sample std)", tie_break_rule(),
-                          r.agreement, [RankingRowOut(x.rank, x.entry_id, x.title, x.entrant, x.mean_raw,
-                                                      x.mean_normalized, x.spread, x.n_judges, x.final_score)
-                                        for x in r.rows])
+                          r.agreement, list(r.rows))
