@@ -51,14 +51,18 @@ async def test_health_reports_database(client: httpx.AsyncClient) -> None:
     assert response.json()["database"] == "ok"
 
 
-async def test_health_is_503_when_database_is_unreachable(database_url: str) -> None:
+@pytest.mark.parametrize("url", [
+    "postgresql+asyncpg://nobody@127.0.0.1:1/none",  # TCP: connection refused
+    "postgresql+asyncpg://nobody@/none?host=/nonexistent-voice-socket-dir",  # a local server restarting
+])
+async def test_health_is_503_when_database_is_unreachable(database_url: str, url: str) -> None:
     from asgi_lifespan import LifespanManager
 
     from tests.conftest import test_settings
     from voice.app import create_app
 
-    # A port nobody listens on: the check must fail fast and say so, not hang or 500.
-    app = create_app(test_settings("postgresql+asyncpg://nobody@127.0.0.1:1/none"))
+    # Nobody listens there: the app must fail fast and say so (503), never hang or 500.
+    app = create_app(test_settings(url))
     async with LifespanManager(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
@@ -69,6 +73,9 @@ async def test_health_is_503_when_database_is_unreachable(database_url: str) -> 
             assert page.status_code == 503
             assert "Retry-After" in page.headers
             assert "Traceback" not in page.text
+            api = await c.post("/api/v1/feedback", json={"agency": "x", "kind": "complaint",
+                                                         "submitter_kind": "individual", "body": "نص تجريبي كاف"})
+            assert api.status_code == 503 and api.headers["content-type"].startswith("application/problem+json")
 
 
 async def test_unknown_page_is_an_arabic_html_404(client: httpx.AsyncClient) -> None:

@@ -149,14 +149,46 @@ def handle_database_down(request: Request, exc: Exception) -> Response[Any]:
     return _respond(request, 503, None, None, {"Retry-After": "5"})
 
 
+def handle_os_error(request: Request, exc: OSError) -> Response[Any]:
+    """Connecting to PostgreSQL fails with plain OSErrors: refused or reset over TCP, and a missing
+    socket file (no file name attached) for a local server that is restarting. Anything else is a
+    real fault."""
+    if isinstance(exc, ConnectionError | TimeoutError) or (isinstance(exc, FileNotFoundError) and not exc.filename):
+        return handle_database_down(request, exc)
+    return handle_unexpected(request, exc)
+
+
+def handle_dbapi_error(request: Request, exc: Exception) -> Response[Any]:
+    """A driver error: 503 when the connection was lost (server restarting), else a real fault."""
+    import asyncpg
+
+    orig = getattr(exc, "orig", None)
+    lost = getattr(exc, "connection_invalidated", False) or isinstance(
+        orig, asyncpg.exceptions.AdminShutdownError | asyncpg.exceptions.CannotConnectNowError
+        | asyncpg.exceptions.ConnectionDoesNotExistError | ConnectionError)
+    if lost:
+        return handle_database_down(request, exc)
+    return handle_unexpected(request, exc)
+
+
 def _database_errors() -> tuple[type[Exception], ...]:
     import asyncpg
     from sqlalchemy.exc import InterfaceError, OperationalError
 
     return (OperationalError, InterfaceError, asyncpg.exceptions.CannotConnectNowError,
-            asyncpg.exceptions.ConnectionDoesNotExistError, ConnectionRefusedError)
+            asyncpg.exceptions.ConnectionDoesNotExistError, asyncpg.exceptions.AdminShutdownError)
 
 
 exception_handlers[UnicodeDecodeError] = handle_bad_encoding
+exception_handlers[OSError] = handle_os_error
 for _exc in _database_errors():
     exception_handlers[_exc] = handle_database_down
+
+
+def _register_dbapi() -> None:
+    from sqlalchemy.exc import DBAPIError
+
+    exception_handlers[DBAPIError] = handle_dbapi_error
+
+
+_register_dbapi()
