@@ -337,3 +337,25 @@ async def test_new_feedback_joins_its_theme_shortly_after_arrival(client: httpx.
     for theme_id in themes:  # each landed in a theme about verification codes
         keywords = (await db.get(Theme, theme_id)).keywords
         assert {"رمز", "التحقق"} & set(keywords), keywords
+
+
+async def test_scheduled_refresh_covers_agencies_with_new_feedback(client: httpx.AsyncClient, db: AsyncSession,
+                                                                  run_jobs) -> None:
+    """The nightly job queues a run for each agency whose feedback is newer than its last run."""
+    from voice.jobs import defer
+    from voice.themes.services import refresh_all_themes
+
+    busy, _rows = await passports_with_feedback(db)
+    quiet = await make_agency(db, "quiet")  # no feedback: nothing to do
+    await defer(db, refresh_all_themes, timestamp=0)
+    await db.commit()
+    await run_jobs()  # the nightly job queues the agency's run…
+    await run_jobs()  # …which the next pass of the worker performs
+    runs = (await db.scalars(select(ThemeRun).execution_options(populate_existing=True))).all()
+    assert {(r.agency_id, r.status) for r in runs} == {(busy.id, "succeeded")}
+    assert quiet.id not in {r.agency_id for r in runs}
+    # Nothing new since: the next night queues nothing.
+    await defer(db, refresh_all_themes, timestamp=1)
+    await db.commit()
+    await run_jobs()
+    assert await db.scalar(select(func.count()).select_from(ThemeRun)) == 1

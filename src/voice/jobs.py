@@ -23,7 +23,7 @@ from voice.settings import Settings, get_settings
 log = logging.getLogger(__name__)
 
 # Tasks are declared on this app by the modules that own them (voice.notify, voice.themes…) with
-# explicit names; workers and the web process bind it to the real database with ``build_app``.
+# explicit names; workers bind it to the real database with ``replace_connector`` (run_worker).
 jobs = procrastinate.App(connector=procrastinate.PsycopgConnector())
 
 QUEUES = ("mail", "themes", "default")
@@ -43,11 +43,15 @@ async def defer(session: AsyncSession, task: procrastinate.tasks.Task, *, queuei
     })
 
 
-def build_app(settings: Settings | None = None, url: str | None = None) -> procrastinate.App:
+@asynccontextmanager
+async def open_jobs(settings: Settings | None = None, url: str | None = None) -> AsyncIterator[procrastinate.App]:
+    """The job app bound to the database, for operator scripts (inspecting or retrying jobs)."""
     settings = settings or get_settings()
     # psycopg speaks libpq URLs, not SQLAlchemy's "postgresql+asyncpg://".
     conninfo = libpq_url(url or resolve_database_url(settings))
-    return jobs.with_connector(procrastinate.PsycopgConnector(conninfo=conninfo))
+    with jobs.replace_connector(procrastinate.PsycopgConnector(conninfo=conninfo)):
+        async with jobs.open_async():
+            yield jobs
 
 
 _engines: dict[str, AsyncEngine] = {}
@@ -85,10 +89,30 @@ async def run_worker(settings: Settings | None = None, *, wait: bool = True, con
         from dataclasses import replace
 
         _worker_settings = replace(_worker_settings, database_url=url)
-    app = build_app(_worker_settings, url)
-    async with app.open_async():
-        await app.run_worker_async(
-            # Only a standalone worker owns SIGTERM/SIGINT; inside the web process uvicorn does.
-            queues=list(QUEUES), wait=wait, concurrency=concurrency, install_signal_handlers=own_signals,
-            listen_notify=wait,
-        )
+    # replace_connector, not a with_connector copy: tasks (and the periodic deferrer) point back at
+    # the app they were declared on, so that app itself must hold the real connector.
+    conninfo = libpq_url(url or resolve_database_url(_worker_settings))
+    with jobs.replace_connector(procrastinate.PsycopgConnector(conninfo=conninfo)):
+        async with jobs.open_async():
+            await jobs.run_worker_async(
+                # Only a standalone worker owns SIGTERM/SIGINT; inside the web process uvicorn does.
+                queues=list(QUEUES), wait=wait, concurrency=concurrency, install_signal_handlers=own_signals,
+                listen_notify=wait,
+            )
+
+
+@jobs.periodic(cron="* * * * *", periodic_id="retry-stalled")
+@jobs.task(name="voice.retry_stalled_jobs", queue="default", queueing_lock="retry-stalled", pass_context=True)
+async def retry_stalled_jobs(context: procrastinate.JobContext, timestamp: int) -> int:
+    """Put back in the queue the jobs of workers that stopped sending heartbeats (killed, crashed,
+    machine lost): procrastinate marks such jobs stalled but leaves retrying them to the app."""
+    manager = context.app.job_manager
+    stalled = list(await manager.get_stalled_jobs(seconds_since_heartbeat=STALLED_AFTER_SECONDS))
+    for job in stalled:
+        log.warning("retrying stalled job %s (%s)", job.id, job.task_name)
+        await manager.retry_job(job)
+    return len(stalled)
+
+
+# A worker beats every 10 s by default; a minute of silence means it is gone.
+STALLED_AFTER_SECONDS = 60

@@ -74,7 +74,7 @@ from voice.feedback.models import Channel, Event, Feedback, FeedbackKind, Status
 from voice.feedback.services import FeedbackService, Submission, normalize_tracking_code
 from voice.feedback.text import public_text
 from voice.i18n import RIYADH, _, fmt_date, get_locale
-from voice.web.errors import _database_errors
+from voice.web.errors import _database_errors, database_unreachable
 from voice.web.locale import apply_locale
 from voice.web.throttle import throttle
 
@@ -214,7 +214,18 @@ _exception_handlers: dict[Any, Any] = {
     UnicodeDecodeError: _on_bad_encoding,
     Exception: _on_unexpected,
     **{exc: _on_database_down for exc in _database_errors()},
+    OSError: lambda request, exc: (_on_database_down if database_unreachable(exc) else _on_unexpected)(request, exc),
 }
+
+
+def _register_driver_errors() -> None:
+    from sqlalchemy.exc import DBAPIError
+
+    _exception_handlers[DBAPIError] = (
+        lambda request, exc: (_on_database_down if database_unreachable(exc) else _on_unexpected)(request, exc))
+
+
+_register_driver_errors()
 
 
 # ----- the controller --------------------------------------------------------------------------

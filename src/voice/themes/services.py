@@ -25,7 +25,7 @@ from voice.feedback.models import Feedback
 from voice.i18n import _
 from voice.jobs import defer, job_session, jobs
 from voice.themes.models import Theme, ThemeModel, ThemeRun
-from voice.themes.sources import source
+from voice.themes.sources import SOURCES, source
 
 log = logging.getLogger(__name__)
 
@@ -280,3 +280,34 @@ async def split_theme(session: AsyncSession, user: User, theme_id: int) -> Theme
     await audit(session, "theme.split", actor=user, target_type="theme", target_id=theme.id,
                 agency_id=theme.agency_id, new=new_theme.id)
     return new_theme
+
+
+@jobs.periodic(cron="30 2 * * *", periodic_id="nightly-themes")  # 02:30 UTC, 05:30 in Riyadh
+@jobs.task(name="voice.refresh_all_themes", queue="themes", queueing_lock="nightly-themes")
+async def refresh_all_themes(timestamp: int) -> int:
+    """The scheduled refresh: every agency with feedback newer than its last successful run (and the
+    platform-wide idea themes when ideas arrived), so morning dashboards show yesterday's themes."""
+    from sqlalchemy import func
+
+    from voice.catalogue.models import Agency
+
+    queued = 0
+    async with job_session() as session:
+        last_run = (select(func.max(ThemeRun.created_at)).where(
+            ThemeRun.agency_id == Agency.id, ThemeRun.scope == "feedback", ThemeRun.status == "succeeded")
+            .scalar_subquery())
+        newest = select(func.max(Feedback.created_at)).where(Feedback.agency_id == Agency.id).scalar_subquery()
+        stale = (await session.scalars(select(Agency.id).where(
+            Agency.is_active.is_(True), newest.is_not(None), (last_run.is_(None)) | (newest > last_run)))).all()
+        for agency_id in stale:
+            await request_refresh(session, agency_id, None)
+            queued += 1
+        ideas = SOURCES.get("ideas")
+        if ideas is not None:
+            last_ideas = await session.scalar(select(func.max(ThemeRun.created_at)).where(
+                ThemeRun.scope == "ideas", ThemeRun.status == "succeeded"))
+            newest_idea = await session.scalar(select(func.max(ideas.model.created_at)))
+            if newest_idea is not None and (last_ideas is None or newest_idea > last_ideas):
+                await request_refresh(session, None, None, scope="ideas")
+                queued += 1
+    return queued

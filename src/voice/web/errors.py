@@ -149,24 +149,25 @@ def handle_database_down(request: Request, exc: Exception) -> Response[Any]:
     return _respond(request, 503, None, None, {"Retry-After": "5"})
 
 
-def handle_os_error(request: Request, exc: OSError) -> Response[Any]:
-    """Connecting to PostgreSQL fails with plain OSErrors: refused or reset over TCP, and a missing
-    socket file (no file name attached) for a local server that is restarting. Anything else is a
-    real fault."""
-    if isinstance(exc, ConnectionError | TimeoutError) or (isinstance(exc, FileNotFoundError) and not exc.filename):
-        return handle_database_down(request, exc)
-    return handle_unexpected(request, exc)
+def database_unreachable(exc: BaseException) -> bool:
+    """Whether an OSError or a driver error means "PostgreSQL cannot be reached right now".
 
-
-def handle_dbapi_error(request: Request, exc: Exception) -> Response[Any]:
-    """A driver error: 503 when the connection was lost (server restarting), else a real fault."""
+    Connecting fails with plain OSErrors: refused or reset over TCP, and a missing socket file (no
+    file name attached) for a local server that is restarting; a driver error may carry a lost
+    connection. Anything else is a real fault.
+    """
     import asyncpg
 
+    if isinstance(exc, ConnectionError | TimeoutError) or (isinstance(exc, FileNotFoundError) and not exc.filename):
+        return True
     orig = getattr(exc, "orig", None)
-    lost = getattr(exc, "connection_invalidated", False) or isinstance(
+    return bool(getattr(exc, "connection_invalidated", False)) or isinstance(
         orig, asyncpg.exceptions.AdminShutdownError | asyncpg.exceptions.CannotConnectNowError
         | asyncpg.exceptions.ConnectionDoesNotExistError | ConnectionError)
-    if lost:
+
+
+def handle_os_or_driver_error(request: Request, exc: Exception) -> Response[Any]:
+    if database_unreachable(exc):
         return handle_database_down(request, exc)
     return handle_unexpected(request, exc)
 
@@ -180,7 +181,7 @@ def _database_errors() -> tuple[type[Exception], ...]:
 
 
 exception_handlers[UnicodeDecodeError] = handle_bad_encoding
-exception_handlers[OSError] = handle_os_error
+exception_handlers[OSError] = handle_os_or_driver_error
 for _exc in _database_errors():
     exception_handlers[_exc] = handle_database_down
 
@@ -188,7 +189,7 @@ for _exc in _database_errors():
 def _register_dbapi() -> None:
     from sqlalchemy.exc import DBAPIError
 
-    exception_handlers[DBAPIError] = handle_dbapi_error
+    exception_handlers[DBAPIError] = handle_os_or_driver_error
 
 
 _register_dbapi()
