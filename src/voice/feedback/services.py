@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import Select, and_, func, or_, select, update
+from sqlalchemy import Select, func, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -447,9 +447,9 @@ class FeedbackService:
             stmt = stmt.where(Feedback.search_vector.op("@@")(func.plainto_tsquery("simple", terms)))
         position = _decode_cursor(filters.cursor)
         if position:
-            created, ident = position
-            stmt = stmt.where(or_(Feedback.created_at < created,
-                                  and_(Feedback.created_at == created, Feedback.id < ident)))
+            # A row comparison, not "a < x OR (a = x AND b < y)": PostgreSQL turns it into an index
+            # range on (created_at, id); the OR form filtered every newer row (2 s at 400k deep).
+            stmt = stmt.where(tuple_(Feedback.created_at, Feedback.id) < tuple_(*position))
         rows = list((await self.session.scalars(
             stmt.order_by(Feedback.created_at.desc(), Feedback.id.desc()).limit(limit + 1))).all())
         more = len(rows) > limit
