@@ -8,6 +8,7 @@ import secrets
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -62,13 +63,20 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_server(database_url: str, workers: int = 2, extra_env: dict | None = None):
-    port = free_port()
+def running_server(database_url: str, workers: int = 2, extra_env: dict | None = None, port: int | None = None,
+                   new_session: bool = False, log_path: Path | None = None):
+    """uvicorn on loopback; ``new_session`` puts it in its own process group (os.killpg(proc.pid, …));
+    its stderr is appended to ``log_path`` (kept) or to a temporary file."""
+    port = port or free_port()
     env = {**os.environ, "DATABASE_URL": database_url, "VOICE_RATE_LIMIT": "off", "VOICE_LOG_LEVEL": "WARNING",
            "VOICE_INPROCESS_WORKER": "off", "VOICE_SECURE_COOKIES": "off", "VOICE_METRICS": "off",
            "SECRET_KEY": "bench-" + "x" * 40, **(extra_env or {})}
+    # stderr goes to a file, not a pipe nobody reads: a chatty server (a warning per 503 while the
+    # database restarts) would otherwise fill the pipe and block.
+    log = open(log_path, "ab") if log_path else tempfile.TemporaryFile()
     proc = subprocess.Popen([sys.executable, "-m", "voice.cli", "serve", "--port", str(port), "--workers",
-                             str(workers)], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                             str(workers)], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log,
+                            start_new_session=new_session)
     base = f"http://127.0.0.1:{port}"
     deadline = time.time() + 60
     while time.time() < deadline:
@@ -79,7 +87,9 @@ def running_server(database_url: str, workers: int = 2, extra_env: dict | None =
             time.sleep(0.3)
     else:
         proc.kill()
-        raise RuntimeError("server did not start: " + (proc.stderr.read().decode()[-2000:] if proc.stderr else ""))
+        log.flush()
+        log.seek(0)
+        raise RuntimeError("server did not start: " + log.read().decode(errors="replace")[-2000:])
     try:
         yield base, proc
     finally:
@@ -88,6 +98,7 @@ def running_server(database_url: str, workers: int = 2, extra_env: dict | None =
             proc.wait(20)
         except subprocess.TimeoutExpired:
             proc.kill()
+        log.close()
 
 
 def percentile(values: list[float], p: float) -> float:
