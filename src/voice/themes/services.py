@@ -200,6 +200,14 @@ async def _current_model(session: AsyncSession, agency_id: int | None) -> tuple[
     return row, (Fitter.from_bytes(row.blob) if row else None)
 
 
+def _live_key(model: Any, theme: Theme) -> int | None:
+    """The theme's id inside the fitted model, when the model still has it."""
+    if model is None or not theme.key.isdigit():
+        return None
+    key = int(theme.key)
+    return key if any(t.id == key for t in model.themes_) else None
+
+
 async def rename_theme(session: AsyncSession, user: User, theme_id: int, label: str) -> Theme:
     theme = await _theme_for(session, user, theme_id)
     label = " ".join((label or "").split())
@@ -207,8 +215,8 @@ async def rename_theme(session: AsyncSession, user: User, theme_id: int, label: 
         raise ValidationFailed(_("A theme name has 2 to 200 characters."), field="label")
     row, model = await _current_model(session, theme.agency_id)
     theme.label, theme.renamed = label, True
-    if model is not None and theme.key.isdigit() and any(t.id == int(theme.key) for t in model.themes_):
-        model.rename(int(theme.key), label)
+    if (key := _live_key(model, theme)) is not None:
+        model.rename(key, label)
         row.blob = model.to_bytes()
     await audit(session, "theme.rename", actor=user, target_type="theme", target_id=theme.id,
                 agency_id=theme.agency_id, label=label)
@@ -219,8 +227,8 @@ async def pin_theme(session: AsyncSession, user: User, theme_id: int, pinned: bo
     theme = await _theme_for(session, user, theme_id)
     row, model = await _current_model(session, theme.agency_id)
     theme.pinned = pinned
-    if model is not None and theme.key.isdigit() and any(t.id == int(theme.key) for t in model.themes_):
-        model.pin(int(theme.key), pinned)
+    if (key := _live_key(model, theme)) is not None:
+        model.pin(key, pinned)
         row.blob = model.to_bytes()
     await audit(session, "theme.pin", actor=user, target_type="theme", target_id=theme.id,
                 agency_id=theme.agency_id, pinned=pinned)
@@ -233,11 +241,10 @@ async def merge_themes(session: AsyncSession, user: User, into_id: int, other_id
     if into.id == other.id or into.agency_id != other.agency_id:
         raise ValidationFailed(_("Choose two different themes of your agency."), field="other")
     row, model = await _current_model(session, into.agency_id)
-    if model is not None:
-        live = {t.id for t in model.themes_}
-        if into.key.isdigit() and other.key.isdigit() and int(into.key) in live and int(other.key) in live:
-            model.merge(int(into.key), int(other.key))
-            row.blob = model.to_bytes()
+    into_key, other_key = _live_key(model, into), _live_key(model, other)
+    if into_key is not None and other_key is not None:
+        model.merge(into_key, other_key)
+        row.blob = model.to_bytes()
     other.merged_into_id, other.retired = into.id, True
     into.size += other.size
     other.size = 0
@@ -252,7 +259,7 @@ async def split_theme(session: AsyncSession, user: User, theme_id: int) -> Theme
     and the new half gets its own row (the staff can then rename it). Returns the new theme."""
     theme = await _theme_for(session, user, theme_id)
     row, model = await _current_model(session, theme.agency_id)
-    if model is None or not theme.key.isdigit() or all(t.id != int(theme.key) for t in model.themes_):
+    if _live_key(model, theme) is None:
         raise ValidationFailed(_("Refresh themes before splitting one."), field="theme")
     members = (await session.execute(select(Feedback.id, Feedback.body_public).where(
         Feedback.theme_id == theme.id, Feedback.agency_id == theme.agency_id))).all()
