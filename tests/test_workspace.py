@@ -359,3 +359,19 @@ async def test_scheduled_refresh_covers_agencies_with_new_feedback(client: httpx
     await db.commit()
     await run_jobs()
     assert await db.scalar(select(func.count()).select_from(ThemeRun)) == 1
+
+
+async def test_an_abandoned_run_does_not_block_refreshes(db: AsyncSession) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from voice.themes.services import request_refresh
+
+    agency = await make_agency(db, "passports")
+    stuck = ThemeRun(agency_id=agency.id, status="running", created_at=datetime.now(UTC) - timedelta(hours=7))
+    db.add(stuck)
+    await db.commit()
+    fresh_run = await request_refresh(db, agency.id, None)
+    assert fresh_run.id != stuck.id and stuck.status == "failed" and stuck.error == "abandoned"
+    await db.commit()
+    again = await request_refresh(db, agency.id, None)
+    assert again.id == fresh_run.id  # a live run is reused, not duplicated

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from procrastinate import RetryStrategy
@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 
 MAX_TEXTS = 50_000  # newest items per run; older ones keep their theme until they age out
 ACTIVE = ("queued", "running")
+ABANDONED_AFTER = timedelta(hours=6)  # far beyond the slowest run (50k texts with sentence embeddings)
 # Stage → share of the progress bar, in the order nlp reports them.
 _STAGES = {"normalize": 5, "vectorize": 45, "cluster": 80, "label": 90}
 
@@ -40,8 +41,12 @@ async def request_refresh(session: AsyncSession, agency_id: int, user: User | No
     running = await session.scalar(select(ThemeRun).where(
         ThemeRun.agency_id == agency_id, ThemeRun.scope == scope, ThemeRun.status.in_(ACTIVE))
         .order_by(ThemeRun.id.desc()).limit(1))
-    if running is not None:
+    if running is not None and running.created_at > datetime.now(UTC) - ABANDONED_AFTER:
         return running
+    if running is not None:
+        # Its job was lost (deleted by hand, queue restored from an old backup): do not let it block
+        # the agency's refreshes forever.
+        running.status, running.error, running.finished_at = "failed", "abandoned", datetime.now(UTC)
     run = ThemeRun(agency_id=agency_id, scope=scope, status="queued",
                    requested_by_id=user.id if user else None)
     session.add(run)
