@@ -148,9 +148,17 @@ async def test_agency_conflict_hides_agency_entries(client: httpx.AsyncClient, d
     e2 = await db.scalar(select(Entry).where(Entry.agency_id == a2.id))
     assert entry_ids((await client.get("/awards/judging")).text) == {e2.id}
     assert (await client.get(f"/awards/judging/entries/{e1.id}")).status_code == 404
-    # ... and the agency's dossier for this edition.
+    # ... and the agency's dossier for this edition. Dossiers by agency are for judges of the
+    # participation branch only (and only while it is not blind).
+    assert (await client.get(f"/awards/editions/{edition.id}/evidence/{a2.slug}")).status_code == 404
+    participation = await service.branch_by_code(edition.id, BranchCode.E_PARTICIPATION)
+    await service.assign_judge(admin, participation.id, judge.email)
+    await db.commit()
     assert (await client.get(f"/awards/editions/{edition.id}/evidence/{a1.slug}")).status_code == 404
     assert (await client.get(f"/awards/editions/{edition.id}/evidence/{a2.slug}")).status_code == 200
+    participation.blind = True  # blind judges reach dossiers only through entries, nameless
+    await db.commit()
+    assert (await client.get(f"/awards/editions/{edition.id}/evidence/{a2.slug}")).status_code == 404
 
 
 async def test_blind_judging_hides_author_and_agency_names(client: httpx.AsyncClient, db: AsyncSession) -> None:

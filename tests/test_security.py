@@ -404,3 +404,92 @@ async def test_privileged_actions_leave_audit_events(client: httpx.AsyncClient, 
     assert expected <= actions, f"missing audit events: {expected - actions}"
     actors = {a: actor for a, actor in rows}
     assert actors["feedback.answer"] == w["staff"].id and actors["feedback.hide"] == w["admin"].id
+
+
+# ----- regressions from the review of 2026-11-22 -------------------------------------------------
+
+async def test_open311_lists_never_reveal_tracking_codes(client, db) -> None:
+    """The tracking code unlocks private answers; lists give a public id instead."""
+    from tests.factories import make_agency
+    from voice.feedback.services import FeedbackService, Submission
+
+    await make_agency(db, "passports")
+    public = await FeedbackService(db).submit(Submission(agency="passports", body="الموقع بطيء جداً اليوم", publish=True))
+    private = await FeedbackService(db).submit(Submission(agency="passports", body="ملاحظة غير منشورة أبداً"))
+    await db.commit()
+    listing = await client.get("/open311/v2/requests.json")
+    assert listing.status_code == 200
+    assert public.tracking_code not in listing.text and private.tracking_code not in listing.text
+    [row] = listing.json()
+    assert row["service_request_id"] == f"FB-{public.id}"
+    by_public_id = await client.get(f"/open311/v2/requests/FB-{public.id}.json")
+    assert by_public_id.status_code == 200 and public.tracking_code not in by_public_id.text
+    assert (await client.get(f"/open311/v2/requests/FB-{private.id}.json")).status_code == 404
+    own = await client.get(f"/open311/v2/requests/{private.tracking_code}.json")  # the submitter's code
+    assert own.status_code == 200 and own.json()[0]["service_request_id"] == private.tracking_code
+
+
+async def test_agency_cannot_undo_a_moderators_hiding(client, db) -> None:
+    from sqlalchemy import select
+
+    from tests.conftest import post_form
+    from tests.factories import PASSWORD, make_agency, make_user
+    from voice.accounts.models import Role
+    from voice.feedback.models import Feedback, Moderation
+    from voice.feedback.services import FeedbackService, Submission
+
+    agency = await make_agency(db, "passports")
+    staff = await make_user(db, Role.AGENCY_STAFF, agency=agency)
+    admin = await make_user(db, Role.ADMIN)
+    item = await FeedbackService(db).submit(Submission(agency="passports", body="نص منشور ثم مخفي", publish=True))
+    await db.commit()
+    await FeedbackService(db).moderate(admin, item.id, "hide", "مخالف")
+    await db.commit()
+    await post_form(client, "/signin", {"email": staff.email, "password": PASSWORD})
+    refused = await post_form(client, f"/agency/feedback/{item.id}/approve", {})
+    assert refused.status_code == 409
+    after = await db.scalar(select(Feedback).where(Feedback.id == item.id).execution_options(populate_existing=True))
+    assert after.moderation is Moderation.HIDDEN and not after.is_public
+
+
+async def test_status_notes_are_redacted_on_the_tracking_page(client, db) -> None:
+    from tests.factories import make_agency, make_user
+    from voice.accounts.models import Role
+    from voice.feedback.services import FeedbackService, Submission
+
+    agency = await make_agency(db, "passports")
+    staff = await make_user(db, Role.AGENCY_STAFF, agency=agency)
+    item = await FeedbackService(db).submit(Submission(agency="passports", body="طلب تجديد متأخر"))
+    await db.commit()
+    await FeedbackService(db).change_status(staff, item.id, "declined", "صاحب الهوية 1098765432 غير مؤهل")
+    await db.commit()
+    for path in (f"/track/{item.tracking_code}", f"/api/v1/feedback/{item.tracking_code}"):
+        page = await client.get(path)
+        assert page.status_code == 200 and "1098765432" not in page.text and "[رقم هوية]" in page.text
+
+
+@pytest.mark.parametrize("path", [
+    "/feedback?cursor=2024-01-01T00:00:00~99999999999999999999",
+    "/feedback?cursor=9999-12-31T23:59:59-23:59~1",
+    "/feedback?cursor=2024-01-01T00:00:00~1",  # no time zone: read as UTC
+])
+async def test_odd_board_cursors_start_from_the_top(client, db, path: str) -> None:
+    assert (await client.get(path)).status_code == 200
+
+
+async def test_odd_ids_in_workspace_forms_are_not_500s(client, db) -> None:
+    from tests.conftest import post_form
+    from tests.factories import PASSWORD, make_agency, make_user
+    from voice.accounts.models import Role
+    from voice.feedback.services import FeedbackService, Submission
+
+    agency = await make_agency(db, "passports")
+    staff = await make_user(db, Role.AGENCY_STAFF, agency=agency)
+    item = await FeedbackService(db).submit(Submission(agency="passports", body="نص للاختبار هنا"))
+    await db.commit()
+    await post_form(client, "/signin", {"email": staff.email, "password": PASSWORD})
+    for query in ("theme=%C2%B2", "assignee=99999999999999999999", "rating=%C2%B2"):
+        assert (await client.get(f"/agency/inbox?{query}")).status_code == 200, query
+    for value in ("²", "99999999999999999999"):
+        r = await post_form(client, f"/agency/feedback/{item.id}/assign", {"assignee": value})
+        assert r.status_code == 303, value

@@ -472,6 +472,9 @@ class IdeaService:
                             answer: str | None = None) -> Idea:
         """Move an idea along its lifecycle (admins; agency staff adopt and report implementation)."""
         idea = await self._locked(idea_id)
+        if not user.is_admin and not idea.is_public:
+            # Held or hidden ideas are for moderators; agencies see (and adopt) only public ones.
+            raise NotFound(_("We could not find this idea."))
         try:
             target = IdeaStatus(to)
         except ValueError:

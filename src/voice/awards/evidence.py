@@ -25,6 +25,7 @@ from voice.catalogue.models import Agency
 from voice.errors import NotFound
 from voice.feedback.models import Channel, Feedback, Response
 from voice.i18n import RIYADH, _
+from voice.ids import parse_id
 from voice.labels import label
 from voice.themes.models import Theme
 from voice.workspace.models import (
@@ -164,13 +165,21 @@ class EvidenceService:
             return True
         if viewer.role.value != "judge":
             return False
-        if not await self.session.scalar(select(JudgeAssignment.id).where(
-                JudgeAssignment.edition_id == edition.id, JudgeAssignment.judge_id == viewer.id)):
-            return False
-        from voice.awards.models import Conflict
+        # Only judges of the participation branch read dossiers by agency, and only when that branch
+        # is not blind (blind judges reach the dossier through the entry, without the agency's name);
+        # a conflict with the agency or with its entry hides it.
+        from voice.awards.models import Branch, Conflict
 
+        branch = await self.session.scalar(select(Branch).join(
+            JudgeAssignment, JudgeAssignment.branch_id == Branch.id).where(
+            JudgeAssignment.edition_id == edition.id, JudgeAssignment.judge_id == viewer.id,
+            Branch.code == BranchCode.E_PARTICIPATION))
+        if branch is None or branch.blind:
+            return False
+        entry_ids = select(Entry.id).where(Entry.branch_id == branch.id, Entry.agency_id == agency.id)
         return not await self.session.scalar(select(Conflict.id).where(
-            Conflict.edition_id == edition.id, Conflict.judge_id == viewer.id, Conflict.agency_id == agency.id))
+            Conflict.edition_id == edition.id, Conflict.judge_id == viewer.id,
+            (Conflict.agency_id == agency.id) | Conflict.entry_id.in_(entry_ids)))
 
     async def resolve(self, viewer: User | None, edition_id: int, agency_slug: str) -> tuple[Edition, Agency]:
         edition = await self.session.get(Edition, edition_id)
@@ -297,13 +306,14 @@ class EvidenceService:
         if figure in fb or figure.startswith("theme_"):
             if figure in fb:
                 pred = fb[figure]
-            elif figure[6:].isdigit():
-                pred = Feedback.theme_id == int(figure[6:])
+            elif (theme_id := parse_id(figure[6:])) is not None:
+                pred = Feedback.theme_id == theme_id
             else:
                 raise NotFound(_("No such figure."))
             rows = (await self.session.scalars(select(Feedback).where(*self._feedback_base(edition, agency), pred)
                                                .order_by(Feedback.created_at, Feedback.id).limit(limit))).all()
-            return [Record("feedback", f.id, f.tracking_code, f.created_at, f.body_public, {
+            # A reference, never the tracking code: that code is the submitter's key to private answers.
+            return [Record("feedback", f.id, f"FB-{f.id}", f.created_at, f.body_public, {
                 "channel": label(f.channel), "submitter_kind": label(f.submitter_kind), "status": label(f.status),
                 "due_at": f.due_at.isoformat(),
                 "first_response_at": f.first_response_at.isoformat() if f.first_response_at else "",

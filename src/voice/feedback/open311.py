@@ -8,8 +8,9 @@ Mapping
   description, or the service's name when there is none or English is asked for (the catalogue has
   no English descriptions). ``metadata`` is always false, ``type`` always "realtime", and
   ``keywords`` lists the feedback kinds a request may carry.
-- A *service request* is one feedback item. ``service_request_id`` is its tracking code, so an
-  item is reachable by whoever holds the code, as on the tracking page. ``status`` is "closed"
+- A *service request* is one feedback item. In lists its ``service_request_id`` is a public id
+  ("FB-123"); the tracking code (returned by POST, the submitter's key to private answers, as on
+  the tracking page) is echoed only to whoever looks an item up by it. ``status`` is "closed"
   for resolved and declined items, "open" otherwise; ``status_notes`` is the note of the latest
   status change (null without one); ``description`` is always the public, redacted text, never
   what the person wrote; ``expected_datetime`` is the agency's answer deadline (``due_at``). Times
@@ -74,6 +75,7 @@ from voice.feedback.models import Channel, Event, Feedback, FeedbackKind, Status
 from voice.feedback.services import FeedbackService, Submission, normalize_tracking_code
 from voice.feedback.text import public_text
 from voice.i18n import RIYADH, _, fmt_date, get_locale
+from voice.ids import parse_id
 from voice.web.errors import _database_errors, database_unreachable
 from voice.web.locale import apply_locale
 from voice.web.throttle import throttle
@@ -326,7 +328,8 @@ class Open311Api(Controller):
                 raise ValidationFailed(_("At most %(n)s values, comma-separated.", n=MAX_LIST_VALUES),
                                        field="service_request_id")
             codes = [c for c in (normalize_tracking_code(i) for i in ids) if c]
-            stmt = stmt.where(Feedback.tracking_code.in_(codes))
+            numbers = [n for n in (_public_number(i) for i in ids) if n is not None]
+            stmt = stmt.where(or_(Feedback.tracking_code.in_(codes), Feedback.id.in_(numbers)))
         else:
             start, end = _window(start_date, end_date, errors)
             wanted = {s.lower() for s in _split(status)}
@@ -353,7 +356,7 @@ class Open311Api(Controller):
         items = list((await db_session.scalars(
             stmt.order_by(Feedback.created_at.desc(), Feedback.id.desc()).limit(MAX_RESULTS))).all())
         notes = await _status_notes(db_session, [item.id for item in items])
-        return [_as_request(item, notes.get(item.id)) for item in items]
+        return [_as_request(item, notes.get(item.id), public=True) for item in items]
 
     @get("/requests/{service_request_id:str}",
          summary="Open311: one service request, by its id (the tracking code)", responses=_errors_doc(400, 404))
@@ -363,9 +366,17 @@ class Open311Api(Controller):
         feedback: FeedbackService,
         db_session: AsyncSession,
     ) -> list[Open311Request]:
-        item = await feedback.by_tracking_code(_json_name(service_request_id))
+        wanted = _json_name(service_request_id)
+        number = _public_number(wanted)
+        if number is not None:  # a published item, by its public id
+            item = await db_session.scalar(select(Feedback).where(Feedback.id == number, Feedback.is_public))
+            if item is None:
+                raise NotFound(_("No feedback has this id."), field="service_request_id")
+            notes = await _status_notes(db_session, [item.id])
+            return [_as_request(item, notes.get(item.id), public=True)]
+        item = await feedback.by_tracking_code(wanted)  # the submitter's own code
         notes = await _status_notes(db_session, [item.id])
-        return [_as_request(item, notes.get(item.id))]
+        return [_as_request(item, notes.get(item.id), public=False)]
 
     @route(["/services.json", "/requests/{service_request_id:str}"], include_in_schema=False,
            http_method=[HttpMethod.POST, HttpMethod.PUT, HttpMethod.PATCH, HttpMethod.DELETE])
@@ -537,10 +548,21 @@ def _notice(item: Feedback) -> str | None:
              date=fmt_date(item.due_at.astimezone(RIYADH).date()))
 
 
-def _as_request(item: Feedback, note: str | None) -> Open311Request:
+PUBLIC_PREFIX = "FB-"
+
+
+def _public_number(value: str) -> int | None:
+    """The item id in a public Open311 id ("FB-123"), or None."""
+    value = value.strip()
+    return parse_id(value[len(PUBLIC_PREFIX):]) if value.upper().startswith(PUBLIC_PREFIX) else None
+
+
+def _as_request(item: Feedback, note: str | None, *, public: bool) -> Open311Request:
+    """Lists show a public id; the tracking code is the submitter's key to private answers and is
+    echoed only to whoever asked by it."""
     lang = get_locale()
     return Open311Request(
-        service_request_id=item.tracking_code,
+        service_request_id=f"{PUBLIC_PREFIX}{item.id}" if public else item.tracking_code,
         status="closed" if item.status.is_closed else "open",
         # Staff write these for the person; redacted too, in case one quotes an ID or a phone number.
         status_notes=public_text(note) if note else None,

@@ -37,6 +37,7 @@ from voice.feedback.models import (
 )
 from voice.feedback.text import clean_body, public_text, query_terms, search_text
 from voice.i18n import _, use_locale
+from voice.ids import parse_id
 from voice.themes.assign import schedule as schedule_theme_assignment
 
 log = logging.getLogger(__name__)
@@ -229,8 +230,12 @@ class FeedbackService:
 
     async def public_history(self, item: Feedback) -> tuple[list[Event], list[Response]]:
         """What the submitter may see: public events, and every answer (private ones are for them)."""
-        events = (await self.session.scalars(select(Event).where(
-            Event.feedback_id == item.id, Event.public.is_(True)).order_by(Event.created_at, Event.id))).all()
+        events = list((await self.session.scalars(select(Event).where(
+            Event.feedback_id == item.id, Event.public.is_(True)).order_by(Event.created_at, Event.id))).all())
+        for event in events:  # staff may quote an ID or a phone number in a reason
+            if event.note:
+                self.session.expunge(event)
+                event.note = public_text(event.note)
         answers = (await self.session.scalars(select(Response).where(
             Response.feedback_id == item.id).order_by(Response.created_at, Response.id))).all()
         return list(events), list(answers)
@@ -406,6 +411,9 @@ class FeedbackService:
         reason = (reason or "").strip() or None
         if action == "hide" and not reason:
             raise ValidationFailed(_("Hiding needs a reason."), field="reason")
+        if action == "approve" and item.moderation is not Moderation.PENDING:
+            # An agency approves what waits for its review; it never undoes a moderator's hiding.
+            raise Conflict(_("Only items waiting for review can be approved."), field="action")
         item.moderation = Moderation.HIDDEN if action == "hide" else Moderation.VISIBLE
         item.moderation_reason = reason if action == "hide" else None
         item.is_public = item.publish and item.moderation is Moderation.VISIBLE
@@ -495,11 +503,15 @@ def _encode_cursor(item: Feedback) -> str:
 
 
 def _decode_cursor(raw: str | None) -> tuple[datetime, int] | None:
+    """A cursor from the URL; anything malformed or out of range starts from the top instead."""
     if not raw:
         return None
     stamp, _sep, ident = raw.partition("~")
+    number = parse_id(ident)
     try:
-        return datetime.fromisoformat(stamp), int(ident)
-    except ValueError:
+        moment = datetime.fromisoformat(stamp)
+        moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    except (ValueError, OverflowError):
         return None
+    return (moment, number) if number is not None else None
 

@@ -19,6 +19,7 @@ from voice.catalogue.services import AgencyService
 from voice.errors import DomainError, NotFound
 from voice.feedback.models import Feedback, FeedbackKind, Status
 from voice.i18n import _
+from voice.ids import parse_id
 from voice.themes import services as themes
 from voice.themes.models import Theme, ThemeRun
 from voice.web import charts
@@ -34,8 +35,8 @@ def _filters(request: Request) -> InboxFilters:
     q = request.query_params
 
     def number(name: str, top: int = 2**62) -> int | None:
-        raw = q.get(name) or ""
-        return int(raw) if raw.isdigit() and 0 < int(raw) <= top else None
+        value = parse_id(q.get(name))
+        return value if value is not None and value <= top else None
 
     return InboxFilters(theme=number("theme"), status=q.get("status") or None, kind=q.get("kind") or None,
                         submitter_kind=q.get("submitter_kind") or None, service=q.get("service") or None,
@@ -106,10 +107,10 @@ class WorkspacePages(Controller):
 
     @post("/themes/{theme_id:int}/merge", name="theme_merge")
     async def merge(self, request: Request, theme_id: Id, data: FormData, db_session: AsyncSession) -> Redirect:
-        other = field(data, "other")
-        if not other.isdigit():
+        other = parse_id(field(data, "other"))
+        if other is None:
             raise DomainError(_("Choose the theme to merge into this one."), field="other")
-        await themes.merge_themes(db_session, request.user, theme_id, int(other))
+        await themes.merge_themes(db_session, request.user, theme_id, other)
         return Redirect(f"/agency/themes/{theme_id}", status_code=HTTP_303_SEE_OTHER)
 
     @post("/themes/{theme_id:int}/split", name="theme_split")
@@ -136,9 +137,8 @@ class WorkspacePages(Controller):
 
     @post("/themes/{theme_id:int}/assign", name="theme_assign")
     async def bulk_assign(self, request: Request, theme_id: Id, data: FormData, db_session: AsyncSession) -> Any:
-        raw = field(data, "assignee")
         count = await WorkspaceService(db_session).bulk_assign(request.user, theme_id,
-                                                               int(raw) if raw.isdigit() else None)
+                                                               parse_id(field(data, "assignee")))
         return Redirect(f"/agency/themes/{theme_id}?assigned={count}", status_code=HTTP_303_SEE_OTHER)
 
     @get("/inbox", name="inbox")
@@ -165,8 +165,7 @@ class WorkspacePages(Controller):
 
     @post("/feedback/{feedback_id:int}/assign", name="item_assign")
     async def assign(self, request: Request, feedback_id: Id, data: FormData, db_session: AsyncSession) -> Redirect:
-        raw = field(data, "assignee")
-        await WorkspaceService(db_session).assign(request.user, feedback_id, int(raw) if raw.isdigit() else None)
+        await WorkspaceService(db_session).assign(request.user, feedback_id, parse_id(field(data, "assignee")))
         return Redirect(f"/agency/feedback/{feedback_id}", status_code=HTTP_303_SEE_OTHER)
 
     @post("/feedback/{feedback_id:int}/transfer", name="item_transfer")

@@ -21,6 +21,7 @@ from voice.feedback.models import Event, Feedback, FeedbackKind, Response, Statu
 from voice.feedback.services import FeedbackService
 from voice.feedback.text import clean_body
 from voice.i18n import _
+from voice.ids import parse_id
 from voice.themes.models import Theme
 from voice.workspace.models import (
     BulkAnswer,
@@ -368,8 +369,8 @@ class WorkspaceService:
         imp.kind, imp.title, imp.description, imp.status = kind, title, description, status
         imp.delivered_on = delivered_on if status is ImprovementStatus.DELIVERED else None
         await self.session.flush()
-        theme_ids = [int(t) for t in _as_list(data.get("themes")) if str(t).isdigit()]
-        feedback_ids = [int(t) for t in _as_list(data.get("feedback")) if str(t).isdigit()]
+        theme_ids = [i for i in map(parse_id, _as_list(data.get("themes"))) if i is not None]
+        feedback_ids = [i for i in map(parse_id, _as_list(data.get("feedback"))) if i is not None]
         await self._link(imp, theme_ids, feedback_ids)
         await audit(self.session, "improvement.save", actor=user, target_type="improvement", target_id=imp.id,
                     agency_id=imp.agency_id, status=status.value)

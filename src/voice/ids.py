@@ -1,0 +1,18 @@
+"""Reading ids from forms, query strings and cursors without surprises.
+
+``str.isdigit()`` accepts characters such as "²" that ``int()`` rejects, and has no upper bound;
+either used to turn a typo into a 500. Ids here are positive and fit PostgreSQL's bigint.
+"""
+
+from __future__ import annotations
+
+MAX_ID = 2**62
+
+
+def parse_id(raw: object) -> int | None:
+    """A positive database id from user input, or None when it is not one."""
+    text = str(raw or "").strip()
+    if not text.isascii() or not text.isdigit() or len(text) > 19:
+        return None
+    value = int(text)
+    return value if 0 < value <= MAX_ID else None
