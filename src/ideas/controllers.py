@@ -20,6 +20,7 @@ from voice.catalogue.models import Agency
 from voice.catalogue.services import AgencyService
 from voice.errors import DomainError
 from voice.i18n import get_locale
+from voice.ids import parse_id
 from voice.web.auth import admin, signed_in
 from voice.web.forms import FormData, field
 from voice.web.throttle import throttle
@@ -153,7 +154,7 @@ class IdeaPages(Controller):
     @post("/{idea_id:int}/comments", name="idea_comment", guards=[signed_in, throttle("idea_comment", 20)])
     async def comment(self, request: Request, idea_id: IdeaId, data: FormData, ideas: IdeaService) -> Any:
         parent = field(data, "parent_id")
-        parent_id = int(parent) if parent.isdigit() else None
+        parent_id = parse_id(parent)
         try:
             comment = await ideas.comment(idea_id, request.user, field(data, "body"), parent_id)
         except DomainError as exc:
@@ -169,7 +170,7 @@ class IdeaPages(Controller):
     async def report(self, request: Request, idea_id: IdeaId, data: FormData, ideas: IdeaService) -> Any:
         comment = field(data, "comment_id")
         await ideas.report(idea_id, field(data, "reason"), request.scope.get("user"),
-                           int(comment) if comment.isdigit() else None)
+                           parse_id(comment))
         if _is_htmx(request):
             return Template("feedback/partials/reported.html", context={})
         return _back(idea_id)
@@ -189,13 +190,13 @@ class IdeaPages(Controller):
 
     @post("/{idea_id:int}/merge", name="idea_merge", guards=[admin])
     async def merge(self, request: Request, idea_id: IdeaId, data: FormData, ideas: IdeaService) -> Redirect:
-        raw = field(data, "original").strip().lstrip("#")
-        if not raw.isdigit():
+        original_id = parse_id(field(data, "original").strip().lstrip("#"))
+        if original_id is None:
             from voice.errors import ValidationFailed
             from voice.i18n import _
 
             raise ValidationFailed(_("Enter the number of the original idea."), field="original")
-        original = await ideas.merge(request.user, idea_id, int(raw))
+        original = await ideas.merge(request.user, idea_id, original_id)
         return _back(original.id)
 
     @post("/{idea_id:int}/moderate", name="idea_moderate", guards=[admin])

@@ -22,6 +22,7 @@ from voice.awards.services import AwardService, display
 from voice.catalogue.models import Agency
 from voice.errors import DomainError, NotFound
 from voice.i18n import _, get_locale
+from voice.ids import parse_id
 from voice.web.auth import admin, agency_member, judge, signed_in
 from voice.web.forms import FormData, field
 
@@ -253,7 +254,7 @@ class JudgingPages(Controller):
         entry = field(data, "entry")
         await AwardService(db_session).declare_conflict(
             request.user, edition_id, agency_slug=field(data, "agency"),
-            entry_id=int(entry) if entry.isdigit() and len(entry) < 18 else None, reason=field(data, "reason"))
+            entry_id=parse_id(entry), reason=field(data, "reason"))
         return _see_other("/awards/judging")
 
     async def _score_page(self, request: Request, db_session: AsyncSession, entry: Entry, errors: dict,

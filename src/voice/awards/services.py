@@ -194,7 +194,7 @@ class AwardService:
         if not 2 <= len(name_en) <= 200:
             errors["name_en"] = _("Enter the English name.")
         number = data.get("number", "").strip()
-        if not number.isdigit() or not 1 <= int(number) <= 1000:
+        if not number.isascii() or not number.isdigit() or len(number) > 4 or not 1 <= int(number) <= 1000:
             errors["number"] = _("Enter the edition number.")
         elif await self.session.scalar(select(Edition.id).where(Edition.number == int(number))):
             errors["number"] = _("An edition with this number already exists.")
@@ -475,7 +475,7 @@ class AwardService:
             comment = str(data.get(f"comment_{c.id}", "")).strip()[:4000]
             value: int | None = None
             if raw:
-                if not raw.isdigit() or not 0 <= int(raw) <= c.scale_max:
+                if not raw.isascii() or not raw.isdigit() or len(raw) > 4 or not 0 <= int(raw) <= c.scale_max:
                     errors[f"score_{c.id}"] = _("A whole number from 0 to %(n)s.", n=c.scale_max)
                     continue
                 value = int(raw)
