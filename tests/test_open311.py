@@ -177,30 +177,34 @@ async def test_list_shows_only_public_items_with_filters(client: httpx.AsyncClie
         assert "1098765432" not in response.text and "0551234567" not in response.text
         return [r["service_request_id"] for r in response.json()]
 
-    newest_first = [other.tracking_code, general.tracking_code, booking.tracking_code, redacted.tracking_code]
+    def pub(item: Feedback) -> str:
+        """Lists show public ids; tracking codes unlock private answers and never appear in them."""
+        return f"FB-{item.id}"
+
+    newest_first = [pub(other), pub(general), pub(booking), pub(redacted)]
     assert await ids() == newest_first  # not the private item, nor the one older than 90 days
     listed = (await client.get(f"{BASE}/requests.json")).json()
     assert "[رقم هوية]" in listed[-1]["description"]
     assert listed[1]["service_code"] == "passports" and listed[1]["service_name"] == "وزارة passports"
-    assert await ids(status="closed") == [booking.tracking_code]
-    assert await ids(status="open") == [other.tracking_code, general.tracking_code, redacted.tracking_code]
+    assert await ids(status="closed") == [pub(booking)]
+    assert await ids(status="open") == [pub(other), pub(general), pub(redacted)]
     assert await ids(status="open,closed") == newest_first
-    assert await ids(service_code="passports.renewal") == [redacted.tracking_code]
-    assert await ids(service_code="traffic.renewal,passports.booking") == [other.tracking_code,
-                                                                            booking.tracking_code]
-    assert await ids(service_code="passports") == [general.tracking_code]
+    assert await ids(service_code="passports.renewal") == [pub(redacted)]
+    assert await ids(service_code="traffic.renewal,passports.booking") == [pub(other),
+                                                                            pub(booking)]
+    assert await ids(service_code="passports") == [pub(general)]
 
     now = datetime.now(UTC)
     window = {"start_date": (now - timedelta(days=130)).isoformat(), "end_date": (now - timedelta(days=60)).isoformat()}
-    assert await ids(**window) == [old.tracking_code]
-    assert await ids(start_date=(now - timedelta(days=125)).strftime("%Y-%m-%d")) == [old.tracking_code]
+    assert await ids(**window) == [pub(old)]
+    assert await ids(start_date=(now - timedelta(days=125)).strftime("%Y-%m-%d")) == [pub(old)]
     assert await ids(end_date=(now + timedelta(days=1)).isoformat()) == newest_first
     assert await ids(start_date=(now + timedelta(days=1)).isoformat()) == []
 
     # Explicit ids override the other filters, but a private item stays out of the list.
-    wanted = ",".join([old.tracking_code, hidden.tracking_code, redacted.tracking_code.lower(), "NOT-A-CODE"])
-    assert set(await ids(service_request_id=wanted, status="closed")) == {old.tracking_code,
-                                                                          redacted.tracking_code}
+    wanted = ",".join([old.tracking_code, hidden.tracking_code, f"fb-{redacted.id}", "NOT-A-CODE"])
+    assert set(await ids(service_request_id=wanted, status="closed")) == {pub(old),
+                                                                          pub(redacted)}
     assert await ids(service_request_id=hidden.tracking_code) == []
     assert (await client.get(f"{BASE}/requests/{hidden.tracking_code}.json")).status_code == 200
 
