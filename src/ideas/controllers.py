@@ -22,7 +22,7 @@ from voice.errors import DomainError
 from voice.i18n import get_locale
 from voice.ids import parse_id
 from voice.web.auth import admin, signed_in
-from voice.web.forms import FormData, field
+from voice.web.forms import FormData, field, is_htmx
 from voice.web.throttle import throttle
 
 IdeaId = Annotated[int, Parameter(ge=1, le=2**62)]
@@ -31,10 +31,6 @@ DRAFT_FIELDS = ("title", "description", "problem", "category", "agency", "servic
 
 def provide_ideas(db_session: AsyncSession) -> IdeaService:
     return IdeaService(db_session)
-
-
-def _is_htmx(request: Request) -> bool:
-    return bool(request.headers.get("hx-request"))
 
 
 def _back(idea_id: int, anchor: str = "") -> Redirect:
@@ -72,7 +68,7 @@ class IdeaPages(Controller):
         query = {k: v for k, v in request.query_params.items() if k != "page" and v}
         next_url = f"/ideas?{urlencode({**query, 'page': result.page + 1})}" if result.has_next else None
         context = {"result": result, "filters": filters, "next_url": next_url}
-        if _is_htmx(request) and page > 1:
+        if is_htmx(request) and page > 1:
             return Template("ideas/partials/items.html", context=context)
         from voice.themes.models import Theme
 
@@ -142,7 +138,7 @@ class IdeaPages(Controller):
         return self._vote_answer(request, idea, voted=False)
 
     def _vote_answer(self, request: Request, idea: Any, voted: bool) -> Any:
-        if _is_htmx(request):
+        if is_htmx(request):
             return Template("ideas/partials/vote.html", context={"idea": idea, "voted": voted})
         return _back(idea.id)
 
@@ -171,7 +167,7 @@ class IdeaPages(Controller):
         comment = field(data, "comment_id")
         await ideas.report(idea_id, field(data, "reason"), request.scope.get("user"),
                            parse_id(comment))
-        if _is_htmx(request):
+        if is_htmx(request):
             return Template("feedback/partials/reported.html", context={})
         return _back(idea_id)
 

@@ -23,7 +23,7 @@ from voice.feedback.models import Channel, FeedbackKind, Status
 from voice.feedback.services import BoardFilters, FeedbackService, Submission
 from voice.i18n import get_locale
 from voice.themes.models import Theme
-from voice.web.forms import FormData, field
+from voice.web.forms import FormData, field, is_htmx
 from voice.web.throttle import throttle
 
 DEVICE_COOKIE = "voice_device"
@@ -31,10 +31,6 @@ DEVICE_COOKIE = "voice_device"
 
 def provide_feedback(db_session: AsyncSession) -> FeedbackService:
     return FeedbackService(db_session)
-
-
-def _is_htmx(request: Request) -> bool:
-    return bool(request.headers.get("hx-request"))
 
 
 def _form_context(agencies: list[Agency], form: dict[str, Any], errors: dict[str, str]) -> dict[str, Any]:
@@ -82,13 +78,13 @@ class FeedbackPages(Controller):
             item = await feedback.submit(submission, user)
         except DomainError as exc:
             agencies = await AgencyService(session=db_session).catalogue()
-            template = "feedback/partials/form.html" if _is_htmx(request) else "feedback/new.html"
+            template = "feedback/partials/form.html" if is_htmx(request) else "feedback/new.html"
             # htmx swaps 2xx answers by default; the form with its errors replaces itself.
             return Template(template, context=_form_context(agencies, form, exc.errors),
-                            status_code=200 if _is_htmx(request) else exc.status_code,
+                            status_code=200 if is_htmx(request) else exc.status_code,
                             headers={"HX-Retarget": "#feedback-form", "HX-Reswap": "outerHTML"}
-                            if _is_htmx(request) else None)
-        if _is_htmx(request):
+                            if is_htmx(request) else None)
+        if is_htmx(request):
             return Template("feedback/partials/receipt.html", context={"item": item},
                             headers={"HX-Retarget": "#feedback-form", "HX-Reswap": "outerHTML"})
         return Redirect(f"/track/{item.tracking_code}?new=1", status_code=HTTP_303_SEE_OTHER)
@@ -114,7 +110,7 @@ class FeedbackPages(Controller):
     @post("/track/{code:str}/rating", name="track_rating", guards=[throttle("rating", 10)])
     async def rate(self, request: Request, code: str, data: FormData, feedback: FeedbackService) -> Any:
         item = await feedback.rate_answer(code, field(data, "satisfaction"))
-        if _is_htmx(request):
+        if is_htmx(request):
             return Template("feedback/partials/rated.html", context={"item": item})
         return Redirect(f"/track/{item.tracking_code}", status_code=HTTP_303_SEE_OTHER)
 
@@ -139,7 +135,7 @@ class FeedbackPages(Controller):
         query = {k: v for k, v in request.query_params.items() if k != "cursor" and v}
         next_url = f"/feedback?{urlencode({**query, 'cursor': page.next_cursor})}" if page.next_cursor else None
         context = {"page": page, "answers": answers, "filters": filters, "next_url": next_url}
-        if _is_htmx(request) and cursor:
+        if is_htmx(request) and cursor:
             return Template("feedback/partials/board_items.html", context=context)
         agencies = await AgencyService(session=db_session).catalogue()
         themes = []
@@ -161,7 +157,7 @@ class FeedbackPages(Controller):
             device = new_device = secrets.token_urlsafe(24)
         item, _added = await feedback.support(feedback_id, user, device)
         response: Response[Any]
-        if _is_htmx(request):
+        if is_htmx(request):
             response = Template("feedback/partials/support.html", context={"item": item, "supported": True})
         else:
             response = Redirect(request.headers.get("referer") or "/feedback", status_code=HTTP_303_SEE_OTHER)
@@ -175,6 +171,6 @@ class FeedbackPages(Controller):
     async def report(self, request: Request, feedback_id: int, data: FormData, feedback: FeedbackService) -> Any:
         await feedback.report(feedback_id, field(data, "reason"), request.scope.get("user"),
                               request.cookies.get(DEVICE_COOKIE))
-        if _is_htmx(request):
+        if is_htmx(request):
             return Template("feedback/partials/reported.html", context={})
         return Redirect("/feedback", status_code=HTTP_303_SEE_OTHER)

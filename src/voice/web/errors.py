@@ -18,6 +18,7 @@ from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from voice.errors import DomainError
 from voice.i18n import _, direction, get_locale
 from voice.web.auth import is_api_path
+from voice.web.forms import is_htmx
 from voice.web.locale import apply_locale
 from voice.web.security_headers import security_headers
 
@@ -67,7 +68,7 @@ def problem(status: int, detail: str | None = None, errors: dict[str, str] | Non
 
 def error_page(request: Request, status: int, message: str | None = None,
                headers: dict[str, str] | None = None) -> Response[Any]:
-    if request.headers.get("hx-request"):
+    if is_htmx(request):
         # htmx swaps this fragment into the page's alert region instead of replacing the page.
         return Template(
             template_name="partials/error.html",
@@ -116,7 +117,7 @@ def _to_sign_in(request: Request) -> Response[Any]:
     """Browsers asked to sign in go to the sign-in page and come back afterwards."""
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     location = "/signin?" + urlencode({"next": target})
-    if request.headers.get("hx-request"):
+    if is_htmx(request):
         return Response(None, status_code=200, headers={"HX-Redirect": location})
     return Redirect(location, status_code=303)
 

@@ -27,3 +27,8 @@ def safe_next(target: str | None, default: str = "/") -> str:
     if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
         return default
     return target
+
+
+def is_htmx(request: Any) -> bool:
+    """Whether htmx sent the request (it then wants a fragment, not a whole page)."""
+    return bool(request.headers.get("hx-request"))
