@@ -133,7 +133,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 300_000])
     parser.add_argument("--methods", nargs="+", default=["tfidf"])
-    parser.add_argument("--latency-method", nargs="+", default=["tfidf"])
+    parser.add_argument("--latency-method", nargs="*", default=["tfidf"])
     args = parser.parse_args()
     print(f"nproc: {os.cpu_count()}")
     print("| texts | method (resolved) | themes | wall time (s) | texts/s | peak RSS (MB) |")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import gc
 import json
 import sys
 from pathlib import Path
@@ -15,15 +16,16 @@ class CliError(Exception):
     """A user-facing error: printed on stderr without a traceback, exit code 2."""
 
 
-def _read_csv(path: str, columns: list[str]) -> tuple[list[str], list[dict]]:
+def _read_csv(path: str, columns: list[str]) -> tuple[list[str], list[list[str]]]:
+    """Header and rows as lists (DictReader costs a second per 100k rows), short rows padded with ""."""
     file = Path(path)
     if not file.is_file():
         raise CliError(f"input file not found: {path}")
     csv.field_size_limit(sys.maxsize)
     try:
         with file.open(encoding="utf-8-sig", newline="") as handle:
-            reader = csv.DictReader(handle)
-            header = reader.fieldnames
+            reader = csv.reader(handle)
+            header = next(reader, None)
             rows = list(reader)
     except UnicodeDecodeError as exc:
         raise CliError(f"{path} is not UTF-8 text (byte {exc.start}); save it as UTF-8 CSV") from None
@@ -34,9 +36,14 @@ def _read_csv(path: str, columns: list[str]) -> tuple[list[str], list[dict]]:
     for column in columns:
         if column not in header:
             raise CliError(f"column {column!r} not found in {path}; columns are: {', '.join(header)}")
+    rows = [row for row in rows if row]  # blank lines are not records (as csv.DictReader skips them)
     if not rows:
         raise CliError(f"{path} has a header but no rows")
-    return list(header), rows
+    width = len(header)
+    for number, row in enumerate(rows, start=2):
+        if len(row) > width:
+            raise CliError(f"{path}: record {number} has {len(row)} fields but the header has {width}")
+    return header, [row if len(row) == width else row + [""] * (width - len(row)) for row in rows]
 
 
 def _progress_bar():
@@ -67,7 +74,8 @@ def _cmd_cluster(args: argparse.Namespace) -> int:
     from nlp.themes import ThemeModel
 
     header, rows = _read_csv(args.input, [args.text_column])
-    texts = [row[args.text_column] or "" for row in rows]
+    text_at = header.index(args.text_column)
+    texts = [row[text_at] for row in rows]
     report, close = _progress_bar()
     model = ThemeModel(n_themes=args.themes, method=args.method, random_state=args.random_state)
     model.fit(texts, progress=report)
@@ -75,18 +83,17 @@ def _cmd_cluster(args: argparse.Namespace) -> int:
     labels = {t.id: t.label for t in model.themes_}
     out = Path(args.output)
     out.parent.mkdir(parents=True, exist_ok=True)
-    extra = [c for c in ("theme_id", "theme_label") if c not in header]
+    # theme_id / theme_label are appended, or overwritten where the input already has them.
+    columns = header + [c for c in ("theme_id", "theme_label") if c not in header]
+    id_at, label_at = columns.index("theme_id"), columns.index("theme_label")
     with out.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=header + extra)
-        writer.writeheader()
+        writer = csv.writer(handle)
+        writer.writerow(columns)
         for row, theme_id in zip(rows, model.labels_, strict=True):
-            writer.writerow(
-                {
-                    **row,
-                    "theme_id": "" if theme_id is None else theme_id,
-                    "theme_label": labels.get(theme_id, ""),
-                }
-            )
+            line = row + [""] * (len(columns) - len(row))
+            line[id_at] = "" if theme_id is None else theme_id
+            line[label_at] = labels.get(theme_id, "")
+            writer.writerow(line)
     summary_path = out.with_name(out.stem + ".themes.json")
     summary = {**model.summary(), "timings": model.timings_, "input": str(args.input)}
     summary_path.write_text(json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")
@@ -100,9 +107,10 @@ def _cmd_cluster(args: argparse.Namespace) -> int:
 def _cmd_evaluate(args: argparse.Namespace) -> int:
     from nlp.evaluate import evaluate
 
-    _, rows = _read_csv(args.input, [args.text_column, args.label_column])
-    texts = [row[args.text_column] or "" for row in rows]
-    truth = [row[args.label_column] for row in rows]
+    header, rows = _read_csv(args.input, [args.text_column, args.label_column])
+    text_at, label_at = header.index(args.text_column), header.index(args.label_column)
+    texts = [row[text_at] for row in rows]
+    truth = [row[label_at] for row in rows]
     result = evaluate(texts, truth, n_themes=args.themes, method=args.method, random_state=args.random_state)
     if args.json:
         print(json.dumps(result, ensure_ascii=False, indent=2))
@@ -163,6 +171,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.command in ("cluster", "evaluate") and args.themes is not None and args.themes < 1:
         print("nlp: error: --themes must be at least 1", file=sys.stderr)
         return 2
+    if args.command in ("cluster", "evaluate"):
+        # A one-shot batch over many small objects (texts, tokens) that form no reference cycles:
+        # the imported modules are frozen out of the cyclic collector and young collections run less
+        # often. About 0.5 s of 19 s at 100k texts; memory is unchanged (nothing cyclic to collect).
+        import nlp.themes  # noqa: F401  (imported before the freeze: its objects live for the whole run)
+
+        gc.freeze()
+        gc.set_threshold(50_000, 20, 100)
     try:
         return args.func(args)
     except CliError as exc:

@@ -7,10 +7,12 @@ import scipy.sparse as sp
 from scipy.sparse.linalg import eigsh
 from sklearn.cluster import KMeans
 from sklearn.metrics import silhouette_score
+from threadpoolctl import threadpool_limits
 
+from nlp.parallel import row_blocks, thread_map
 from nlp.vectorize import l2_normalize
 
-__all__ = ["choose_n_clusters", "cluster_vectors", "k_grid"]
+__all__ = ["choose_n_clusters", "class_sums", "cluster_vectors", "k_grid"]
 
 # Spectral clustering on a k-NN graph beat k-means (+0.03-0.05 NMI) and ward on every representation we
 # measured, because short texts form curved, uneven clusters. Its cost grows fast with n, so it runs on
@@ -23,15 +25,18 @@ def _knn_graph(x: np.ndarray, n_neighbors: int) -> sp.csr_matrix:
     """Symmetric connectivity graph of cosine nearest neighbours (x is L2-normalized), in blocks of rows."""
     n = x.shape[0]
     n_neighbors = min(n_neighbors, n - 1)
-    rows, cols = [], []
-    for start in range(0, n, 2048):
-        sims = x[start : start + 2048] @ x.T
-        for i in range(sims.shape[0]):
-            sims[i, start + i] = -np.inf  # not its own neighbour
-        nn = np.argpartition(-sims, n_neighbors - 1, axis=1)[:, :n_neighbors]
-        rows.append(np.repeat(np.arange(start, start + sims.shape[0]), n_neighbors))
-        cols.append(nn.ravel())
-    r, c = np.concatenate(rows), np.concatenate(cols)
+
+    def top(sims: np.ndarray) -> np.ndarray:
+        # The largest n_neighbors, selected directly (partitioning the negated matrix is 2x slower).
+        return np.argpartition(sims, sims.shape[1] - n_neighbors, axis=1)[:, -n_neighbors:]
+
+    nn = np.empty((n, n_neighbors), dtype=np.int64)
+    for start, stop in row_blocks(n, 2048):  # blocks of rows keep the similarity matrix small
+        sims = x[start:stop] @ x.T  # BLAS uses every core here
+        sims[np.arange(stop - start), np.arange(start, stop)] = -np.inf  # not its own neighbour
+        # numpy partitions without the GIL: halves of the block on parallel threads.
+        nn[start:stop] = np.vstack(thread_map(lambda b, s=sims: top(s[b[0] : b[1]]), row_blocks(stop - start)))
+    r, c = np.repeat(np.arange(n), n_neighbors), nn.ravel()
     graph = sp.csr_matrix((np.ones(len(r), dtype=np.float32), (r, c)), shape=(n, n))
     return ((graph + graph.T) * 0.5).tocsr()
 
@@ -57,17 +62,31 @@ def _spectral_embedding(x: np.ndarray, n_components: int, random_state: int) -> 
     return vectors[:, order] * inv_sqrt[:, None]
 
 
-def _labels_from_embedding(emb: np.ndarray, k: int, random_state: int, n_init: int = 5) -> np.ndarray:
+def _labels_from_embedding(emb: np.ndarray, k: int, random_state: int, n_init: int = 3) -> np.ndarray:
+    """k-means on the first k spectral dimensions (rows L2-normalized); the best of n_init restarts.
+
+    n_init 3 scored as well as 5 on msa_test (k=77, NMI 0.642/0.643/0.640 against 0.640/0.643/0.638 for
+    seeds 0-2). The restarts run side by side, one thread each with single-threaded k-means: 0.76 s
+    instead of 1.18 s for sklearn's own sequential restarts at k=69 on 10k texts.
+    """
     # float64 on purpose: for float32 input sklearn's k-means++ takes a slow "upcast" distance path
     # (90% of the time of the automatic choice of k on 10k texts).
     rows = l2_normalize(emb[:, :k]).astype(np.float64)
-    return KMeans(k, n_init=n_init, random_state=random_state).fit_predict(rows)
+    seeds = np.random.SeedSequence(random_state).generate_state(n_init).tolist()
+    with threadpool_limits(limits=1):
+        runs = thread_map(lambda seed: KMeans(k, n_init=1, random_state=seed).fit(rows), seeds)
+    best = min(runs, key=lambda run: run.inertia_)  # ties: the first seed's run
+    return best.labels_
+
+
+def class_sums(x: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
+    """Row sums of x per label (k x dim), as one sparse product: np.add.at was 2 s on 100k rows."""
+    indicator = sp.csr_matrix((np.ones(len(labels)), (labels, np.arange(len(labels)))), shape=(k, len(labels)))
+    return np.asarray(indicator @ x, dtype=np.float64)
 
 
 def _centroids(x: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
-    sums = np.zeros((k, x.shape[1]), dtype=np.float64)
-    np.add.at(sums, labels, x)
-    return l2_normalize(sums)
+    return l2_normalize(class_sums(x, labels, k))
 
 
 def k_grid(n: int) -> list[int]:
@@ -94,12 +113,23 @@ def choose_n_clusters(x: np.ndarray, random_state: int = 0, sample: int = 3_000)
     xs = x[idx]
     grid = [k for k in grid if k < len(idx)]
     emb = _spectral_embedding(xs, max(grid), random_state)
-    scores = {}
-    for k in grid:
+    # Cosine distances once for the whole grid, not once per k (3x faster silhouettes).
+    xs64 = xs.astype(np.float64)
+    distances = np.clip(1.0 - xs64 @ xs64.T, 0.0, None)
+    np.fill_diagonal(distances, 0.0)
+
+    def silhouette(k: int) -> float | None:
         labels = _labels_from_embedding(emb, k, random_state, n_init=2)
         if len(np.unique(labels)) < 2:
-            continue
-        scores[k] = silhouette_score(xs, labels, metric="cosine")
+            return None
+        return float(silhouette_score(distances, labels, metric="precomputed"))
+
+    # One k per thread, each k-means single-threaded: small k-means runs scale badly over OpenMP threads
+    # but run side by side well (1.45 s instead of 2.6 s for the grid at 100k texts; same labels).
+    # Largest k first, so the longest runs do not end up last.
+    with threadpool_limits(limits=1):
+        values = thread_map(silhouette, sorted(grid, reverse=True))
+    scores = {k: v for k, v in zip(sorted(grid, reverse=True), values, strict=True) if v is not None}
     if not scores:
         return 1
     best = max(scores.values())
@@ -120,12 +150,13 @@ def cluster_vectors(
     n = x.shape[0]
     if n == 0:
         return np.zeros(0, dtype=np.int64), np.zeros((0, x.shape[1]), dtype=np.float32)
+    rng = np.random.default_rng(random_state)
+    core = np.sort(rng.choice(n, max_core, replace=False)) if n > max_core else np.arange(n)
+    # (Building the core's neighbour graph while k is chosen was tried: on two cores both slowed down.)
     k = choose_n_clusters(x, random_state) if n_clusters is None else n_clusters
     k = max(1, min(k, n))
     if k == 1:
         return np.zeros(n, dtype=np.int64), _centroids(x, np.zeros(n, dtype=np.int64), 1)
-    rng = np.random.default_rng(random_state)
-    core = np.sort(rng.choice(n, max_core, replace=False)) if n > max_core else np.arange(n)
     if len(core) <= k + 1:  # too few points for a graph: every distinct point its own theme
         labels = KMeans(k, n_init=3, random_state=random_state).fit_predict(x)
     else:

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from camel_tools.utils.dediac import dediac_ar
 from camel_tools.utils.normalize import (
     normalize_alef_ar,
     normalize_alef_maksura_ar,
     normalize_teh_marbuta_ar,
-    normalize_unicode,
 )
+from camel_tools.utils.normalize import normalize_unicode as _camel_normalize_unicode
 
 __all__ = [
     "EMAIL_TOKEN",
@@ -20,6 +21,7 @@ __all__ = [
     "normalize",
     "normalize_digits",
     "normalize_for_search",
+    "normalize_unicode",
     "strip_invisible",
 ]
 
@@ -55,7 +57,19 @@ _EMAIL_RE = re.compile(r"[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 _MENTION_RE = re.compile(r"(?<![\w@])@\w{1,30}")
 # Three or more of the same letter is dialect/tweet elongation ("شكراااا", "sooo"); digits are never squeezed.
 _ELONGATION_RE = re.compile(r"([^\W\d_])\1{2,}")
-_SPACE_RE = re.compile(r"\s+")
+_TRIPLE_RE = re.compile(r"(\w)\1\1")
+_TRANSLATED_RE = re.compile("[" + "".join(re.escape(chr(c)) for c in _TRANSLATE) + "]")
+
+
+def normalize_unicode(text: str) -> str:
+    """NFKC with camel-tools' fixes for the two ligatures NFKC leaves whole (riyal sign, basmala).
+
+    camel-tools maps every character through a Python-level CharMapper before NFKC: 60 % of the time of
+    normalizing 100k texts. The ligatures are rare, so the mapper runs only when one is present.
+    """
+    if "\ufdfc" in text or "\ufdfd" in text:
+        return _camel_normalize_unicode(text)
+    return unicodedata.normalize("NFKC", text)
 
 
 def normalize_digits(text: str) -> str:
@@ -70,9 +84,14 @@ def strip_invisible(text: str) -> str:
 
 def mask_entities(text: str) -> str:
     """Replace URLs, e-mail addresses and @mentions by placeholder words (e-mails first: they contain '@')."""
-    text = _EMAIL_RE.sub(f" {EMAIL_TOKEN} ", text)
-    text = _URL_RE.sub(f" {URL_TOKEN} ", text)
-    return _MENTION_RE.sub(f" {MENTION_TOKEN} ", text)
+    # Cheap containment checks first: most texts hold none of them, and each regex pass costs more.
+    if "@" in text:
+        text = _EMAIL_RE.sub(f" {EMAIL_TOKEN} ", text)
+    if "." in text or ":" in text:  # every URL form has one of them
+        text = _URL_RE.sub(f" {URL_TOKEN} ", text)
+    if "@" in text:
+        text = _MENTION_RE.sub(f" {MENTION_TOKEN} ", text)
+    return text
 
 
 def normalize(text: str) -> str:
@@ -81,13 +100,15 @@ def normalize(text: str) -> str:
     if not text:
         return ""
     text = normalize_unicode(text)  # NFKC: presentation forms and ligatures to base letters
-    text = text.translate(_TRANSLATE)
+    if _TRANSLATED_RE.search(text):  # str.translate with a dict table is slow; few texts need it
+        text = text.translate(_TRANSLATE)
     text = mask_entities(text)
     text = dediac_ar(text)
     # Hamzated alefs, alef maksura and teh marbuta are spelled inconsistently, in dialect above all.
-    text = normalize_teh_marbuta_ar(normalize_alef_maksura_ar(normalize_alef_ar(text)))
-    text = _ELONGATION_RE.sub(r"\1", text.lower())
-    return _SPACE_RE.sub(" ", text).strip()
+    text = normalize_teh_marbuta_ar(normalize_alef_maksura_ar(normalize_alef_ar(text))).lower()
+    if _TRIPLE_RE.search(text):  # the back-referencing substitution is twice as slow as this check
+        text = _ELONGATION_RE.sub(r"\1", text)
+    return " ".join(text.split())  # the same whitespace as \s+, collapsed and stripped
 
 
 # Search uses exactly the matching form; the alias keeps the web app's call sites self-explaining.

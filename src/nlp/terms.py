@@ -11,9 +11,8 @@ from importlib import resources
 import Stemmer
 from camel_tools.tokenizers.word import simple_word_tokenize
 from camel_tools.utils.dediac import dediac_ar
-from camel_tools.utils.normalize import normalize_unicode
 
-from nlp.normalize import EMAIL_TOKEN, MENTION_TOKEN, URL_TOKEN, mask_entities, normalize
+from nlp.normalize import EMAIL_TOKEN, MENTION_TOKEN, URL_TOKEN, mask_entities, normalize, normalize_unicode
 
 __all__ = [
     "SurfaceForms",
@@ -51,12 +50,26 @@ def is_stopword(token: str) -> bool:
     return len(token) < 2 or token in stopwords() or bool(_PURE_NUMBER.match(token))
 
 
+@lru_cache(maxsize=200_000)
+def _word_tokens(chunk: str) -> tuple[str, ...]:
+    """camel-tools' tokens of one whitespace-free chunk that contain a letter or digit.
+
+    simple_word_tokenize splits on whitespace and then walks each chunk character by character in
+    Python; chunks repeat across texts (Zipf), so each distinct one is tokenized once.
+    """
+    return tuple(tok for tok in simple_word_tokenize(chunk) if _WORDISH.search(tok))
+
+
+def _tokens(text: str) -> list[str]:
+    return [tok for chunk in text.split() for tok in _word_tokens(chunk)]
+
+
 def tokenize(text: str, *, normalized: bool = False) -> list[str]:
     """Word tokens of the matching form (punctuation and emoji dropped). Pass normalized=True to skip
     normalization when the caller already holds normalize(text)."""
     if not normalized:
         text = normalize(text)
-    return [tok for tok in simple_word_tokenize(text) if _WORDISH.search(tok)]
+    return _tokens(text)
 
 
 _EN_STEMMER = Stemmer.Stemmer("english")
@@ -132,11 +145,14 @@ def content_terms(text: str, *, normalized: bool = False) -> list[str]:
 def display_tokens(text: str) -> list[str]:
     """Tokens in readable spelling (hamzas and teh marbuta kept, diacritics and tatweel dropped)."""
     text = dediac_ar(normalize_unicode(mask_entities(text))).translate(_DISPLAY_DROP)
-    return [tok for tok in simple_word_tokenize(text) if _WORDISH.search(tok)]
+    return _tokens(text)
 
 
+@lru_cache(maxsize=200_000)
 def term_key(token: str) -> str | None:
-    """The stem a readable token is counted under, or None when it is a stop word."""
+    """The stem a readable token is counted under, or None when it is a stop word.
+
+    Cached: labelling looks up every token of thousands of texts, and words repeat (Zipf)."""
     norm = normalize(token)
     if " " in norm or is_stopword(norm):
         return None

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse as sp
 
-from nlp.cluster import DEFAULT_MAX_CORE, cluster_vectors
+from nlp.cluster import DEFAULT_MAX_CORE, class_sums, cluster_vectors
 from nlp.embeddings import get_encoder
 from nlp.identity import match_centroids
 from nlp.normalize import normalize
@@ -228,9 +228,7 @@ class ThemeModel:
         if old_vec.method == "tfidf" or old_vec.encoder != self.vectorizer_.encoder:
             reuse = None
         x_old = old_vec.transform(uniq_norm, uniq_raw, embeddings=reuse)
-        new_in_old = np.zeros((k, x_old.shape[1]))
-        np.add.at(new_in_old, labels, x_old)
-        new_in_old = l2_normalize(new_in_old)
+        new_in_old = l2_normalize(class_sums(x_old, labels, k))
 
         # Candidates: every live previous theme, plus every theme someone merged away (its own centroid,
         # standing for the merge target), so a merged pair that re-appears as two clusters keeps one id.
@@ -280,8 +278,7 @@ class ThemeModel:
         remap = np.array([unique_ids.index(i) for i in theme_ids])
         new_labels = remap[labels]
         counts = np.bincount(new_labels, minlength=len(unique_ids))
-        sums = np.zeros((len(unique_ids), x.shape[1]))
-        np.add.at(sums, new_labels, x)
+        sums = class_sums(x, new_labels, len(unique_ids))
         # Pinned themes stay even when empty; other empty ones disappear.
         keep = [i for i in range(len(unique_ids)) if counts[i] > 0 or self._is_pinned_id(unique_ids[i])]
         order = {old: new for new, old in enumerate(keep)}
@@ -349,12 +346,12 @@ class ThemeModel:
     def _keywords(self, labels: np.ndarray, k: int, uniq_raw: list[str]) -> list[list[str]]:
         """Class-based TF-IDF over stems, shown as each stem's most frequent surface form."""
         rng = np.random.default_rng(self.random_state)
-        # Keyword statistics from at most 300 texts per theme keep labelling fast on 100k texts.
+        # Keyword statistics from at most 200 texts per theme keep labelling fast on 100k texts.
         chosen = []
         for c in range(k):
             members = np.flatnonzero(labels == c)
-            if len(members) > 300:
-                members = np.sort(rng.choice(members, 300, replace=False))
+            if len(members) > 200:
+                members = np.sort(rng.choice(members, 200, replace=False))
             chosen.append(members)
         forms = SurfaceForms()
         vocab: dict[str, int] = {}
