@@ -52,3 +52,22 @@ async def test_cli_refuses_bad_input_clearly(database_url: str, db: AsyncSession
                             "a long staff passphrase", "--role", "agency_staff", "--agency", "nope")
     assert unknown_agency.returncode != 0 and "Traceback" not in unknown_agency.stderr
     assert (await db.scalar(select(User).where(User.email.in_(["x@example.sa", "y@example.sa", "z@example.sa"])))) is None
+
+
+def test_log_level_setting_holds_for_request_lines(database_url: str) -> None:
+    """VOICE_LOG_LEVEL=WARNING silences the per-request lines; INFO (the default) keeps them."""
+    script = (
+        "import asyncio, httpx\n"
+        "from voice.app import create_app\n"
+        "async def main():\n"
+        "    transport = httpx.ASGITransport(app=create_app())\n"
+        "    async with httpx.AsyncClient(transport=transport, base_url='http://t') as c:\n"
+        "        assert (await c.get('/schema/openapi.json')).status_code == 200\n"
+        "asyncio.run(main())\n"
+    )
+    for level, logged in (("INFO", True), ("WARNING", False)):
+        env = {**os.environ, "DATABASE_URL": libpq_url(database_url), "VOICE_LOG_LEVEL": level}
+        run = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120,
+                             check=False)
+        assert run.returncode == 0, run.stderr[-2000:]
+        assert ('"path":"/schema/openapi.json"' in run.stdout + run.stderr) is logged, (level, run.stderr[-500:])

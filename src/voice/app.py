@@ -167,7 +167,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             HTMXPlugin(),
             # Pretty console lines in a terminal, JSON lines otherwise (containers, log shippers).
             StructlogPlugin(config=StructlogConfig(
-                structlog_logging_config=_structlog_config(),
+                structlog_logging_config=_structlog_config(settings.log_level),
                 # A line per request and per response with no bodies, cookies or headers: they carry personal
                 # data, session ids and CSRF tokens that have no place in logs.
                 middleware_logging_config=LoggingMiddlewareConfig(
@@ -215,15 +215,22 @@ def create_app(settings: Settings | None = None) -> Litestar:
     return app
 
 
-def _structlog_config() -> StructLoggingConfig:
-    """Litestar's defaults, plus tracebacks rendered as text for standard-library loggers.
+def _structlog_config(level: str) -> StructLoggingConfig:
+    """Litestar's defaults at the configured level, plus tracebacks rendered as text for standard-library
+    loggers.
 
-    Without ``format_exc_info`` the JSON renderer meets the raw exc_info tuple of any
-    ``logger.exception(...)`` call and fails, losing the very log line that mattered.
+    Litestar's default structlog wrapper logs everything from INFO up whatever ``VOICE_LOG_LEVEL`` says;
+    a filtering wrapper makes the setting hold for the request lines too. Without ``format_exc_info`` the
+    JSON renderer meets the raw exc_info tuple of any ``logger.exception(...)`` call and fails, losing the
+    very log line that mattered.
     """
+    import logging
+
     import structlog
 
-    config = StructLoggingConfig()
+    numeric = logging.getLevelName(level.upper())
+    config = StructLoggingConfig(
+        wrapper_class=structlog.make_filtering_bound_logger(numeric if isinstance(numeric, int) else logging.INFO))
     formatter = (config.standard_lib_logging_config.formatters or {}).get("standard", {}) \
         if config.standard_lib_logging_config else {}
     processors = formatter.get("processors")
