@@ -4,6 +4,7 @@ with redaction and search, answers reaching the tracking page and the mailbox, a
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import httpx
 from sqlalchemy import func, select
@@ -45,7 +46,10 @@ async def test_form_submission_without_htmx_redirects_to_receipt(client: httpx.A
     assert location.startswith("/track/")
     item = await db.scalar(select(Feedback))
     assert item.rating == 2 and item.publish and item.is_public and item.channel is Channel.WEB
-    assert item.due_at > item.created_at
+    assert item.due_at - item.created_at == timedelta(days=5)  # the agency's SLA (factory default)
+    assert item.service is not None and item.service.slug == "renewal"
+    created = await db.scalar(select(Event).where(Event.feedback_id == item.id))
+    assert created.kind == "created" and created.to_status == "received" and created.public
     receipt = await client.get(location)
     assert item.tracking_code in receipt.text and "شكرًا" in receipt.text
 
@@ -109,6 +113,34 @@ async def test_api_submit_with_idempotency(client: httpx.AsyncClient, db: AsyncS
     assert tracked.status_code == 200
     body = tracked.json()
     assert body["status"] == "received" and body["agency"] == "passports" and body["history"][0]["kind"] == "created"
+
+
+async def test_idempotency_key_of_a_refused_request_stays_free(client: httpx.AsyncClient, db: AsyncSession) -> None:
+    """The key is claimed in the statement that stores the item: a refusal rolls the claim back too."""
+    await make_agency(db, "passports")
+    payload = {"agency": "passports", "kind": "complaint", "submitter_kind": "individual", "body": BODY}
+    headers = {"Idempotency-Key": "retry-after-fixing-it-1"}
+    for wrong in ({"agency": "nope"}, {"service": "ghost"}):
+        refused = await client.post("/api/v1/feedback", json={**payload, **wrong}, headers=headers)
+        assert refused.status_code == 422 and list(refused.json()["errors"]) == list(wrong)
+    fixed = await client.post("/api/v1/feedback", json=payload, headers=headers)
+    assert fixed.status_code == 201, fixed.text
+    assert await db.scalar(select(func.count()).select_from(Feedback)) == 1
+
+
+async def test_concurrent_retries_with_one_key_store_one_item(client: httpx.AsyncClient, db: AsyncSession) -> None:
+    import asyncio
+
+    await make_agency(db, "passports")
+    payload = {"agency": "passports", "kind": "complaint", "submitter_kind": "individual", "body": BODY}
+    headers = {"Idempotency-Key": "same-key-from-a-flaky-network"}
+    answers = await asyncio.gather(*(client.post("/api/v1/feedback", json=payload, headers=headers)
+                                     for _ in range(8)))
+    created = [r for r in answers if r.status_code == 201]
+    # Retries that meet the first request still in flight wait for it on the key's index, then replay.
+    assert created and all(r.status_code in (201, 409) for r in answers), [r.status_code for r in answers]
+    assert len({r.json()["id"] for r in created}) == 1
+    assert await db.scalar(select(func.count()).select_from(Feedback)) == 1
 
 
 async def test_api_bad_input(client: httpx.AsyncClient, db: AsyncSession) -> None:

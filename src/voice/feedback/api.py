@@ -91,9 +91,8 @@ class FeedbackApi(Controller):
             scope = f"user:{user.id}" if user else "anonymous"
             status, body = await feedback.submit_idempotent(sub, idempotency_key, scope, msgspec.json.encode(data), user)
             return Response(FeedbackCreated(**body), status_code=status)
-        item = await feedback.submit(sub, user)
-        return Response(FeedbackCreated(id=item.id, tracking_code=item.tracking_code, status=item.status.value),
-                        status_code=201)
+        receipt = await feedback.receive(sub, user)
+        return Response(FeedbackCreated(**receipt.answer()), status_code=201)
 
     @get("/{tracking_code:str}", summary="Status, history and answers of one item",
          guards=[throttle("api_track", 120)])
