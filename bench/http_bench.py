@@ -1,10 +1,15 @@
 """Feedback submissions per second through HTTP, set against raw asyncpg inserts of the same rows.
 
-    python bench/http_bench.py [--requests 2000] [--concurrency 1,16,64] [--workers 2]
+    python bench/http_bench.py [--seconds 15] [--concurrency 1,16,64] [--workers 2] [--client wrk|httpx]
 
 Runs a real uvicorn server (VOICE_RATE_LIMIT=off) on loopback against a throw-away database on the
-same PostgreSQL, then inserts the same rows with raw asyncpg at the same concurrency: that is the
-ceiling for this machine. Prints a Markdown table (also written to bench/out/http.md).
+same PostgreSQL, then inserts the same number of rows with raw asyncpg at the same concurrency: that
+is the ceiling for this machine. Prints a Markdown table (also written to bench/out/http.md).
+
+The load comes from wrk (Debian package ``wrk``; a Lua script gives every request its own
+Idempotency-Key): a C client takes a few percent of a core, where an httpx client in Python took
+about half of one of the two cores the server needs. ``--client httpx`` remains for machines
+without wrk. After each level the rows in the database are counted against the 201s received.
 """
 
 from __future__ import annotations
@@ -12,9 +17,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import random
+import shutil
+import subprocess
+import sys
+import tempfile
 import time
 import uuid
+from pathlib import Path
 
 import asyncpg
 import httpx
@@ -33,6 +44,51 @@ def payloads(n: int) -> list[dict]:
                     "submitter_kind": row["submitter_kind"], "body": f"{row['body']} ({i})",
                     "rating": row.get("rating"), "publish": bool(row.get("publish"))})
     return out
+
+
+WRK_SCRIPT = r"""
+local threads = 0
+function setup(thread)
+  threads = threads + 1
+  thread:set("tid", threads)
+end
+local payloads, count, prefix = {}, 0, ""
+function init(args)
+  for line in io.lines(args[1]) do payloads[#payloads + 1] = line end
+  prefix = args[2] .. "-" .. tid .. "-"
+end
+function request()
+  count = count + 1
+  return wrk.format("POST", "/api/v1/feedback", {["Content-Type"] = "application/json",
+    ["Idempotency-Key"] = prefix .. count}, payloads[count % #payloads + 1])
+end
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format('{"requests": %d, "seconds": %f, "non_2xx": %d, "socket_errors": %d, ' ..
+    '"p50_ms": %f, "p99_ms": %f}\n', summary.requests, summary.duration / 1e6, e.status,
+    e.connect + e.read + e.write + e.timeout, latency:percentile(50) / 1e3, latency:percentile(99) / 1e3))
+end
+"""
+
+
+def wrk_run(base: str, items: list[dict], concurrency: int, seconds: float) -> dict:
+    """wrk for ``seconds`` at ``concurrency`` connections (one client thread: it needs little CPU)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        script, bodies = Path(tmp) / "post.lua", Path(tmp) / "bodies.jsonl"
+        script.write_text(WRK_SCRIPT, encoding="utf-8")
+        bodies.write_text("\n".join(json.dumps(i, ensure_ascii=False) for i in items) + "\n", encoding="utf-8")
+        out = subprocess.run([shutil.which("wrk") or "wrk", "-t1", f"-c{concurrency}", f"-d{round(seconds)}s", "--timeout", "10s", "-s", str(script),
+                              base, "--", str(bodies), uuid.uuid4().hex[:12]],
+                             capture_output=True, text=True, check=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+async def count_rows(url: str) -> int:
+    conn = await asyncpg.connect(url)
+    try:
+        return await conn.fetchval("SELECT count(*) FROM feedback WHERE channel = 'api'")
+    finally:
+        await conn.close()
 
 
 async def http_run(base: str, items: list[dict], concurrency: int) -> tuple[float, list[float], int]:
@@ -94,36 +150,58 @@ async def raw_run(url: str, items: list[dict], concurrency: int) -> tuple[float,
     return elapsed, latencies
 
 
+def _rows_check(stored: int, ok: int, clients: int) -> str:
+    """Every 201 is in the database; requests still in flight when wrk stopped may add up to one per client."""
+    if ok <= stored <= ok + clients:
+        return "yes" if stored == ok else f"yes (+{stored - ok} in flight at the end)"
+    return f"NO: {stored} rows for {ok} 201s"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--seconds", type=float, default=15, help="per level, with wrk")
+    parser.add_argument("--requests", type=int, default=2000, help="per level, with httpx")
     parser.add_argument("--concurrency", default="1,16,64")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--client", choices=["wrk", "httpx"], default="wrk" if shutil.which("wrk") else "httpx")
     args = parser.parse_args()
     levels = [int(c) for c in args.concurrency.split(",")]
-    lines = [f"Machine: {machine()}. Server: uvicorn, {args.workers} worker processes, VOICE_RATE_LIMIT=off, "
-             f"{args.requests} requests per level, each with an Idempotency-Key.", "",
-             "| clients | HTTP req/s | HTTP p50 ms | HTTP p99 ms | errors | raw asyncpg rows/s | raw p50 ms | raw p99 ms | HTTP / raw |",
-             "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    load = (f"wrk (1 thread), {args.seconds:g} s per level" if args.client == "wrk"
+            else f"httpx, {args.requests} requests per level")
+    lines = [f"Machine: {machine()}. Server: uvicorn, {args.workers} worker processes, VOICE_RATE_LIMIT=off. "
+             f"Load: {load}, every request with its own Idempotency-Key.", "",
+             "| clients | HTTP req/s | HTTP p50 ms | HTTP p99 ms | errors | rows = 201s | raw asyncpg rows/s "
+             "| raw p50 ms | raw p99 ms | HTTP / raw |",
+             "|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|"]
     with fresh_database() as url:
-        import subprocess
-        import sys
-
         subprocess.run([sys.executable, "-c", "import asyncio;from voice.cli import _with_session;"
                         "from voice.demo.loader import read;from voice.catalogue.services import AgencyService\n"
                         "async def w(s):\n  [await AgencyService(session=s).upsert(a) for a in read('agencies.json')]\n"
                         "asyncio.run(_with_session(w))"], check=True, cwd=ROOT,
-                       env={**__import__("os").environ, "DATABASE_URL": url, "VOICE_LOG_LEVEL": "WARNING"})
+                       env={**os.environ, "DATABASE_URL": url, "VOICE_LOG_LEVEL": "WARNING"})
         with running_server(url, workers=args.workers) as (base, _proc):
+            items = payloads(5000)
+            if args.client == "wrk":
+                wrk_run(base, items, 4, 2)  # warm-up: connections, caches, first-request imports
+            else:
+                asyncio.run(http_run(base, items[:50], 4))
             for level in levels:
-                items = payloads(args.requests)
-                asyncio.run(http_run(base, items[:50], level))  # warm-up
-                elapsed, lat, errors = asyncio.run(http_run(base, items, level))
-                raw_elapsed, raw_lat = asyncio.run(raw_run(url, items, level))
-                http_rps, raw_rps = len(items) / elapsed, len(items) / raw_elapsed
-                lines.append(f"| {level} | {http_rps:.0f} | {percentile(lat, 50):.1f} | {percentile(lat, 99):.1f} | "
-                             f"{errors} | {raw_rps:.0f} | {percentile(raw_lat, 50):.2f} | {percentile(raw_lat, 99):.2f} | "
-                             f"{http_rps / raw_rps:.0%} |")
+                before = asyncio.run(count_rows(url))
+                if args.client == "wrk":
+                    res = wrk_run(base, items, level, args.seconds)
+                    ok, errors = res["requests"] - res["non_2xx"], res["non_2xx"] + res["socket_errors"]
+                    http_rps, p50, p99 = res["requests"] / res["seconds"], res["p50_ms"], res["p99_ms"]
+                else:
+                    elapsed, lat, errors = asyncio.run(http_run(base, items[:args.requests], level))
+                    ok = args.requests - errors
+                    http_rps, p50, p99 = args.requests / elapsed, percentile(lat, 50), percentile(lat, 99)
+                stored = asyncio.run(count_rows(url)) - before
+                raw_items = [items[i % len(items)] for i in range(max(ok, 500))]
+                raw_elapsed, raw_lat = asyncio.run(raw_run(url, raw_items, level))
+                raw_rps = len(raw_items) / raw_elapsed
+                lines.append(f"| {level} | {http_rps:.0f} | {p50:.1f} | {p99:.1f} | {errors} | "
+                             f"{_rows_check(stored, ok, level)} | {raw_rps:.0f} | "
+                             f"{percentile(raw_lat, 50):.2f} | {percentile(raw_lat, 99):.2f} | {http_rps / raw_rps:.0%} |")
                 print(lines[-1], flush=True)
     out = ROOT / "bench" / "out"
     out.mkdir(exist_ok=True)

@@ -175,6 +175,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
                     response_log_fields=("status_code",),
                     exclude=["^/static/", "^/health$"],
                 ),
+                # Above INFO the lines would be dropped anyway: skip the middleware that builds them.
+                enable_middleware_logging=settings.log_level.upper() in ("DEBUG", "INFO"),
             )),
         ],
         middleware=middleware,

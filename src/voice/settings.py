@@ -63,7 +63,7 @@ class Settings:
     rate_limit_enabled: bool = True
     rate_limit_per_minute: int = 300
     db_pool_size: int = 10
-    db_max_overflow: int = 10
+    db_max_overflow: int = 0
     log_level: str = "INFO"
     smtp_host: str | None = None
     smtp_port: int = 25
@@ -98,7 +98,7 @@ class Settings:
             rate_limit_enabled=os.environ.get("VOICE_RATE_LIMIT", "on").lower() != "off",
             rate_limit_per_minute=_int("VOICE_RATE_LIMIT_PER_MINUTE", 300),
             db_pool_size=_int("VOICE_DB_POOL_SIZE", 10),
-            db_max_overflow=_int("VOICE_DB_MAX_OVERFLOW", 10),
+            db_max_overflow=_int("VOICE_DB_MAX_OVERFLOW", 0),
             log_level=os.environ.get("VOICE_LOG_LEVEL", "INFO").upper(),
             smtp_host=os.environ.get("SMTP_HOST") or None,
             smtp_port=_int("SMTP_PORT", 25),

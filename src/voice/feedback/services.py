@@ -143,16 +143,31 @@ class Receipt:
         return {"id": self.id, "tracking_code": self.tracking_code, "status": self.status.value}
 
 
-# The intake statement. An inactive or unknown agency, or a service that is not the agency's, leaves
-# ``target`` empty and nothing is inserted. A publishing agency that reviews first gets the item as
-# "pending"; the due date follows the agency's SLA. Only constants are spliced into the text; every value
-# is a bound parameter.
-_INTAKE_CTES = f"""
+# The intake statement: one round trip, atomic on its own (it can run without BEGIN/COMMIT). An inactive
+# or unknown agency, or a service that is not the agency's, stores nothing and claims no key. A publishing
+# agency that reviews first gets the item as "pending"; the due date follows the agency's SLA. Only
+# constants are spliced into the text; every value is a bound parameter.
+_VALID_TARGET = "(CAST(:service AS text) IS NULL OR t.service_id IS NOT NULL)"
+_TARGET = """
 target AS (
     SELECT a.id AS agency_id, a.sla_days, a.publish_after_review,
            (SELECT s.id FROM service s WHERE s.agency_id = a.id AND s.slug = :service AND s.is_active) AS service_id
-    FROM agency a WHERE a.slug = :agency AND a.is_active {{claimed}}
-), item AS (
+    FROM agency a WHERE a.slug = :agency AND a.is_active
+)"""
+# With an Idempotency-Key the id is drawn first, so that the key's stored answer can name it; the key is
+# claimed only for a valid request, and the item is stored only when the claim succeeded.
+_CLAIM = f"""
+new_id AS (SELECT nextval('feedback_id_seq') AS id),
+claim AS (
+    INSERT INTO idempotency_key (scope, key, request_hash, status_code, response, created_at, updated_at)
+    SELECT :scope, :key, :hash, 201, jsonb_build_object('id', n.id, 'tracking_code', CAST(:code AS text),
+           'status', '{Status.RECEIVED.value}'), :now, :now
+    FROM new_id n, target t WHERE {_VALID_TARGET}
+    ON CONFLICT ON CONSTRAINT uq_idempotency_scope_key DO NOTHING
+    RETURNING id
+)"""  # noqa: S608
+_STORE_ITEM = f"""
+item AS (
     INSERT INTO feedback (id, tracking_code, agency_id, service_id, kind, submitter_kind, channel, body,
                           body_public, search_text, rating, contact_email, publish, moderation, is_public, status,
                           user_id, supporters, due_at, language, created_at, updated_at)
@@ -163,7 +178,7 @@ target AS (
            :publish AND NOT t.publish_after_review, '{Status.RECEIVED.value}', :user_id, 0,
            CAST(:now AS timestamptz) + make_interval(days => t.sla_days), :language, :now, :now
     FROM target t
-    WHERE CAST(:service AS text) IS NULL OR t.service_id IS NOT NULL
+    WHERE {{condition}}
     RETURNING id, agency_id
 ), created AS (
     INSERT INTO feedback_event (feedback_id, kind, to_status, agency_id, actor_id, public, created_at, updated_at)
@@ -171,19 +186,15 @@ target AS (
 ), assignment AS ({schedule_theme_sql("item", "feedback")}
 )"""  # noqa: S608
 _STORE = text(
-    "WITH " + _INTAKE_CTES.format(claimed="", item_id="nextval('feedback_id_seq')")  # noqa: S608
+    "WITH" + _TARGET + ","  # noqa: S608
+    + _STORE_ITEM.format(item_id="nextval('feedback_id_seq')", condition=_VALID_TARGET)
     + " SELECT (SELECT id FROM item) AS id"
 )
-# With an Idempotency-Key: the id is drawn first so that the key's stored answer can name it; the
-# claim comes before everything else, and a key already taken stores nothing.
 _STORE_ONCE = text(
-    "WITH new_id AS (SELECT nextval('feedback_id_seq') AS id), claim AS ("  # noqa: S608
-    " INSERT INTO idempotency_key (scope, key, request_hash, status_code, response, created_at, updated_at)"
-    " SELECT :scope, :key, :hash, 201, jsonb_build_object('id', n.id, 'tracking_code', CAST(:code AS text),"
-    f" 'status', '{Status.RECEIVED.value}'), :now, :now FROM new_id n"
-    " ON CONFLICT ON CONSTRAINT uq_idempotency_scope_key DO NOTHING RETURNING id), "
-    + _INTAKE_CTES.format(claimed="AND EXISTS (SELECT 1 FROM claim)", item_id="(SELECT id FROM new_id)")
-    + " SELECT (SELECT id FROM claim) AS claimed, (SELECT id FROM item) AS id"
+    "WITH" + _TARGET + "," + _CLAIM + ","  # noqa: S608
+    + _STORE_ITEM.format(item_id="(SELECT id FROM new_id)", condition="EXISTS (SELECT 1 FROM claim)")
+    + f" SELECT EXISTS (SELECT 1 FROM target t WHERE {_VALID_TARGET}) AS valid,"  # noqa: S608
+    " (SELECT id FROM claim) AS claimed, (SELECT id FROM item) AS id"
 )
 
 
@@ -288,11 +299,16 @@ class FeedbackService:
             scope, key, digest = idempotency
             row = (await self.session.execute(_STORE_ONCE, {**params, "scope": scope, "key": key,
                                                             "hash": digest})).one()
-            if row.claimed is None:
+            if row.valid and row.claimed is None:
                 return None
         if row.id is None:  # nothing stored: say which of agency and service is wrong
             await self._catalogue_errors(intake)
         return Receipt(id=row.id, tracking_code=code, status=Status.RECEIVED)
+
+    async def autocommit(self) -> None:
+        """Run this session without BEGIN/COMMIT round trips: the intake statement is atomic by itself.
+        For request handlers whose only write is ``receive`` or ``submit_idempotent``; call it first."""
+        await self.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
 
     async def _catalogue_errors(self, intake: _Intake) -> None:
         agency = await self.session.scalar(
