@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-SOURCE = Path("/work/shared/data/arbanking77/msa_pal_train.csv")
+SOURCE = Path(__file__).resolve().parents[2] / "shared" / "data" / "arbanking77" / "msa_pal_train.csv"
 WORK = Path(tempfile.gettempdir()) / "nlp_bench"
 PYTHON = sys.executable
 FILLERS = [
