@@ -161,6 +161,7 @@ async def test_api_bad_input(client: httpx.AsyncClient, db: AsyncSession) -> Non
     assert unknown_field.status_code == 400
     short_key = await client.post("/api/v1/feedback", json=base, headers={"Idempotency-Key": "abc"})
     assert short_key.status_code == 422
+    assert await db.scalar(select(func.count()).select_from(Feedback)) == 0  # nothing half-written
     assert await db.scalar(select(func.count()).select_from(Feedback)) == 0
     missing = await client.get("/api/v1/feedback/AAAA-AAAA-AAAA")
     assert missing.status_code == 404

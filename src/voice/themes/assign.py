@@ -13,10 +13,9 @@ import logging
 
 from procrastinate import RetryStrategy
 from sqlalchemy import select, text, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from voice.jobs import defer, job_session, jobs
+from voice.jobs import job_session, jobs
 from voice.themes.models import Theme, ThemeModel
 
 log = logging.getLogger(__name__)
@@ -49,48 +48,31 @@ async def current_model(session: AsyncSession, agency_id: int | None, scope: str
     return row.id, row.created_at, model
 
 
-def queue_lock(scope: str, agency_id: int | None) -> str:
-    return f"assign-{scope}-{agency_id or 'all'}"
-
-
 def schedule_sql(rows_cte: str, scope: str) -> str:
     """A data-modifying CTE body that queues the assignment job for the agency of each row of
-    ``rows_cte`` (a CTE with an ``agency_id`` column), for statements that insert and schedule in one
-    round trip. Same rules as ``schedule``: only for an agency with a current model, and only when
-    no job is waiting (checked first, so a burst of submissions rarely waits on the lock's index).
-    The row is the one procrastinate's defer function would insert (queue, task, lock, args)."""
+    ``rows_cte`` (a CTE with an ``agency_id`` column; NULL for platform-wide scopes such as ideas), so
+    that a statement can insert and schedule in one round trip. The rules: only for an agency with a
+    current model, and only when no job is waiting (checked first, so a burst of submissions rarely waits
+    on the lock's index). The row is the one procrastinate's defer function would insert."""
     if not (rows_cte.isidentifier() and scope.isidentifier()):  # names from code, spliced into SQL
         raise ValueError(f"bad CTE or scope name: {rows_cte!r}, {scope!r}")
-    lock = f"'assign-{scope}-' || r.agency_id"
+    lock = f"'assign-{scope}-' || COALESCE(CAST(r.agency_id AS text), 'all')"
     return f"""
         INSERT INTO procrastinate_jobs (queue_name, task_name, priority, queueing_lock, args)
         SELECT '{assign_new_texts.queue}', '{assign_new_texts.name}', 0, {lock},
                jsonb_build_object('agency_id', r.agency_id, 'scope', '{scope}')
         FROM {rows_cte} r
         WHERE EXISTS (SELECT 1 FROM theme_model m
-                      WHERE m.agency_id = r.agency_id AND m.scope = '{scope}' AND m.is_current)
+                      WHERE m.agency_id IS NOT DISTINCT FROM r.agency_id AND m.scope = '{scope}' AND m.is_current)
           AND NOT EXISTS (SELECT 1 FROM procrastinate_jobs j WHERE j.queueing_lock = {lock} AND j.status = 'todo')
         ON CONFLICT (queueing_lock) WHERE status = 'todo' DO NOTHING"""  # noqa: S608
 
 
-async def schedule(session: AsyncSession, agency_id: int | None, scope: str = "feedback") -> bool:
-    """Queue the agency's assignment job unless one is already waiting. Returns whether one is queued."""
-    has_model = await session.scalar(select(ThemeModel.id).where(
-        ThemeModel.agency_id == agency_id, ThemeModel.scope == scope, ThemeModel.is_current.is_(True)))
-    if has_model is None:
-        return False
-    lock = queue_lock(scope, agency_id)
-    waiting = await session.scalar(text(
-        "SELECT 1 FROM procrastinate_jobs WHERE queueing_lock = :lock AND status = 'todo'"), {"lock": lock})
-    if waiting:
-        return True
-    try:
-        # A concurrent request may queue it first; the savepoint keeps our transaction alive then.
-        async with session.begin_nested():
-            await defer(session, assign_new_texts, queueing_lock=lock, agency_id=agency_id, scope=scope)
-    except IntegrityError:
-        pass
-    return True
+async def schedule(session: AsyncSession, agency_id: int | None, scope: str = "feedback") -> None:
+    """Queue the agency's assignment job (see ``schedule_sql`` for the rules), in the session's transaction."""
+    await session.execute(
+        text(f"WITH target AS (SELECT CAST(:agency_id AS bigint) AS agency_id) {schedule_sql('target', scope)}"),
+        {"agency_id": agency_id})
 
 
 @jobs.task(name="voice.assign_themes", queue="themes", retry=RetryStrategy(max_attempts=5, wait=5))
