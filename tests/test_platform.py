@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
 from tests.conftest import post_form
 
@@ -189,3 +191,94 @@ async def test_prometheus_metrics_group_paths_by_route(client: httpx.AsyncClient
     assert "voice_requests_total" in metrics.text
     assert "AAAA-AAAA-AAAA" not in metrics.text  # tracking codes never become labels
     assert "/track/{code" in metrics.text
+
+
+@pytest.mark.parametrize("idle_seconds", [0.05, 3600])
+async def test_pooled_connection_killed_while_idle(database_url: str, idle_seconds: float) -> None:
+    """An idle pooled connection is pinged before use and replaced if dead; one used within the last
+    ``idle_seconds`` is trusted, so its death fails one statement, after which the pool reconnects."""
+    import asyncio
+
+    from sqlalchemy.exc import DBAPIError
+
+    from voice.db import ping_idle_connections
+
+    engine = create_async_engine(database_url, pool_size=1, max_overflow=0)
+    ping_idle_connections(engine, idle_seconds=idle_seconds)
+    try:
+        async with engine.connect() as conn:
+            first_pid = await conn.scalar(text("SELECT pg_backend_pid()"))
+        async with engine.connect() as again:  # the pool's only connection, checked out again
+            assert await again.scalar(text("SELECT pg_backend_pid()")) == first_pid
+        killer = create_async_engine(database_url)
+        async with killer.connect() as other:
+            assert await other.scalar(text("SELECT pg_terminate_backend(:pid)"), {"pid": first_pid})
+        await killer.dispose()
+        await asyncio.sleep(0.2)
+        if idle_seconds < 0.2:
+            async with engine.connect() as conn:
+                assert await conn.scalar(text("SELECT pg_backend_pid()")) != first_pid
+        else:
+            with pytest.raises(DBAPIError) as failed:
+                async with engine.connect() as conn:
+                    await conn.scalar(text("SELECT 1"))
+            assert failed.value.connection_invalidated
+            async with engine.connect() as conn:  # the dead connection was replaced
+                assert await conn.scalar(text("SELECT pg_backend_pid()")) != first_pid
+    finally:
+        await engine.dispose()
+
+
+async def test_refused_commit_is_not_reported_as_success(database_url: str) -> None:
+    """A commit that fails after the handler succeeded answers 503, never the success page."""
+    from advanced_alchemy.extensions.litestar import SQLAlchemyAsyncConfig, SQLAlchemyPlugin
+    from litestar import Litestar, post
+    from litestar.testing import AsyncTestClient
+
+    from voice.web.transactions import commit_before_answer
+
+    @post("/api/deferred")
+    async def deferred(db_session: AsyncSession) -> dict:
+        # A deferred unique constraint is checked at COMMIT: the handler itself succeeds.
+        await db_session.execute(text("CREATE TEMP TABLE t (x int UNIQUE DEFERRABLE INITIALLY DEFERRED)"))
+        await db_session.execute(text("INSERT INTO t VALUES (1), (1)"))
+        return {"saved": True}
+
+    @post("/deferred-page")
+    async def deferred_page(db_session: AsyncSession) -> str:
+        await db_session.execute(text("CREATE TEMP TABLE t (x int UNIQUE DEFERRABLE INITIALLY DEFERRED)"))
+        await db_session.execute(text("INSERT INTO t VALUES (1), (1)"))
+        return "saved"
+
+    @post("/api/kept", status_code=201)
+    async def kept(db_session: AsyncSession) -> dict:
+        await db_session.execute(text("CREATE TABLE IF NOT EXISTS commit_probe (x int)"))
+        await db_session.execute(text("INSERT INTO commit_probe VALUES (1)"))
+        return {"saved": True}
+
+    @post("/api/refused", status_code=422)
+    async def refused(db_session: AsyncSession) -> dict:
+        await db_session.execute(text("CREATE TABLE IF NOT EXISTS commit_probe (x int)"))
+        await db_session.execute(text("INSERT INTO commit_probe VALUES (2)"))
+        return {"saved": False}
+
+    config = SQLAlchemyAsyncConfig(connection_string=database_url)
+    config.before_send_handler = commit_before_answer(config.session_scope_key)
+    app = Litestar([deferred, deferred_page, kept, refused], plugins=[SQLAlchemyPlugin(config=config)])
+    async with AsyncTestClient(app) as client:
+        api = await client.post("/api/deferred")
+        assert api.status_code == 503 and api.headers["retry-after"] == "5"
+        assert api.headers["content-type"] == "application/problem+json" and "saved" not in api.text
+        assert api.json()["title"] == "الخدمة غير متاحة مؤقتًا. يُرجى المحاولة بعد قليل."
+        page = await client.post("/deferred-page")
+        assert page.status_code == 503 and 'dir="rtl"' in page.text and "saved" not in page.text
+        assert int(page.headers["content-length"]) == len(page.content)
+        assert (await client.post("/api/kept")).status_code == 201
+        assert (await client.post("/api/refused")).status_code == 422
+    engine = create_async_engine(database_url)
+    try:
+        async with engine.begin() as conn:
+            assert (await conn.execute(text("SELECT array_agg(x) FROM commit_probe"))).scalar() == [1]
+            await conn.execute(text("DROP TABLE commit_probe"))
+    finally:
+        await engine.dispose()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -14,6 +15,9 @@ from advanced_alchemy.extensions.litestar import (
     EngineConfig,
     SQLAlchemyAsyncConfig,
 )
+from sqlalchemy import event
+from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 if TYPE_CHECKING:
     from voice.settings import Settings
@@ -103,20 +107,62 @@ def describe(url: str) -> str:
 
 
 def sqlalchemy_config(settings: Settings, url: str | None = None) -> SQLAlchemyAsyncConfig:
+    from voice.web.transactions import commit_before_answer  # the web layer imports the models
+
     url = url or resolve_database_url(settings)
-    return SQLAlchemyAsyncConfig(
+    config = SQLAlchemyAsyncConfig(
         connection_string=url,
         metadata=metadata,
         create_all=False,
-        # One transaction per request; a form POST answered with a redirect commits too.
-        before_send_handler="autocommit_include_redirects",
+
         session_config=AsyncSessionConfig(expire_on_commit=False),
         engine_config=EngineConfig(
             pool_size=settings.db_pool_size,
             max_overflow=settings.db_max_overflow,
-            # A restarted PostgreSQL leaves dead connections in the pool; test before use so the
-            # app recovers by itself instead of failing the next request on each of them.
-            pool_pre_ping=True,
             pool_recycle=1800,
         ),
+        create_engine_callable=_engine_pinging_idle_connections,
     )
+    # One transaction per request, committed on 2xx and 3xx (a form POST answered with a redirect
+    # commits too); a failed commit answers 503 instead of the success page. Set after construction:
+    # the hook needs the scope key the config picked for its sessions.
+    config.before_send_handler = commit_before_answer(config.session_scope_key)
+    return config
+
+
+# A connection back in the pool for less than this is trusted without a ping.
+PING_IF_IDLE_SECONDS = 1.0
+
+
+def _engine_pinging_idle_connections(url: str, **kwargs: Any) -> AsyncEngine:
+    engine = create_async_engine(url, **kwargs)
+    ping_idle_connections(engine)
+    return engine
+
+
+def ping_idle_connections(engine: AsyncEngine, idle_seconds: float = PING_IF_IDLE_SECONDS) -> None:
+    """Test a pooled connection before use only when it has been idle, and replace it if it is dead.
+
+    ``pool_pre_ping`` tests every checkout with BEGIN + ROLLBACK: two extra round trips that took about
+    a fifth of the web process's CPU per feedback submission under load (docs/benchmarks.md). A
+    connection that served a request within the last second is as alive as a ping would show. One
+    that dies while busy (PostgreSQL restarted under load) fails that one request with a 503, and
+    SQLAlchemy, seeing a disconnect, invalidates every connection of the pool opened before it, so
+    the others reconnect on their next checkout instead of failing one request each.
+    """
+    sync = engine.sync_engine
+
+    @event.listens_for(sync, "checkin")
+    def _idle_from(_dbapi_connection: Any, record: Any) -> None:
+        record.info["voice_idle_since"] = time.monotonic()
+
+    @event.listens_for(sync, "checkout")
+    def _ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.pop("voice_idle_since", None)
+        if since is None or time.monotonic() - since < idle_seconds:
+            return  # fresh from connect(), or just used
+        try:
+            sync.dialect.do_ping(dbapi_connection)
+        except Exception as exc:
+            # The pool discards this connection and checks out (or opens) another.
+            raise DisconnectionError from exc
