@@ -84,6 +84,24 @@ async def _inprocess_worker(app: Litestar) -> AsyncIterator[None]:
             await task
 
 
+@asynccontextmanager
+async def _feedback_intake(app: Litestar) -> AsyncIterator[None]:
+    """The process's intake queue (see voice.feedback.intake), drained before the pool closes so that
+    no submission handed to it is dropped on a graceful stop. The text checks load their NLP modules
+    here, before the first request, which would otherwise wait about two seconds for the imports."""
+    from voice.feedback.intake import IntakeQueue
+    from voice.feedback.text import warm_up
+
+    warm_up()
+    intake = app.state.intake = IntakeQueue(app.state.db_config.get_engine())
+    import gc
+    gc.freeze()
+    try:
+        yield
+    finally:
+        await intake.drain()
+
+
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or get_settings()
     db = sqlalchemy_config(settings)
@@ -189,7 +207,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "throttle": SQLAlchemyStore(db, model=StoreItem, namespace="throttle"),
         },
         template_config=template_config(settings),
-        lifespan=[_inprocess_worker] if settings.inprocess_worker else [],
+        lifespan=[_feedback_intake, *([_inprocess_worker] if settings.inprocess_worker else [])],
         openapi_config=OpenAPIConfig(
             title="Voice API",
             version=__version__,

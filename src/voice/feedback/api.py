@@ -87,7 +87,6 @@ class FeedbackApi(Controller):
         sub = Submission(agency=data.agency, service=data.service, kind=data.kind, submitter_kind=data.submitter_kind,
                          body=data.body, rating=data.rating, contact_email=data.contact_email, publish=data.publish,
                          channel=channel, language=get_locale())
-        await feedback.autocommit()  # the intake is one atomic statement
         if idempotency_key is not None:
             scope = f"user:{user.id}" if user else "anonymous"
             status, body = await feedback.submit_idempotent(sub, idempotency_key, scope, msgspec.json.encode(data), user)

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from litestar import Controller, Request, Response, get, post
-from litestar.datastructures import Cookie
+from litestar.datastructures import Cookie, State
 from litestar.di import Provide
 from litestar.params import Parameter
 from litestar.response import Redirect, Template
@@ -29,8 +29,8 @@ from voice.web.throttle import throttle
 DEVICE_COOKIE = "voice_device"
 
 
-def provide_feedback(db_session: AsyncSession) -> FeedbackService:
-    return FeedbackService(db_session)
+def provide_feedback(db_session: AsyncSession, state: State) -> FeedbackService:
+    return FeedbackService(db_session, intake=state.get("intake"))
 
 
 def _form_context(agencies: list[Agency], form: dict[str, Any], errors: dict[str, str]) -> dict[str, Any]:

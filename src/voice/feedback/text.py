@@ -67,3 +67,8 @@ def query_terms(query: str) -> str:
     from nlp.terms import stem, tokenize
 
     return " ".join(stem(t) or t for t in tokenize(query))
+
+
+def warm_up() -> None:
+    """Import and exercise the NLP code behind ``public_text`` and ``search_text`` once."""
+    search_text(public_text("تجربة تسجيل الدخول إلى الخدمة 0501234567"))
