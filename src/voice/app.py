@@ -114,7 +114,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         secure=settings.secure_cookies,
         httponly=True,
         samesite="lax",
-        exclude=_NO_AUTH,
+        # API paths never read the session (AuthMiddleware takes only Bearer tokens there): loading it
+        # would cost a database read for a browser that happens to carry the cookie.
+        exclude=[*_NO_AUTH, "^/api/", "^/open311/"],
     )
     csrf = CSRFConfig(
         secret=settings.secret_key,

@@ -12,6 +12,7 @@ from litestar.di import Provide
 from litestar.params import Parameter
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_303_SEE_OTHER
+from litestar.types import Scope
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -29,8 +30,10 @@ from voice.web.throttle import throttle
 DEVICE_COOKIE = "voice_device"
 
 
-def provide_feedback(db_session: AsyncSession, state: State) -> FeedbackService:
-    return FeedbackService(db_session, intake=state.get("intake"))
+def provide_feedback(state: State, scope: Scope) -> FeedbackService:
+    """The request's FeedbackService; its session (the request's own) is opened on first use."""
+    db_config = state.db_config
+    return FeedbackService(lambda: db_config.provide_session(state, scope), intake=state.get("intake"))
 
 
 def _form_context(agencies: list[Agency], form: dict[str, Any], errors: dict[str, str]) -> dict[str, Any]:
