@@ -282,3 +282,33 @@ async def test_refused_commit_is_not_reported_as_success(database_url: str) -> N
             await conn.execute(text("DROP TABLE commit_probe"))
     finally:
         await engine.dispose()
+
+
+async def test_metrics_report_job_queue_intake_and_pool(client: httpx.AsyncClient, db: AsyncSession) -> None:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from tests.factories import make_agency
+
+    def samples(body: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+        return {(s.name, tuple(sorted(s.labels.items()))): s.value
+                for family in text_string_to_metric_families(body) for s in family.samples}
+
+    before = samples((await client.get("/metrics")).text)
+    await make_agency(db, "passports")
+    await db.execute(text("INSERT INTO procrastinate_jobs (queue_name, task_name, args, scheduled_at) "
+                          "VALUES ('themes', 'voice.refresh_themes', '{}', now() - interval '90 seconds')"))
+    await db.commit()
+    for i in range(3):
+        sent = await client.post("/api/v1/feedback", json={"agency": "passports", "kind": "complaint",
+                                                           "submitter_kind": "individual", "body": f"نص تجريبي رقم {i}"})
+        assert sent.status_code == 201
+    after = samples((await client.get("/metrics")).text)
+    assert after[("voice_jobs", (("queue", "themes"), ("status", "todo")))] == 1
+    assert after[("voice_jobs", (("queue", "themes"), ("status", "failed")))] == 0
+    assert 90 <= after[("voice_jobs_oldest_waiting_seconds", (("queue", "themes"),))] < 600
+    assert after[("voice_intake_rows_total", ())] - before.get(("voice_intake_rows_total", ()), 0) == 3
+    assert after[("voice_db_pool_size", ())] >= 1
+    await db.execute(text("DELETE FROM procrastinate_jobs"))
+    await db.commit()
+    emptied = samples((await client.get("/metrics")).text)
+    assert emptied[("voice_jobs", (("queue", "themes"), ("status", "todo")))] == 0

@@ -21,7 +21,7 @@ from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.plugins.htmx import HTMXPlugin
-from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
+from litestar.plugins.prometheus import PrometheusConfig
 from litestar.plugins.structlog import StructlogConfig, StructlogPlugin
 from litestar.response import Template
 from litestar.static_files import create_static_files_router
@@ -44,6 +44,7 @@ from voice.settings import Settings, get_settings
 from voice.web.auth import AuthMiddleware
 from voice.web.errors import exception_handlers
 from voice.web.locale import LocaleMiddleware
+from voice.web.metrics import MetricsController
 from voice.web.pages import health, home
 from voice.web.security_headers import SecurityHeadersMiddleware
 from voice.web.sessions import SessionConfig
@@ -142,7 +143,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         prometheus = PrometheusConfig(app_name="voice", prefix="voice", group_path=True,
                                       exclude=["^/static/", "^/metrics"])
         middleware.insert(0, prometheus.middleware)
-        handlers.append(PrometheusController)
+        handlers.append(MetricsController)
     if settings.rate_limit_enabled:
         middleware.append(
             RateLimitConfig(

@@ -10,11 +10,15 @@ trip per batch instead of one per request.
 
 from __future__ import annotations
 
+from prometheus_client import Counter
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from voice.batching import GroupCommit
 from voice.feedback.services import IntakeRow, Stored, store_rows
+
+STATEMENTS = Counter("voice_intake_statements", "Intake statements run by the feedback intake queue")
+ROWS = Counter("voice_intake_rows", "Submissions handed to the intake statement by the feedback intake queue")
 
 # Enough rows to amortize a round trip and a commit, few enough that a batch stays a few milliseconds.
 MAX_BATCH = 64
@@ -48,6 +52,8 @@ class IntakeQueue:
         return self._group.batches, self._group.items
 
     async def _store_batch(self, rows: list[IntakeRow]) -> list[Stored | BaseException]:
+        STATEMENTS.inc()
+        ROWS.inc(len(rows))
         try:
             async with self._engine.connect() as connection:
                 return list(await store_rows(connection, rows))
