@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import random
@@ -150,6 +151,23 @@ async def raw_run(url: str, items: list[dict], concurrency: int) -> tuple[float,
     return elapsed, latencies
 
 
+def cpu_seconds(server_pid: int) -> tuple[float, float]:
+    """CPU seconds used so far by the web server's processes and by every PostgreSQL process."""
+    import psutil
+
+    def total(procs: list) -> float:
+        seconds = 0.0
+        for proc in procs:
+            with contextlib.suppress(psutil.Error):
+                times = proc.cpu_times()
+                seconds += times.user + times.system
+        return seconds
+
+    server = psutil.Process(server_pid)
+    postgres = [p for p in psutil.process_iter(["name"]) if (p.info["name"] or "").startswith("postgres")]
+    return total([server, *server.children(recursive=True)]), total(postgres)
+
+
 def _rows_check(stored: int, ok: int, clients: int) -> str:
     """Every 201 is in the database; requests still in flight when wrk stopped may add up to one per client."""
     if ok <= stored <= ok + clients:
@@ -170,16 +188,16 @@ def main() -> None:
             else f"httpx, {args.requests} requests per level")
     lines = [f"Machine: {machine()}. Server: uvicorn, {args.workers} worker processes, VOICE_RATE_LIMIT=off. "
              f"Load: {load}, every request with its own Idempotency-Key.", "",
-             "| clients | HTTP req/s | HTTP p50 ms | HTTP p99 ms | errors | rows = 201s | raw asyncpg rows/s "
-             "| raw p50 ms | raw p99 ms | HTTP / raw |",
-             "|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|"]
+             "| clients | HTTP req/s | HTTP p50 ms | HTTP p99 ms | errors | rows = 201s | CPU ms per request: web / PostgreSQL "
+             "| raw asyncpg rows/s | raw p50 ms | raw p99 ms | HTTP / raw |",
+             "|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|"]
     with fresh_database() as url:
         subprocess.run([sys.executable, "-c", "import asyncio;from voice.cli import _with_session;"
                         "from voice.demo.loader import read;from voice.catalogue.services import AgencyService\n"
                         "async def w(s):\n  [await AgencyService(session=s).upsert(a) for a in read('agencies.json')]\n"
                         "asyncio.run(_with_session(w))"], check=True, cwd=ROOT,
                        env={**os.environ, "DATABASE_URL": url, "VOICE_LOG_LEVEL": "WARNING"})
-        with running_server(url, workers=args.workers) as (base, _proc):
+        with running_server(url, workers=args.workers) as (base, server):
             items = payloads(5000)
             if args.client == "wrk":
                 wrk_run(base, items, 4, 2)  # warm-up: connections, caches, first-request imports
@@ -187,6 +205,7 @@ def main() -> None:
                 asyncio.run(http_run(base, items[:50], 4))
             for level in levels:
                 before = asyncio.run(count_rows(url))
+                cpu_before = cpu_seconds(server.pid)
                 if args.client == "wrk":
                     res = wrk_run(base, items, level, args.seconds)
                     ok, errors = res["requests"] - res["non_2xx"], res["non_2xx"] + res["socket_errors"]
@@ -195,12 +214,14 @@ def main() -> None:
                     elapsed, lat, errors = asyncio.run(http_run(base, items[:args.requests], level))
                     ok = args.requests - errors
                     http_rps, p50, p99 = args.requests / elapsed, percentile(lat, 50), percentile(lat, 99)
+                web_cpu, pg_cpu = (after - start for after, start in zip(cpu_seconds(server.pid), cpu_before, strict=True))
                 stored = asyncio.run(count_rows(url)) - before
                 raw_items = [items[i % len(items)] for i in range(max(ok, 500))]
                 raw_elapsed, raw_lat = asyncio.run(raw_run(url, raw_items, level))
                 raw_rps = len(raw_items) / raw_elapsed
                 lines.append(f"| {level} | {http_rps:.0f} | {p50:.1f} | {p99:.1f} | {errors} | "
-                             f"{_rows_check(stored, ok, level)} | {raw_rps:.0f} | "
+                             f"{_rows_check(stored, ok, level)} | {web_cpu / max(stored, 1) * 1000:.2f} / "
+                             f"{pg_cpu / max(stored, 1) * 1000:.2f} | {raw_rps:.0f} | "
                              f"{percentile(raw_lat, 50):.2f} | {percentile(raw_lat, 99):.2f} | {http_rps / raw_rps:.0%} |")
                 print(lines[-1], flush=True)
     out = ROOT / "bench" / "out"

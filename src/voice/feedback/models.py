@@ -71,7 +71,8 @@ class Feedback(Base):
         Index("ix_feedback_board", "created_at", "id", postgresql_where=text("is_public")),
         Index("ix_feedback_board_agency", "agency_id", "created_at", "id", postgresql_where=text("is_public")),
         Index("ix_feedback_agency_created", "agency_id", "created_at"),
-        Index("ix_feedback_search", "search_vector", postgresql_using="gin"),
+        # No pending list: its merges stalled submissions (see migration 0007).
+        Index("ix_feedback_search", "search_vector", postgresql_using="gin", postgresql_with={"fastupdate": "off"}),
         # The workspace counts an agency's items still without a theme on every dashboard view.
         Index("ix_feedback_unthemed", "agency_id", postgresql_where=text("theme_id IS NULL")),
     )
