@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -85,18 +86,24 @@ async def _inprocess_worker(app: Litestar) -> AsyncIterator[None]:
             await task
 
 
-@asynccontextmanager
-async def _feedback_intake(app: Litestar) -> AsyncIterator[None]:
-    """The process's intake queue (see voice.feedback.intake), drained before the pool closes so that
-    no submission handed to it is dropped on a graceful stop. The text checks load their NLP modules
-    here, before the first request, which would otherwise wait about two seconds for the imports."""
-    from voice.feedback.intake import IntakeQueue
+def _warm_start() -> None:
+    """Before the first request: the text checks import their NLP modules (the first request of each
+    worker waited about two seconds for them), then everything loaded so far leaves the cyclic garbage
+    collector's sight: full collections over it took about a fifth of the CPU under load and stalled
+    requests for 200-300 ms (docs/benchmarks.md)."""
     from voice.feedback.text import warm_up
 
     warm_up()
-    intake = app.state.intake = IntakeQueue(app.state.db_config.get_engine())
-    import gc
     gc.freeze()
+
+
+@asynccontextmanager
+async def _feedback_intake(app: Litestar) -> AsyncIterator[None]:
+    """The process's intake queue (see voice.feedback.intake), drained before the pool closes so that
+    no submission handed to it is dropped on a graceful stop."""
+    from voice.feedback.intake import IntakeQueue
+
+    intake = app.state.intake = IntakeQueue(app.state.db_config.get_engine())
     try:
         yield
     finally:
@@ -211,6 +218,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         },
         template_config=template_config(settings),
         lifespan=[_feedback_intake, *([_inprocess_worker] if settings.inprocess_worker else [])],
+        on_startup=[_warm_start],
         openapi_config=OpenAPIConfig(
             title="Voice API",
             version=__version__,

@@ -114,7 +114,6 @@ def sqlalchemy_config(settings: Settings, url: str | None = None) -> SQLAlchemyA
         connection_string=url,
         metadata=metadata,
         create_all=False,
-
         session_config=AsyncSessionConfig(expire_on_commit=False),
         engine_config=EngineConfig(
             pool_size=settings.db_pool_size,
