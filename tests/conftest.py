@@ -194,7 +194,7 @@ def mailbox(mail_sink: MailSink) -> MailSink:
 @pytest.fixture
 def run_jobs(database_url: str, mail_sink: MailSink):
     """Drain the job queue once with a real procrastinate worker, e-mailing through the sink."""
-    from voice.jobs import run_worker
+    from voice.worker import run_worker
 
     async def drain() -> None:
         settings = test_settings(database_url, smtp_host="127.0.0.1", smtp_port=mail_sink.port)

@@ -13,7 +13,7 @@ from ideas.services import IdeaDraft, IdeaService, abusive_words
 from tests.conftest import csrf_token, post_form
 from tests.factories import PASSWORD, make_agency, make_token, make_user
 from voice.accounts.models import Role, User
-from voice.notify import Notification
+from voice.notifications.models import Notification
 
 REMINDER = ("تنبيه قبل انتهاء الوثائق الرسمية",
             "إرسال تنبيه موحد قبل انتهاء الهوية أو الجواز أو رخصة القيادة بشهر مع رابط تجديد مباشر")

@@ -186,6 +186,7 @@ def _register_theme_source() -> None:
         model=Idea,
         text=lambda: sa_func.concat_ws(" ", Idea.title, Idea.description_public),
         rows=lambda agency_id: [Idea.is_public.is_(True)] + ([Idea.agency_id == agency_id] if agency_id else []),
+        per_agency=False,
     ))
 
 

@@ -37,7 +37,7 @@ from voice.accounts.services import audit
 from voice.catalogue.models import Agency, Service
 from voice.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from voice.feedback.text import clean_body, public_text, query_terms, search_text
-from voice.i18n import _, use_locale
+from voice.i18n import _, get_locale
 from voice.themes.assign import schedule as schedule_theme_assignment
 
 log = logging.getLogger(__name__)
@@ -608,30 +608,25 @@ class IdeaService:
     # ----- notifications --------------------------------------------------------------------
 
     async def _notify_followers(self, idea: Idea, reason: str | None, answer: str | None) -> None:
-        from voice.notify import queue_email
-        from voice.settings import get_settings
+        from voice.notifications.outbox import link, notify
 
         emails = (await self.session.scalars(select(User.email).join(
             IdeaFollower, IdeaFollower.user_id == User.id).where(
             IdeaFollower.idea_id == idea.id, User.is_active.is_(True)))).all()
-        if not emails:
-            return
-        link = f"{get_settings().base_url}/ideas/{idea.id}"
-        parts, subjects = [], []
-        for lang in ("ar", "en"):  # Arabic first, English below it, in one message
-            with use_locale(lang):
-                text = _("The idea “%(title)s” is now: %(status)s.", title=idea.title, status=_label(idea.status))
-                if idea.status is IdeaStatus.ADOPTED and idea.adopted_by is not None:
-                    text += "\n" + _("Adopted by %(agency)s.", agency=idea.adopted_by.name(lang))
-                if reason:
-                    text += "\n" + _("Reason: %(reason)s", reason=reason)
-                if answer:
-                    text += "\n\n" + answer
-                text += "\n\n" + _("Follow it here: %(link)s", link=link)
-                parts.append(text)
-                subjects.append(_("Update on an idea you follow"))
+        url = link(f"/ideas/{idea.id}")
+
+        def body() -> str:
+            text = _("The idea “%(title)s” is now: %(status)s.", title=idea.title, status=_label(idea.status))
+            if idea.status is IdeaStatus.ADOPTED and idea.adopted_by is not None:
+                text += "\n" + _("Adopted by %(agency)s.", agency=idea.adopted_by.name(get_locale()))
+            if reason:
+                text += "\n" + _("Reason: %(reason)s", reason=reason)
+            if answer:
+                text += "\n\n" + answer
+            return text + "\n\n" + _("Follow it here: %(link)s", link=url)
+
         for email in sorted(set(emails)):
-            await queue_email(self.session, email, " | ".join(subjects), "\n\n— — —\n\n".join(parts))
+            await notify(self.session, email, subject=lambda: _("Update on an idea you follow"), body=body)
 
 
 def _may_see_unpublished(idea: Idea, viewer: User | None) -> bool:

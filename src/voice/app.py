@@ -8,6 +8,7 @@ import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from advanced_alchemy.extensions.litestar import SQLAlchemyPlugin
 from advanced_alchemy.extensions.litestar.store import SQLAlchemyStore
@@ -28,19 +29,9 @@ from litestar.response import Template
 from litestar.static_files import create_static_files_router
 
 import voice.models  # noqa: F401  (every table mapped before the first request)
-from ideas.api import IdeaApi
-from ideas.controllers import IdeaModerationPages, IdeaPages
-from voice import __version__
-from voice.accounts.controllers import AccountController, AdminController, MeController
+from voice import __version__, platform
 from voice.accounts.models import StoreItem
-from voice.awards.api import AwardApi
-from voice.awards.controllers import AgencyAwardPages, AwardAdminPages, AwardPages, JudgingPages
-from voice.catalogue.controllers import AgencyHomeController, CatalogueApi
 from voice.db import describe, sqlalchemy_config
-from voice.feedback.agency import AgencyFeedbackPages, ModerationPages
-from voice.feedback.api import FeedbackApi
-from voice.feedback.controllers import FeedbackPages
-from voice.feedback.open311 import Open311Api
 from voice.settings import Settings, get_settings
 from voice.web.auth import AuthMiddleware
 from voice.web.errors import exception_handlers
@@ -50,8 +41,8 @@ from voice.web.pages import health, home
 from voice.web.security_headers import SecurityHeadersMiddleware
 from voice.web.sessions import SessionConfig
 from voice.web.templating import template_config
-from voice.workspace.api import AgencyApi, JobsApi
-from voice.workspace.controllers import PublicImprovements, WorkspacePages
+from voice.web.transactions import commit_before_answer
+from voice.worker import run_worker
 
 log = logging.getLogger("voice")
 
@@ -62,8 +53,6 @@ _NO_AUTH = ["^/static/", "^/health$", "^/schema", "^/metrics"]
 @asynccontextmanager
 async def _inprocess_worker(app: Litestar) -> AsyncIterator[None]:
     """Run the job worker beside the web server (single-machine default); production runs `voice worker`."""
-    from voice.jobs import run_worker
-
     settings: Settings = app.state.settings
 
     async def keep_running() -> None:
@@ -97,22 +86,15 @@ def _warm_start() -> None:
     gc.freeze()
 
 
-@asynccontextmanager
-async def _feedback_intake(app: Litestar) -> AsyncIterator[None]:
-    """The process's intake queue (see voice.feedback.intake), drained before the pool closes so that
-    no submission handed to it is dropped on a graceful stop."""
-    from voice.feedback.intake import IntakeQueue
-
-    intake = app.state.intake = IntakeQueue(app.state.db_config.get_engine())
-    try:
-        yield
-    finally:
-        await intake.drain()
-
-
-def create_app(settings: Settings | None = None) -> Litestar:
+def create_app(settings: Settings | None = None, sections: dict[str, Any] | None = None) -> Litestar:
+    """The web app. ``sections`` overrides components' settings sections (read from the environment
+    otherwise); tests use it to run a component in another mode."""
     settings = settings or get_settings()
     db = sqlalchemy_config(settings)
+    # One transaction per request, committed on 2xx and 3xx (a form POST answered with a redirect
+    # commits too); a failed commit answers 503 instead of the success page. Set after construction:
+    # the hook needs the scope key the config picked for its sessions.
+    db.before_send_handler = commit_before_answer(db.session_scope_key)
     log.info("database: %s", describe(db.connection_string or ""))
 
     sessions = SessionConfig(
@@ -165,28 +147,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *handlers,
             home,
             health,
-            AccountController,
-            MeController,
-            AdminController,
-            CatalogueApi,
-            AgencyHomeController,
-            FeedbackPages,
-            FeedbackApi,
-            Open311Api,
-            AgencyFeedbackPages,
-            ModerationPages,
-            IdeaPages,
-            IdeaApi,
-            IdeaModerationPages,
-            WorkspacePages,
-            PublicImprovements,
-            AgencyApi,
-            JobsApi,
-            AwardPages,
-            AwardAdminPages,
-            JudgingPages,
-            AgencyAwardPages,
-            AwardApi,
+            *platform.route_handlers(),
             create_static_files_router(path="/static", directories=[settings.static_dir], name="static",
                                        include_in_schema=False),
         ],
@@ -217,7 +178,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "throttle": SQLAlchemyStore(db, model=StoreItem, namespace="throttle"),
         },
         template_config=template_config(settings),
-        lifespan=[_feedback_intake, *([_inprocess_worker] if settings.inprocess_worker else [])],
+        lifespan=[*platform.lifespans(), *([_inprocess_worker] if settings.inprocess_worker else [])],
         on_startup=[_warm_start],
         openapi_config=OpenAPIConfig(
             title="Voice API",
@@ -237,7 +198,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ),
         compression_config=CompressionConfig(backend="gzip", minimum_size=1024),
         exception_handlers=exception_handlers,
-        state=State({"settings": settings, "db_config": db}),
+        state=State({"settings": settings, "db_config": db, "sections": {**platform.sections(), **(sections or {})}}),
         # Handlers that may answer a page or a redirect are annotated loosely; pages are still HTML.
         after_request=_html_templates,
         debug=False,  # never show tracebacks to visitors, even in development

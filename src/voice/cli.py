@@ -136,7 +136,7 @@ def user_create(email: str, password: str, role: str, agency_slug: str | None, n
 @click.option("--concurrency", default=2, show_default=True)
 def worker(concurrency: int) -> None:
     """Run a background job worker (e-mail, theme refresh). Run as many as needed, on any machine."""
-    from voice.jobs import run_worker
+    from voice.worker import run_worker
 
     asyncio.run(run_worker(get_settings(), concurrency=concurrency, own_signals=True))
 

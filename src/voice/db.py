@@ -107,8 +107,8 @@ def describe(url: str) -> str:
 
 
 def sqlalchemy_config(settings: Settings, url: str | None = None) -> SQLAlchemyAsyncConfig:
-    from voice.web.transactions import commit_before_answer  # the web layer imports the models
-
+    """The app's engine and session settings. How a request's transaction ends is the web layer's
+    business: the app factory sets the config's ``before_send_handler``."""
     url = url or resolve_database_url(settings)
     config = SQLAlchemyAsyncConfig(
         connection_string=url,
@@ -122,10 +122,6 @@ def sqlalchemy_config(settings: Settings, url: str | None = None) -> SQLAlchemyA
         ),
         create_engine_callable=_engine_pinging_idle_connections,
     )
-    # One transaction per request, committed on 2xx and 3xx (a form POST answered with a redirect
-    # commits too); a failed commit answers 503 instead of the success page. Set after construction:
-    # the hook needs the scope key the config picked for its sessions.
-    config.before_send_handler = commit_before_answer(config.session_scope_key)
     return config
 
 

@@ -22,8 +22,8 @@ from voice.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
 
-# Tasks are declared on this app by the modules that own them (voice.notify, voice.themes…) with
-# explicit names; workers bind it to the real database with ``replace_connector`` (run_worker).
+# Tasks are declared on this app by the modules that own them (voice.notifications, voice.themes…)
+# with explicit names; workers (voice.worker) bind it to the real database with ``replace_connector``.
 jobs = procrastinate.App(connector=procrastinate.PsycopgConnector())
 
 QUEUES = ("mail", "themes", "default")
@@ -47,9 +47,7 @@ async def defer(session: AsyncSession, task: procrastinate.tasks.Task, *, queuei
 async def open_jobs(settings: Settings | None = None, url: str | None = None) -> AsyncIterator[procrastinate.App]:
     """The job app bound to the database, for operator scripts (inspecting or retrying jobs)."""
     settings = settings or get_settings()
-    # psycopg speaks libpq URLs, not SQLAlchemy's "postgresql+asyncpg://".
-    conninfo = libpq_url(url or resolve_database_url(settings))
-    with jobs.replace_connector(procrastinate.PsycopgConnector(conninfo=conninfo)):
+    with jobs.replace_connector(bind(url or resolve_database_url(settings))):
         async with jobs.open_async():
             yield jobs
 
@@ -75,30 +73,15 @@ async def job_session(settings: Settings | None = None) -> AsyncIterator[AsyncSe
         yield session
 
 
-async def run_worker(settings: Settings | None = None, *, wait: bool = True, concurrency: int = 2,
-                     url: str | None = None, own_signals: bool = False) -> None:
-    """Run a worker on every queue; with ``wait=False`` it drains what is due and returns (tests)."""
-    import voice.models
-    import voice.notify
-    import voice.themes.assign
-    import voice.themes.services  # noqa: F401
-
+def use_settings(settings: Settings) -> None:
+    """The settings tasks of this process run with (set by the worker that runs them)."""
     global _worker_settings
-    _worker_settings = settings or get_settings()
-    if url and not _worker_settings.database_url:
-        from dataclasses import replace
+    _worker_settings = settings
 
-        _worker_settings = replace(_worker_settings, database_url=url)
-    # replace_connector, not a with_connector copy: tasks (and the periodic deferrer) point back at
-    # the app they were declared on, so that app itself must hold the real connector.
-    conninfo = libpq_url(url or resolve_database_url(_worker_settings))
-    with jobs.replace_connector(procrastinate.PsycopgConnector(conninfo=conninfo)):
-        async with jobs.open_async():
-            await jobs.run_worker_async(
-                # Only a standalone worker owns SIGTERM/SIGINT; inside the web process uvicorn does.
-                queues=list(QUEUES), wait=wait, concurrency=concurrency, install_signal_handlers=own_signals,
-                listen_notify=wait,
-            )
+
+def bind(url: str) -> procrastinate.PsycopgConnector:
+    """A connector for the database at ``url`` (psycopg speaks libpq URLs, not SQLAlchemy's)."""
+    return procrastinate.PsycopgConnector(conninfo=libpq_url(url))
 
 
 @jobs.periodic(cron="* * * * *", periodic_id="retry-stalled")

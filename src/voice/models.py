@@ -17,7 +17,7 @@ from voice.awards.models import (
 from voice.catalogue.models import Agency, Service
 from voice.db import metadata
 from voice.feedback.models import Event, Feedback, IdempotencyKey, Report, Response, Support
-from voice.notify import Notification
+from voice.notifications.models import Notification
 from voice.themes.models import Theme, ThemeModel, ThemeRun
 from voice.workspace.models import BulkAnswer, Improvement, Transfer
 

@@ -26,6 +26,7 @@ from voice.accounts.models import SubmitterKind, User, str_enum
 from voice.catalogue.models import Agency, Service
 from voice.db import Base
 from voice.themes.models import Theme
+from voice.themes.sources import Source, register
 
 
 class FeedbackKind(enum.StrEnum):
@@ -193,3 +194,8 @@ class IdempotencyKey(Base):
     request_hash: Mapped[str] = mapped_column(String(64))
     status_code: Mapped[int] = mapped_column(SmallInteger)
     response: Mapped[dict] = mapped_column(JSONB)
+
+
+# Theme runs cluster each agency's feedback by its public (redacted) text.
+register("feedback", Source(model=Feedback, text=lambda: Feedback.body_public,
+                            rows=lambda agency_id: [Feedback.agency_id == agency_id]))

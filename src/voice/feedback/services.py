@@ -37,7 +37,7 @@ from voice.feedback.models import (
     Support,
 )
 from voice.feedback.text import clean_body, public_text, query_terms, search_text
-from voice.i18n import _, use_locale
+from voice.i18n import _, get_locale
 from voice.ids import parse_id
 from voice.themes.assign import schedule_sql as schedule_theme_sql
 
@@ -481,30 +481,24 @@ class FeedbackService:
     async def _notify(self, item: Feedback, what: str, answer: str | None = None, reason: str | None = None) -> None:
         if not item.contact_email:
             return
-        from voice.notify import queue_email
-        from voice.settings import get_settings
+        from voice.notifications.outbox import link, notify
 
-        link = f"{get_settings().base_url}/track?code={item.tracking_code}"
-        parts = []
-        for lang in ("ar", "en"):  # Arabic first, English below it, in one message
-            with use_locale(lang):
-                if what == "answer":
-                    head = _("%(agency)s answered your feedback %(code)s:", agency=item.agency.name(lang),
-                             code=item.tracking_code)
-                    text = f"{head}\n\n{answer}"
-                else:
-                    text = _("The status of your feedback %(code)s is now: %(status)s.",
-                             code=item.tracking_code, status=_status_label(item.status))
-                    if reason:
-                        text += "\n" + _("Reason: %(reason)s", reason=reason)
-                text += "\n\n" + _("Follow it here: %(link)s", link=link)
-                parts.append(text)
-        with use_locale("ar"):
-            subject_ar = _("Update on your feedback %(code)s", code=item.tracking_code)
-        with use_locale("en"):
-            subject_en = _("Update on your feedback %(code)s", code=item.tracking_code)
-        await queue_email(self.session, item.contact_email, f"{subject_ar} | {subject_en}",
-                          "\n\n— — —\n\n".join(parts), feedback_id=item.id)
+        url = link(f"/track?code={item.tracking_code}")
+
+        def body() -> str:
+            if what == "answer":
+                head = _("%(agency)s answered your feedback %(code)s:", agency=item.agency.name(get_locale()),
+                         code=item.tracking_code)
+                text = f"{head}\n\n{answer}"
+            else:
+                text = _("The status of your feedback %(code)s is now: %(status)s.",
+                         code=item.tracking_code, status=_status_label(item.status))
+                if reason:
+                    text += "\n" + _("Reason: %(reason)s", reason=reason)
+            return text + "\n\n" + _("Follow it here: %(link)s", link=url)
+
+        await notify(self.session, item.contact_email, feedback_id=item.id, body=body,
+                     subject=lambda: _("Update on your feedback %(code)s", code=item.tracking_code))
 
     # ----- the public acts ------------------------------------------------------------------
 

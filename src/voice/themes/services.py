@@ -21,7 +21,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from voice.accounts.models import User
 from voice.accounts.services import audit
 from voice.errors import NotFound, ValidationFailed
-from voice.feedback.models import Feedback
 from voice.i18n import _
 from voice.jobs import defer, job_session, jobs
 from voice.themes.models import Theme, ThemeModel, ThemeRun
@@ -36,10 +35,12 @@ ABANDONED_AFTER = timedelta(hours=6)  # far beyond the slowest run (50k texts wi
 _STAGES = {"normalize": 5, "vectorize": 45, "cluster": 80, "label": 90}
 
 
-async def request_refresh(session: AsyncSession, agency_id: int, user: User | None, scope: str = "feedback") -> ThemeRun:
-    """Queue a run unless one is already queued or running for this agency (then return that one)."""
+async def request_refresh(session: AsyncSession, agency_id: int | None, user: User | None,
+                          scope: str = "feedback") -> ThemeRun:
+    """Queue a run unless one is already queued or running for this agency (then return that one);
+    ``agency_id`` None is the whole platform (scopes such as ideas)."""
     running = await session.scalar(select(ThemeRun).where(
-        ThemeRun.agency_id == agency_id, ThemeRun.scope == scope, ThemeRun.status.in_(ACTIVE))
+        ThemeRun.agency_id.is_not_distinct_from(agency_id), ThemeRun.scope == scope, ThemeRun.status.in_(ACTIVE))
         .order_by(ThemeRun.id.desc()).limit(1))
     if running is not None and running.created_at > datetime.now(UTC) - ABANDONED_AFTER:
         return running
@@ -185,8 +186,8 @@ def _reapply_edits(model: Any, rows: dict[str, Theme]) -> None:
 
 # ----- staff edits ------------------------------------------------------------------------------
 
-async def _theme_for(session: AsyncSession, user: User, theme_id: int) -> Theme:
-    stmt = select(Theme).where(Theme.id == theme_id, Theme.scope == "feedback")
+async def _theme_for(session: AsyncSession, user: User, theme_id: int, scope: str = "feedback") -> Theme:
+    stmt = select(Theme).where(Theme.id == theme_id, Theme.scope == scope)
     if not user.is_admin:
         stmt = stmt.where(Theme.agency_id == user.agency_id)
     theme = await session.scalar(stmt)
@@ -196,11 +197,11 @@ async def _theme_for(session: AsyncSession, user: User, theme_id: int) -> Theme:
     return theme
 
 
-async def _current_model(session: AsyncSession, agency_id: int | None) -> tuple[ThemeModel | None, Any]:
+async def _current_model(session: AsyncSession, theme: Theme) -> tuple[ThemeModel | None, Any]:
     from nlp import ThemeModel as Fitter
 
     row = await session.scalar(select(ThemeModel).where(
-        ThemeModel.agency_id == agency_id, ThemeModel.scope == "feedback", ThemeModel.is_current.is_(True))
+        ThemeModel.agency_id == theme.agency_id, ThemeModel.scope == theme.scope, ThemeModel.is_current.is_(True))
         .with_for_update())
     return row, (Fitter.from_bytes(row.blob) if row else None)
 
@@ -218,7 +219,7 @@ async def rename_theme(session: AsyncSession, user: User, theme_id: int, label: 
     label = " ".join((label or "").split())
     if not 2 <= len(label) <= 200:
         raise ValidationFailed(_("A theme name has 2 to 200 characters."), field="label")
-    row, model = await _current_model(session, theme.agency_id)
+    row, model = await _current_model(session, theme)
     theme.label, theme.renamed = label, True
     if (key := _live_key(model, theme)) is not None:
         model.rename(key, label)
@@ -230,7 +231,7 @@ async def rename_theme(session: AsyncSession, user: User, theme_id: int, label: 
 
 async def pin_theme(session: AsyncSession, user: User, theme_id: int, pinned: bool) -> Theme:
     theme = await _theme_for(session, user, theme_id)
-    row, model = await _current_model(session, theme.agency_id)
+    row, model = await _current_model(session, theme)
     theme.pinned = pinned
     if (key := _live_key(model, theme)) is not None:
         model.pin(key, pinned)
@@ -245,7 +246,7 @@ async def merge_themes(session: AsyncSession, user: User, into_id: int, other_id
     other = await _theme_for(session, user, other_id)
     if into.id == other.id or into.agency_id != other.agency_id:
         raise ValidationFailed(_("Choose two different themes of your agency."), field="other")
-    row, model = await _current_model(session, into.agency_id)
+    row, model = await _current_model(session, into)
     into_key, other_key = _live_key(model, into), _live_key(model, other)
     if into_key is not None and other_key is not None:
         model.merge(into_key, other_key)
@@ -253,7 +254,8 @@ async def merge_themes(session: AsyncSession, user: User, into_id: int, other_id
     other.merged_into_id, other.retired = into.id, True
     into.size += other.size
     other.size = 0
-    await session.execute(update(Feedback).where(Feedback.theme_id == other.id).values(theme_id=into.id))
+    members = source(into.scope).model
+    await session.execute(update(members).where(members.theme_id == other.id).values(theme_id=into.id))
     await audit(session, "theme.merge", actor=user, target_type="theme", target_id=into.id,
                 agency_id=into.agency_id, merged=other.id)
     return into
@@ -263,13 +265,14 @@ async def split_theme(session: AsyncSession, user: User, theme_id: int) -> Theme
     """Split a theme that mixes two issues: the model makes two halves, every member is re-assigned,
     and the new half gets its own row (the staff can then rename it). Returns the new theme."""
     theme = await _theme_for(session, user, theme_id)
-    row, model = await _current_model(session, theme.agency_id)
+    row, model = await _current_model(session, theme)
     if _live_key(model, theme) is None:
         raise ValidationFailed(_("Refresh themes before splitting one."), field="theme")
-    members = (await session.execute(select(Feedback.id, Feedback.body_public).where(
-        Feedback.theme_id == theme.id, Feedback.agency_id == theme.agency_id))).all()
+    src = source(theme.scope)
+    members = (await session.execute(select(src.model.id, src.text().label("text")).where(
+        src.model.theme_id == theme.id, *src.rows(theme.agency_id)))).all()
     try:
-        new_key = model.split(int(theme.key), [m.body_public for m in members])
+        new_key = model.split(int(theme.key), [m.text for m in members])
     except ValueError:
         raise ValidationFailed(_("A theme needs at least two different items to be split."), field="theme") from None
     new_theme = Theme(agency_id=theme.agency_id, scope=theme.scope, key=str(new_key),
@@ -280,12 +283,12 @@ async def split_theme(session: AsyncSession, user: User, theme_id: int) -> Theme
     theme.keywords = list(kept.keywords)
     if not theme.renamed:
         theme.label = kept.label[:200]
-    results = model.assign_many([m.body_public for m in members])
+    results = model.assign_many([m.text for m in members])
     sizes = {theme.id: 0, new_theme.id: 0}
     for member, (key, score) in zip(members, results, strict=True):
         target = new_theme.id if key == new_key else theme.id
         sizes[target] += 1
-        await session.execute(update(Feedback).where(Feedback.id == member.id)
+        await session.execute(update(src.model).where(src.model.id == member.id)
                               .values(theme_id=target, theme_score=score))
     theme.size, new_theme.size = sizes[theme.id], sizes[new_theme.id]
     row.blob = model.to_bytes()
@@ -297,29 +300,31 @@ async def split_theme(session: AsyncSession, user: User, theme_id: int) -> Theme
 @jobs.periodic(cron="30 2 * * *", periodic_id="nightly-themes")  # 02:30 UTC, 05:30 in Riyadh
 @jobs.task(name="voice.refresh_all_themes", queue="themes", queueing_lock="nightly-themes")
 async def refresh_all_themes(timestamp: int) -> int:
-    """The scheduled refresh: every agency with feedback newer than its last successful run (and the
-    platform-wide idea themes when ideas arrived), so morning dashboards show yesterday's themes."""
+    """The scheduled refresh: for every registered scope, each agency (or the whole platform, for a
+    platform-wide scope such as ideas) whose texts are newer than its last successful run, so morning
+    dashboards show yesterday's themes."""
     from sqlalchemy import func
 
     from voice.catalogue.models import Agency
 
     queued = 0
     async with job_session() as session:
-        last_run = (select(func.max(ThemeRun.created_at)).where(
-            ThemeRun.agency_id == Agency.id, ThemeRun.scope == "feedback", ThemeRun.status == "succeeded")
-            .scalar_subquery())
-        newest = select(func.max(Feedback.created_at)).where(Feedback.agency_id == Agency.id).scalar_subquery()
-        stale = (await session.scalars(select(Agency.id).where(
-            Agency.is_active.is_(True), newest.is_not(None), (last_run.is_(None)) | (newest > last_run)))).all()
-        for agency_id in stale:
-            await request_refresh(session, agency_id, None)
-            queued += 1
-        ideas = SOURCES.get("ideas")
-        if ideas is not None:
-            last_ideas = await session.scalar(select(func.max(ThemeRun.created_at)).where(
-                ThemeRun.scope == "ideas", ThemeRun.status == "succeeded"))
-            newest_idea = await session.scalar(select(func.max(ideas.model.created_at)))
-            if newest_idea is not None and (last_ideas is None or newest_idea > last_ideas):
-                await request_refresh(session, None, None, scope="ideas")
+        for scope, src in SOURCES.items():
+            if src.per_agency:
+                last_run = (select(func.max(ThemeRun.created_at)).where(
+                    ThemeRun.agency_id == Agency.id, ThemeRun.scope == scope, ThemeRun.status == "succeeded")
+                    .scalar_subquery())
+                newest = (select(func.max(src.model.created_at)).where(src.model.agency_id == Agency.id)
+                          .scalar_subquery())
+                stale = (await session.scalars(select(Agency.id).where(
+                    Agency.is_active.is_(True), newest.is_not(None), (last_run.is_(None)) | (newest > last_run)))).all()
+                targets: list[int | None] = list(stale)
+            else:
+                last = await session.scalar(select(func.max(ThemeRun.created_at)).where(
+                    ThemeRun.scope == scope, ThemeRun.status == "succeeded"))
+                newest_text = await session.scalar(select(func.max(src.model.created_at)))
+                targets = [None] if newest_text is not None and (last is None or newest_text > last) else []
+            for agency_id in targets:
+                await request_refresh(session, agency_id, None, scope=scope)
                 queued += 1
     return queued

@@ -1,7 +1,7 @@
 """What themes are found in: each scope names a table, its public text and which rows count.
 
-The feedback scope is registered here; the ideas package registers its own on import, so this
-module never imports ideas (dependencies point from ideas to voice, not back).
+Slices register their scopes when their models are imported (feedback per agency, ideas for the whole
+platform), so this module never imports them: dependencies point from the slices to themes.
 """
 
 from __future__ import annotations
@@ -15,9 +15,12 @@ from sqlalchemy import ColumnElement
 
 @dataclass(frozen=True)
 class Source:
-    model: Any  # a mapped class with id, created_at and theme_id / theme_score columns
+    # A mapped class with id, created_at and theme_id / theme_score columns (and agency_id when per agency).
+    model: Any
     text: Callable[[], ColumnElement[str]]  # the public (redacted) text to cluster
     rows: Callable[[int | None], list[ColumnElement[bool]]]  # filters for an agency (None: all)
+    # Themes per agency (feedback), or one set for the whole platform (ideas: agency None).
+    per_agency: bool = True
 
 
 SOURCES: dict[str, Source] = {}
@@ -32,13 +35,3 @@ def source(scope: str) -> Source:
         return SOURCES[scope]
     except KeyError:
         raise ValueError(f"unknown theme scope {scope!r}") from None
-
-
-def _feedback() -> Source:
-    from voice.feedback.models import Feedback
-
-    return Source(model=Feedback, text=lambda: Feedback.body_public,
-                  rows=lambda agency_id: [Feedback.agency_id == agency_id])
-
-
-register("feedback", _feedback())

@@ -399,24 +399,18 @@ class WorkspaceService:
                     [{"improvement_id": imp.id, "feedback_id": f} for f in set(own_items)]).on_conflict_do_nothing())
 
     async def _notify_delivered(self, imp: Improvement) -> None:
-        from voice.i18n import use_locale
-        from voice.notify import queue_email
-        from voice.settings import get_settings
+        from voice.notifications.outbox import link, notify
 
         rows = (await self.session.execute(select(Feedback.id, Feedback.contact_email, Feedback.tracking_code)
                                            .join(improvement_feedback, improvement_feedback.c.feedback_id == Feedback.id)
                                            .where(improvement_feedback.c.improvement_id == imp.id,
                                                   Feedback.contact_email.is_not(None)))).all()
-        link = f"{get_settings().base_url}/you-said-we-did"
+        url = link("/you-said-we-did")
         for feedback_id, email, code in rows:
-            parts = []
-            for lang in ("ar", "en"):
-                with use_locale(lang):
-                    parts.append(_("Your feedback %(code)s helped change something: %(title)s.", code=code,
-                                   title=imp.title) + "\n" + _("See what changed: %(link)s", link=link))
-            with use_locale("ar"):
-                subject = _("You said, we did")
-            await queue_email(self.session, email, subject, "\n\n— — —\n\n".join(parts), feedback_id=feedback_id)
+            await notify(self.session, email, subject=lambda: _("You said, we did"), feedback_id=feedback_id,
+                         body=lambda code=code: _("Your feedback %(code)s helped change something: %(title)s.",
+                                                  code=code, title=imp.title)
+                         + "\n" + _("See what changed: %(link)s", link=url))
 
     async def improvement(self, user: User, improvement_id: int) -> Improvement:
         stmt = select(Improvement).where(Improvement.id == improvement_id)

@@ -1,37 +1,49 @@
-"""Notifications: an outbox row written with the change, and the job that e-mails it."""
+"""Queueing e-mails in the caller's transaction, composing them in both languages, and the job that
+sends them.
+
+Every message the platform sends is written by ``notify``: Arabic first, English below it, one
+subject line for both. Callers hand it functions that produce the subject and body in the current
+language, so each text is written once and translated by the catalog.
+"""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime
 
-from advanced_alchemy.types import DateTimeUTC
 from procrastinate import RetryStrategy
-from sqlalchemy import ForeignKey, Integer, String, Text, update
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Mapped, mapped_column
 
-from voice.db import Base
+from voice.i18n import use_locale
 from voice.jobs import current_settings, defer, job_session, jobs
 from voice.mail import send_email
+from voice.notifications.models import Notification
 
 log = logging.getLogger(__name__)
 
+LANGUAGES = ("ar", "en")  # the order the parts appear in every message
+PART_SEPARATOR = "\n\n— — —\n\n"
 
-class Notification(Base):
-    """An e-mail to send (a transactional outbox): written with the change, sent by a job."""
 
-    __tablename__ = "notification"
+def link(path: str) -> str:
+    """An absolute link to a page of the site, for e-mails."""
+    return current_settings().base_url.rstrip("/") + path
 
-    to_address: Mapped[str] = mapped_column(String(254))
-    subject: Mapped[str] = mapped_column(String(300))
-    body: Mapped[str] = mapped_column(Text)
-    # The record the message is about, for the history view (feedback today; ideas later).
-    feedback_id: Mapped[int | None] = mapped_column(ForeignKey("feedback.id", ondelete="SET NULL"), index=True)
-    sent_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    last_error: Mapped[str | None] = mapped_column(Text)
 
+async def notify(session: AsyncSession, to: str, *, subject: Callable[[], str], body: Callable[[], str],
+                 feedback_id: int | None = None) -> Notification:
+    """Compose the message in every language (``subject`` and ``body`` are called once per language,
+    inside it) and queue it in the session's transaction."""
+    subjects: list[str] = []
+    parts: list[str] = []
+    for lang in LANGUAGES:
+        with use_locale(lang):
+            subjects.append(subject())
+            parts.append(body())
+    return await queue_email(session, to, " | ".join(dict.fromkeys(subjects)), PART_SEPARATOR.join(parts),
+                             feedback_id=feedback_id)
 
 
 async def queue_email(session: AsyncSession, to: str, subject: str, body: str,

@@ -1,0 +1,8 @@
+"""The award: editions, judging and evidence dossiers, as a component of the platform."""
+
+from voice.awards.api import AwardApi
+from voice.awards.controllers import AgencyAwardPages, AwardAdminPages, AwardPages, JudgingPages
+from voice.component import Component
+
+component = Component(name="awards", route_handlers=[
+    AwardPages, AwardAdminPages, JudgingPages, AgencyAwardPages, AwardApi])

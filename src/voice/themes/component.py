@@ -1,0 +1,8 @@
+"""Themes, as a component of the platform: discovery runs, the nightly refresh and assignment jobs.
+Their pages belong to the slices whose texts they group (the agency workspace, ideas moderation)."""
+
+from voice.component import Component
+from voice.themes.assign import assign_new_texts
+from voice.themes.services import refresh_all_themes, refresh_themes_job
+
+component = Component(name="themes", tasks=[refresh_themes_job, refresh_all_themes, assign_new_texts])
