@@ -70,7 +70,7 @@ class IdeaApi(Controller):
     tags = ["ideas"]
     dependencies = {"ideas": Provide(provide_ideas, sync_to_thread=False)}
 
-    @post("/", summary="Share an idea", guards=[signed_in, throttle("api_idea_post", 10)], status_code=201,
+    @post("/", summary="Share an idea", guards=[signed_in], middleware=[throttle("api_idea_post", 10)], status_code=201,
           description="Individuals and businesses only. Ideas whose words trip the filter, or all ideas when "
                       "pre-moderation is on, wait for a moderator (`public` is false until then).")
     async def submit(self, request: Request, data: IdeaIn, ideas: IdeaService) -> IdeaOut:
@@ -111,13 +111,13 @@ class IdeaApi(Controller):
         return _out(await ideas.get(idea_id, request.scope.get("user")))
 
     @post("/{idea_id:int}/vote", summary="Support an idea (idempotent)", status_code=200,
-          guards=[signed_in, throttle("api_idea_vote", 60)])
+          guards=[signed_in], middleware=[throttle("api_idea_vote", 60)])
     async def vote(self, request: Request, idea_id: IdeaId, ideas: IdeaService) -> VoteOut:
         idea, _new = await ideas.vote(idea_id, request.user)
         return VoteOut(id=idea.id, votes=idea.votes, voted=True)
 
     @delete("/{idea_id:int}/vote", summary="Withdraw support (idempotent)", status_code=200,
-            guards=[signed_in, throttle("api_idea_vote", 60)])
+            guards=[signed_in], middleware=[throttle("api_idea_vote", 60)])
     async def unvote(self, request: Request, idea_id: IdeaId, ideas: IdeaService) -> VoteOut:
         idea, _removed = await ideas.unvote(idea_id, request.user)
         return VoteOut(id=idea.id, votes=idea.votes, voted=False)

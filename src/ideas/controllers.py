@@ -105,7 +105,7 @@ class IdeaPages(Controller):
         return Template("ideas/partials/similar.html",
                         context={"hits": hits, "viewer": request.scope.get("user")})
 
-    @post("/", name="idea_submit", guards=[signed_in, throttle("idea_post", 5)])
+    @post("/", name="idea_submit", guards=[signed_in], middleware=[throttle("idea_post", 5)])
     async def submit(self, request: Request, data: FormData, ideas: IdeaService, db_session: AsyncSession) -> Any:
         form = {k: field(data, k) for k in DRAFT_FIELDS}
         draft = IdeaDraft(title=form["title"], description=form["description"], problem=form["problem"],
@@ -127,12 +127,12 @@ class IdeaPages(Controller):
         return Template("ideas/idea.html", context={"view": view, "idea": view.idea, "new": new, "errors": {},
                                                     "form": {}, "viewer": request.scope.get("user")})
 
-    @post("/{idea_id:int}/vote", name="idea_vote", guards=[signed_in, throttle("idea_vote", 60)])
+    @post("/{idea_id:int}/vote", name="idea_vote", guards=[signed_in], middleware=[throttle("idea_vote", 60)])
     async def vote(self, request: Request, idea_id: IdeaId, ideas: IdeaService) -> Any:
         idea, _new = await ideas.vote(idea_id, request.user)
         return self._vote_answer(request, idea, voted=True)
 
-    @post("/{idea_id:int}/unvote", name="idea_unvote", guards=[signed_in, throttle("idea_vote", 60)])
+    @post("/{idea_id:int}/unvote", name="idea_unvote", guards=[signed_in], middleware=[throttle("idea_vote", 60)])
     async def unvote(self, request: Request, idea_id: IdeaId, ideas: IdeaService) -> Any:
         idea, _removed = await ideas.unvote(idea_id, request.user)
         return self._vote_answer(request, idea, voted=False)
@@ -142,12 +142,12 @@ class IdeaPages(Controller):
             return Template("ideas/partials/vote.html", context={"idea": idea, "voted": voted})
         return _back(idea.id)
 
-    @post("/{idea_id:int}/follow", name="idea_follow", guards=[signed_in, throttle("idea_follow", 30)])
+    @post("/{idea_id:int}/follow", name="idea_follow", guards=[signed_in], middleware=[throttle("idea_follow", 30)])
     async def follow(self, request: Request, idea_id: IdeaId, data: FormData, ideas: IdeaService) -> Redirect:
         await ideas.follow(idea_id, request.user, on=field(data, "on", "1") != "0")
         return _back(idea_id)
 
-    @post("/{idea_id:int}/comments", name="idea_comment", guards=[signed_in, throttle("idea_comment", 20)])
+    @post("/{idea_id:int}/comments", name="idea_comment", guards=[signed_in], middleware=[throttle("idea_comment", 20)])
     async def comment(self, request: Request, idea_id: IdeaId, data: FormData, ideas: IdeaService) -> Any:
         parent = field(data, "parent_id")
         parent_id = parse_id(parent)
@@ -162,7 +162,7 @@ class IdeaPages(Controller):
                 "form": {"body": field(data, "body"), "parent_id": parent_id}})
         return _back(idea_id, f"#c-{comment.id}")
 
-    @post("/{idea_id:int}/report", name="idea_report", guards=[throttle("idea_report", 10)])
+    @post("/{idea_id:int}/report", name="idea_report", middleware=[throttle("idea_report", 10)])
     async def report(self, request: Request, idea_id: IdeaId, data: FormData, ideas: IdeaService) -> Any:
         comment = field(data, "comment_id")
         await ideas.report(idea_id, field(data, "reason"), request.scope.get("user"),

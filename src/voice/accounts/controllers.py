@@ -38,7 +38,7 @@ class AccountController(Controller):
     async def signup_page(self) -> Template:
         return Template("accounts/signup.html", context={"form": {}, "errors": {}, "kinds": list(SubmitterKind)})
 
-    @post("/signup", status_code=HTTP_303_SEE_OTHER, guards=[throttle("signup", 10)])
+    @post("/signup", status_code=HTTP_303_SEE_OTHER, middleware=[throttle("signup", 10)])
     async def signup(self, request: Request, data: FormData, users: UserService,
                      db_session: AsyncSession) -> Any:
         form = {k: field(data, k) for k in ("email", "full_name", "kind", "cr_number", "organisation")}
@@ -56,7 +56,7 @@ class AccountController(Controller):
     async def signin_page(self, next: str | None = None) -> Template:
         return Template("accounts/signin.html", context={"form": {}, "error": None, "next": safe_next(next, "")})
 
-    @post("/signin", status_code=HTTP_303_SEE_OTHER, guards=[throttle("signin", 20)])
+    @post("/signin", status_code=HTTP_303_SEE_OTHER, middleware=[throttle("signin", 20)])
     async def signin(self, request: Request, data: FormData, users: UserService,
                      db_session: AsyncSession) -> Any:
         email = field(data, "email").strip()

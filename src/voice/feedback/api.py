@@ -70,7 +70,7 @@ class FeedbackApi(Controller):
     tags = ["feedback"]
     dependencies = {"feedback": Provide(provide_feedback, sync_to_thread=False)}
 
-    @post("/", summary="Submit feedback", guards=[throttle("api_feedback", 30)], status_code=201,
+    @post("/", summary="Submit feedback", middleware=[throttle("api_feedback", 30)], status_code=201,
           description="Send an `Idempotency-Key` header (8–200 characters, e.g. a UUID) to make retries safe: "
                       "the same key returns the first answer and never creates a second record.")
     async def submit(
@@ -95,7 +95,7 @@ class FeedbackApi(Controller):
         return Response(FeedbackCreated(**receipt.answer()), status_code=201)
 
     @get("/{tracking_code:str}", summary="Status, history and answers of one item",
-         guards=[throttle("api_track", 120)])
+         middleware=[throttle("api_track", 120)])
     async def track(self, tracking_code: str, feedback: FeedbackService) -> FeedbackStatus:
         item = await feedback.by_tracking_code(tracking_code)
         events, answers = await feedback.public_history(item)

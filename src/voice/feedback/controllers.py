@@ -64,7 +64,7 @@ class FeedbackPages(Controller):
         return Template("feedback/partials/services.html",
                         context={"services": chosen.services if chosen else [], "form": {}, "errors": {}})
 
-    @post("/feedback", name="feedback_submit", guards=[throttle("feedback", 10)])
+    @post("/feedback", name="feedback_submit", middleware=[throttle("feedback", 10)])
     async def submit(self, request: Request, data: FormData, feedback: FeedbackService,
                      db_session: AsyncSession) -> Any:
         form = {k: field(data, k) for k in ("agency", "service", "kind", "submitter_kind", "rating",
@@ -103,14 +103,14 @@ class FeedbackPages(Controller):
             return Template("feedback/track.html", context={"code": code, "error": True}, status_code=404)
         return Template("feedback/track.html", context={"code": "", "error": False})
 
-    @get("/track/{code:str}", name="track_item", guards=[throttle("track", 60)])
+    @get("/track/{code:str}", name="track_item", middleware=[throttle("track", 60)])
     async def track(self, code: str, feedback: FeedbackService, new: bool = False) -> Template:
         item = await feedback.by_tracking_code(code)
         events, answers = await feedback.public_history(item)
         return Template("feedback/tracked.html",
                         context={"item": item, "events": events, "answers": answers, "new": new})
 
-    @post("/track/{code:str}/rating", name="track_rating", guards=[throttle("rating", 10)])
+    @post("/track/{code:str}/rating", name="track_rating", middleware=[throttle("rating", 10)])
     async def rate(self, request: Request, code: str, data: FormData, feedback: FeedbackService) -> Any:
         item = await feedback.rate_answer(code, field(data, "satisfaction"))
         if is_htmx(request):
@@ -151,7 +151,7 @@ class FeedbackPages(Controller):
                        kinds=list(FeedbackKind), statuses=list(Status))
         return Template("feedback/board.html", context=context)
 
-    @post("/feedback/{feedback_id:int}/support", name="support", guards=[throttle("support", 30)])
+    @post("/feedback/{feedback_id:int}/support", name="support", middleware=[throttle("support", 30)])
     async def support(self, request: Request, feedback_id: int, feedback: FeedbackService) -> Any:
         user: User | None = request.scope.get("user")
         device = request.cookies.get(DEVICE_COOKIE)
@@ -170,7 +170,7 @@ class FeedbackPages(Controller):
                                            httponly=True, samesite="lax", secure=settings.secure_cookies))
         return response
 
-    @post("/feedback/{feedback_id:int}/report", name="report", guards=[throttle("report", 10)])
+    @post("/feedback/{feedback_id:int}/report", name="report", middleware=[throttle("report", 10)])
     async def report(self, request: Request, feedback_id: int, data: FormData, feedback: FeedbackService) -> Any:
         await feedback.report(feedback_id, field(data, "reason"), request.scope.get("user"),
                               request.cookies.get(DEVICE_COOKIE))

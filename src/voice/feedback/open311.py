@@ -273,7 +273,7 @@ class Open311Api(Controller):
         ]
 
     @post("/requests.json", summary="Open311: send a service request (feedback)", status_code=201,
-          guards=[throttle("open311", 30)], responses=_errors_doc(400, 401, 404, 429),
+          middleware=[throttle("open311", 30)], responses=_errors_doc(400, 401, 404, 429),
           description="Form-encoded (or JSON) fields: service_code and description (required), email, "
                       "attribute[kind], attribute[submitter_kind], attribute[publish]. Location fields are "
                       "accepted and ignored: our services are e-services.")

@@ -32,3 +32,21 @@ def safe_next(target: str | None, default: str = "/") -> str:
 def is_htmx(request: Any) -> bool:
     """Whether htmx sent the request (it then wants a fragment, not a whole page)."""
     return bool(request.headers.get("hx-request"))
+
+
+def url(request: Any, name: str, *, query: dict[str, Any] | None = None, anchor: str = "", **params: Any) -> str:
+    """The path of the route called ``name`` (routes are named; paths are never written twice)."""
+    from urllib.parse import urlencode
+
+    path = request.app.route_reverse(name, **params)
+    if query:
+        path += "?" + urlencode({k: v for k, v in query.items() if v is not None})
+    return path + (f"#{anchor}" if anchor else "")
+
+
+def redirect_to(request: Any, name: str, *, query: dict[str, Any] | None = None, anchor: str = "",
+                **params: Any) -> Any:
+    """A 303 to a named route: what a form POST answers (post/redirect/get)."""
+    from litestar.response import Redirect
+
+    return Redirect(url(request, name, query=query, anchor=anchor, **params), status_code=303)

@@ -1,8 +1,8 @@
 """Per-client limits on sensitive actions (posting, supporting, signing in, looking up tracking
-codes), shared across processes.
+codes), shared across processes: Litestar's rate-limit middleware, one counter per action ("bucket").
 
-Litestar's rate-limit middleware keys its counter by client only, so one counter would serve every
-route; these guards keep one counter per action ("bucket") in the PostgreSQL-backed store.
+The app-wide limit counts every request of a client; these route middlewares count one action each,
+keyed by bucket and client in the PostgreSQL-backed "throttle" store, so they hold across processes.
 """
 
 from __future__ import annotations
@@ -10,12 +10,14 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from litestar import Request
 from litestar.connection import ASGIConnection
-from litestar.exceptions import TooManyRequestsException
-from litestar.handlers.base import BaseRouteHandler
+from litestar.middleware.rate_limit import CacheObject, RateLimitConfig, RateLimitMiddleware
+from litestar.types import Send
 
 
 def client_id(connection: ASGIConnection) -> str:
+    """A signed-in person is one client wherever they connect from; anyone else is their address."""
     user = connection.scope.get("user")
     if user is not None:
         return f"u{user.id}"
@@ -23,23 +25,27 @@ def client_id(connection: ASGIConnection) -> str:
     return f"ip{client[0]}" if client else "ip?"
 
 
-def throttle(bucket: str, limit: int, window_seconds: int = 60) -> Any:
-    """A guard allowing ``limit`` requests per client per window for this bucket."""
+class _ActionLimit(RateLimitMiddleware):
+    """Refusals say when to retry (``Retry-After``); accepted requests carry no extra headers (the
+    app-wide limit already describes the client's budget)."""
 
-    async def guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
-        settings = connection.app.state.settings
-        if not settings.rate_limit_enabled:
-            return
-        window = int(time.time()) // window_seconds
-        key = f"{bucket}:{client_id(connection)}:{window}"
-        store = connection.app.stores.get("throttle")
-        # get-then-set is not atomic: concurrent requests may each slip one extra request through,
-        # an acceptable error for a flood limit.
-        count = int(await store.get(key) or 0) + 1
-        await store.set(key, str(count).encode(), expires_in=window_seconds * 2)
-        if count > limit:
-            retry = window_seconds - int(time.time()) % window_seconds
-            raise TooManyRequestsException(headers={"Retry-After": str(retry)})
+    def create_response_headers(self, cache_object: CacheObject) -> dict[str, str]:
+        return {"Retry-After": str(max(1, cache_object.reset - int(time.time())))}
 
-    guard.__name__ = f"throttle_{bucket}"
-    return guard
+    def create_send_wrapper(self, send: Send, cache_object: CacheObject) -> Send:
+        return send
+
+
+def _enabled(request: Request) -> bool:
+    return bool(request.app.state.settings.rate_limit_enabled)
+
+
+def throttle(bucket: str, limit: int, unit: str = "minute") -> Any:
+    """A route middleware allowing ``limit`` requests per client per ``unit`` for this bucket."""
+    return RateLimitConfig(
+        rate_limit=(unit, limit),  # type: ignore[arg-type]
+        store="throttle",
+        identifier_for_request=lambda request: f"{bucket}:{client_id(request)}",
+        check_throttle_handler=_enabled,
+        middleware_class=_ActionLimit,
+    ).middleware

@@ -106,7 +106,7 @@ class AgencyApi(Controller):
             for i in items])
 
     @post("/feedback/{feedback_id:int}/responses", summary="Answer one item", status_code=201,
-          guards=[throttle("api_answer", 120)])
+          middleware=[throttle("api_answer", 120)])
     async def respond(self, request: Request, feedback_id: Id, data: ResponseIn,
                       db_session: AsyncSession) -> ResponseOut:
         response = await FeedbackService(db_session).answer(request.user, feedback_id, data.body, data.public)
@@ -121,7 +121,7 @@ class AgencyApi(Controller):
                 for s in stats]
 
     @post("/themes/refresh", summary="Start a theme refresh (background job)", status_code=202,
-          guards=[throttle("api_refresh", 10)])
+          middleware=[throttle("api_refresh", 10)])
     async def refresh(self, request: Request, db_session: AsyncSession) -> Response[JobAccepted]:
         run = await request_refresh(db_session, agency_of(request.user), request.user)
         return Response(JobAccepted(job_id=run.id), status_code=202)
