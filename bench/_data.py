@@ -61,7 +61,7 @@ def demo_rows() -> list[dict]:
 def distinct_texts(limit: int | None = None) -> list[tuple[str, str, str]]:
     """(body, body_public, search_text) for demo bodies × endings, computed by the app's helpers."""
     sys.path.insert(0, str(ROOT / "src"))
-    from voice.feedback.text import public_text, search_text
+    from voice.text import public_text, search_text
 
     bodies = list(dict.fromkeys(r["body"] for r in demo_rows()))
     out = []

@@ -143,7 +143,7 @@ def measure(client: httpx.Client, paths: list[str], n: int) -> tuple[list[float]
 
 def main_queries(agency_id: int, common: str, cursor: str) -> dict[str, tuple[str, list]]:
     """The main SQL of each page (as the app's SQLAlchemy statements produce them), with parameters."""
-    from voice.feedback.text import query_terms
+    from voice.text import query_terms
 
     stamp, _, ident = cursor.partition("~")
     # All columns, as the app loads whole rows: with `SELECT id` an index-only scan would hide the cost.

@@ -116,7 +116,7 @@ async def http_run(base: str, items: list[dict], concurrency: int) -> tuple[floa
 
 async def raw_run(url: str, items: list[dict], concurrency: int) -> tuple[float, list[float]]:
     """The same rows, inserted with the derived columns the app computes (computed up front here)."""
-    from voice.feedback.text import public_text, search_text
+    from voice.text import public_text, search_text
 
     conn = await asyncpg.connect(url)
     agencies = {r["slug"]: r["id"] for r in await conn.fetch("SELECT id, slug FROM agency")}

@@ -36,8 +36,8 @@ from voice.accounts.models import Role, SubmitterKind, User
 from voice.accounts.services import audit
 from voice.catalogue.models import Agency, Service
 from voice.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from voice.feedback.text import clean_body, public_text, query_terms, search_text
 from voice.i18n import _, get_locale
+from voice.text import clean_body, public_text, query_terms, search_text
 from voice.themes.assign import schedule as schedule_theme_assignment
 
 log = logging.getLogger(__name__)

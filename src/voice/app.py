@@ -80,7 +80,7 @@ def _warm_start() -> None:
     worker waited about two seconds for them), then everything loaded so far leaves the cyclic garbage
     collector's sight: full collections over it took about a fifth of the CPU under load and stalled
     requests for 200-300 ms (docs/benchmarks.md)."""
-    from voice.feedback.text import warm_up
+    from voice.text import warm_up
 
     warm_up()
     gc.freeze()

@@ -6,7 +6,7 @@ import logging
 import threading
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
 from advanced_alchemy.base import BigIntAuditBase, orm_registry
@@ -15,9 +15,10 @@ from advanced_alchemy.extensions.litestar import (
     EngineConfig,
     SQLAlchemyAsyncConfig,
 )
+from advanced_alchemy.service import SQLAlchemyAsyncRepositoryService
 from sqlalchemy import event
 from sqlalchemy.exc import DisconnectionError
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 
 if TYPE_CHECKING:
     from voice.settings import Settings
@@ -28,6 +29,19 @@ log = logging.getLogger(__name__)
 # Alembic compares it with the database.
 metadata = orm_registry.metadata
 Base = BigIntAuditBase
+
+ModelT = TypeVar("ModelT", bound=Base)
+
+
+class DomainService(SQLAlchemyAsyncRepositoryService[ModelT]):
+    """The one way a slice's service is built: advanced-alchemy's service (its repository is a nested
+    ``Repo`` class, it is injected with ``create_service_provider``, and the CLI and tests construct it
+    with ``session=``), with the session at hand for the queries beyond CRUD that domain rules need."""
+
+    @property
+    def session(self) -> AsyncSession:
+        return self.repository.session
+
 
 _embedded_lock = threading.Lock()
 _embedded_server: Any = None

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
-from advanced_alchemy.service import SQLAlchemyAsyncRepositoryService
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,6 +20,7 @@ from voice.accounts.security import (
     verify_password,
 )
 from voice.catalogue.models import Agency
+from voice.db import DomainService
 from voice.errors import DomainError, ValidationFailed
 from voice.i18n import _
 
@@ -75,7 +75,7 @@ class SignUp:
     locale: str = "ar"
 
 
-class UserService(SQLAlchemyAsyncRepositoryService[User]):
+class UserService(DomainService[User]):
     class Repo(SQLAlchemyAsyncRepository[User]):
         model_type = User
 
@@ -176,7 +176,7 @@ class UserService(SQLAlchemyAsyncRepositoryService[User]):
                 values: dict = {"failed_logins": failures}
                 if failures >= LOCK_AFTER_FAILURES:
                     values = {"failed_logins": 0, "locked_until": now + timedelta(minutes=LOCK_MINUTES)}
-                await self.repository.session.execute(
+                await self.session.execute(
                     update(User).where(User.id == user.id).values(**values)
                 )
             raise refused
@@ -188,7 +188,7 @@ class UserService(SQLAlchemyAsyncRepositoryService[User]):
         return user
 
 
-class TokenService(SQLAlchemyAsyncRepositoryService[ApiToken]):
+class TokenService(DomainService[ApiToken]):
     class Repo(SQLAlchemyAsyncRepository[ApiToken]):
         model_type = ApiToken
 
@@ -205,7 +205,7 @@ class TokenService(SQLAlchemyAsyncRepositoryService[ApiToken]):
 
     async def user_for(self, token: str) -> User | None:
         now = datetime.now(UTC)
-        row = await self.repository.session.scalar(
+        row = await self.session.scalar(
             select(ApiToken).where(ApiToken.token_hash == token_digest(token), ApiToken.revoked_at.is_(None))
         )
         if row is None or (row.expires_at and row.expires_at < now) or not row.user.is_active:

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
-from advanced_alchemy.service import SQLAlchemyAsyncRepositoryService
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from voice.catalogue.models import Agency, Service
+from voice.db import DomainService
 from voice.errors import NotFound
 from voice.i18n import _
 
 
-class AgencyService(SQLAlchemyAsyncRepositoryService[Agency]):
+class AgencyService(DomainService[Agency]):
     class Repo(SQLAlchemyAsyncRepository[Agency]):
         model_type = Agency
 
@@ -22,7 +22,7 @@ class AgencyService(SQLAlchemyAsyncRepositoryService[Agency]):
         """Active agencies with their active services, in Arabic alphabetical order."""
         # Load only the active services into each collection. Never assign a filtered list to
         # agency.services: with delete-orphan, the next commit would delete the services left out.
-        rows = await self.repository.session.scalars(
+        rows = await self.session.scalars(
             select(Agency)
             .where(Agency.is_active.is_(True))
             .options(selectinload(Agency.services.and_(Service.is_active.is_(True))))
@@ -38,7 +38,7 @@ class AgencyService(SQLAlchemyAsyncRepositoryService[Agency]):
         return agency
 
     async def service_by_slug(self, agency: Agency, slug: str) -> Service:
-        service = await self.repository.session.scalar(
+        service = await self.session.scalar(
             select(Service).where(Service.agency_id == agency.id, Service.slug == slug, Service.is_active.is_(True))
         )
         if service is None:
@@ -47,7 +47,7 @@ class AgencyService(SQLAlchemyAsyncRepositoryService[Agency]):
 
     async def upsert(self, data: dict) -> Agency:
         """Create or update an agency and its services from a plain dict (demo data, admin import)."""
-        session = self.repository.session
+        session = self.session
         agency = await session.scalar(select(Agency).where(Agency.slug == data["slug"]))
         if agency is None:
             agency = Agency(slug=data["slug"])

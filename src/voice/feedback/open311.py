@@ -73,9 +73,9 @@ from voice.errors import DomainError, NotFound, ValidationFailed
 from voice.feedback.controllers import provide_feedback
 from voice.feedback.models import Channel, Event, Feedback, FeedbackKind, Status
 from voice.feedback.services import FeedbackService, Submission, normalize_tracking_code
-from voice.feedback.text import public_text
 from voice.i18n import RIYADH, _, fmt_date, get_locale
 from voice.ids import parse_id
+from voice.text import public_text
 from voice.web.errors import _database_errors, database_unreachable
 from voice.web.locale import apply_locale
 from voice.web.throttle import throttle

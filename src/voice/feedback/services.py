@@ -36,9 +36,9 @@ from voice.feedback.models import (
     Status,
     Support,
 )
-from voice.feedback.text import clean_body, public_text, query_terms, search_text
 from voice.i18n import _, get_locale
 from voice.ids import parse_id
+from voice.text import clean_body, public_text, query_terms, search_text
 from voice.themes.assign import schedule_sql as schedule_theme_sql
 
 if TYPE_CHECKING:

@@ -19,9 +19,9 @@ from voice.catalogue.models import Agency, Service
 from voice.errors import NotFound, ValidationFailed
 from voice.feedback.models import Event, Feedback, FeedbackKind, Response, Status
 from voice.feedback.services import FeedbackService
-from voice.feedback.text import clean_body
 from voice.i18n import _
 from voice.ids import parse_id
+from voice.text import clean_body
 from voice.themes.models import Theme
 from voice.workspace.models import (
     BulkAnswer,
@@ -111,7 +111,7 @@ class WorkspaceService:
         if f.assignee:
             stmt = stmt.where(Feedback.assignee_id == f.assignee)
         if f.q:
-            from voice.feedback.text import query_terms
+            from voice.text import query_terms
 
             if terms := query_terms(f.q[:200]):
                 stmt = stmt.where(Feedback.search_vector.op("@@")(func.plainto_tsquery("simple", terms)))

@@ -1,4 +1,5 @@
-"""Checks and derived forms of a feedback body: what is refused, what the public sees, what search uses."""
+"""Checks and derived forms of text people write (feedback, ideas, answers, notes): what is refused, what
+the public sees, what search uses."""
 
 from __future__ import annotations
 
