@@ -9,7 +9,10 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ideas.models import Idea, IdeaComment, IdeaFollower, IdeaModeration, IdeaStatus, IdeaVote
-from ideas.services import IdeaDraft, IdeaService, abusive_words
+from ideas.participation import IdeaParticipationService
+from ideas.services import IdeaDraft, IdeaService
+from ideas.settings import IdeasSettings
+from ideas.texts import abusive_words
 from tests.conftest import csrf_token, post_form
 from tests.factories import PASSWORD, make_agency, make_token, make_user
 from voice.accounts.models import Role, User
@@ -26,7 +29,7 @@ CLINIC = ("حجز مواعيد العيادات بنقرة واحدة",
 
 
 async def make_idea(db: AsyncSession, author: User, text: tuple[str, str], **fields: str) -> Idea:
-    idea = await IdeaService(db).submit(IdeaDraft(title=text[0], description=text[1], **fields), author)
+    idea = await IdeaService(session=db).submit(IdeaDraft(title=text[0], description=text[1], **fields), author)
     await db.commit()
     return idea
 
@@ -162,7 +165,7 @@ async def test_merging_a_duplicate_moves_votes_without_double_counting(client: h
     original = await make_idea(db, author, REMINDER)
     duplicate = await make_idea(db, author, REMINDER_PARAPHRASE)
     a, b, c = await make_user(db), await make_user(db), await make_user(db)
-    service = IdeaService(db)
+    service = IdeaParticipationService(session=db)
     for user in (a, b):
         await service.vote(original.id, user)
     for user in (b, c):  # b supported both
@@ -276,13 +279,33 @@ async def test_word_filter_holds_an_idea_for_review(client: httpx.AsyncClient, d
     assert (await client.get("/admin/ideas")).status_code == 403
 
 
-async def test_premoderation_setting_holds_every_new_idea(client: httpx.AsyncClient, db: AsyncSession,
-                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_moderation_mode_is_read_from_the_environment_at_start_up(monkeypatch: pytest.MonkeyPatch) -> None:
+    from voice import platform
+
     monkeypatch.setenv("VOICE_IDEAS_PREMODERATION", "on")
+    assert IdeasSettings.from_env().premoderation is True
+    assert platform.sections()["ideas"] == IdeasSettings(premoderation=True)
+    monkeypatch.setenv("VOICE_IDEAS_PREMODERATION", "off")
+    assert IdeasSettings.from_env().premoderation is False
+    monkeypatch.delenv("VOICE_IDEAS_PREMODERATION")
+    assert IdeasSettings.from_env() == IdeasSettings(premoderation=False)
+
+
+async def test_premoderation_setting_holds_every_new_idea(database_url: str, db: AsyncSession) -> None:
+    """An app started with the ideas section in pre-moderation mode (what VOICE_IDEAS_PREMODERATION=on
+    gives at start-up) holds every new idea, even one the word filter lets through."""
+    from asgi_lifespan import LifespanManager
+
+    from tests.conftest import test_settings
+    from voice.app import create_app
+
     author = await make_user(db)
     token = await make_token(db, author)
-    response = await client.post("/api/v1/ideas", json={"title": REMINDER[0], "description": REMINDER[1]},
-                                 headers=bearer(token))
+    app = create_app(test_settings(database_url), sections={"ideas": IdeasSettings(premoderation=True)})
+    async with LifespanManager(app), httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                                       base_url="http://testserver") as client:
+        response = await client.post("/api/v1/ideas", json={"title": REMINDER[0], "description": REMINDER[1]},
+                                     headers=bearer(token))
     assert response.status_code == 201 and response.json()["public"] is False
     idea = await db.scalar(select(Idea))
     assert idea.moderation is IdeaModeration.PENDING and not idea.held_for_review
@@ -360,7 +383,7 @@ async def test_browse_filters_sorts_and_searches(client: httpx.AsyncClient, db: 
     parking = await make_idea(db, author, PARKING, category="efficiency")
     await make_idea(db, author, CLINIC, category="accessibility")
     voter = await make_user(db)
-    await IdeaService(db).vote(parking.id, voter)
+    await IdeaParticipationService(session=db).vote(parking.id, voter)
     await db.commit()
     top = (await client.get("/api/v1/ideas", params={"sort": "top"})).json()
     assert top["items"][0]["id"] == parking.id and top["total"] == 3

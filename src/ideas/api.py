@@ -6,14 +6,16 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, delete, get, post
-from litestar.di import Provide
 from litestar.params import Parameter
 
-from ideas.controllers import provide_ideas
+from ideas.controllers import DEPENDENCIES
 from ideas.models import Idea, IdeaCategory
+from ideas.participation import IdeaParticipationService
 from ideas.services import SORTS, IdeaDraft, IdeaFilters, IdeaService
+from ideas.settings import IdeasSettings
 from voice.i18n import get_locale
 from voice.web.auth import signed_in
+from voice.web.forms import url
 from voice.web.throttle import throttle
 
 IdeaId = Annotated[int, Parameter(ge=1, le=2**62)]
@@ -68,21 +70,23 @@ class VoteOut(msgspec.Struct):
 class IdeaApi(Controller):
     path = "/api/v1/ideas"
     tags = ["ideas"]
-    dependencies = {"ideas": Provide(provide_ideas, sync_to_thread=False)}
+    dependencies = DEPENDENCIES
 
     @post("/", summary="Share an idea", guards=[signed_in], middleware=[throttle("api_idea_post", 10)], status_code=201,
           description="Individuals and businesses only. Ideas whose words trip the filter, or all ideas when "
                       "pre-moderation is on, wait for a moderator (`public` is false until then).")
-    async def submit(self, request: Request, data: IdeaIn, ideas: IdeaService) -> IdeaOut:
+    async def submit(self, request: Request, data: IdeaIn, ideas: IdeaService,
+                     ideas_settings: IdeasSettings) -> IdeaOut:
         idea = await ideas.submit(IdeaDraft(title=data.title, description=data.description, problem=data.problem,
                                             category=data.category, agency=data.agency, service=data.service,
-                                            language=get_locale()), request.user)
-        return _out(idea)
+                                            language=get_locale()), request.user, settings=ideas_settings)
+        return _out(request, idea)
 
     @get("/", summary="Browse public ideas",
          description="`sort` is trending (votes decaying with age), newest or top (most supported).")
     async def list_ideas(
         self,
+        request: Request,
         ideas: IdeaService,
         agency: str | None = None,
         category: str | None = None,
@@ -94,7 +98,7 @@ class IdeaApi(Controller):
     ) -> IdeaList:
         result = await ideas.browse(IdeaFilters(agency=agency, category=category, status=status, theme=theme,
                                                 q=q, sort=sort, page=page))
-        return IdeaList(items=[_out(i) for i in result.items], page=result.page, has_next=result.has_next,
+        return IdeaList(items=[_out(request, i) for i in result.items], page=result.page, has_next=result.has_next,
                         total=result.total)
 
     @get("/similar", summary="Public ideas similar to a text, best first")
@@ -108,24 +112,22 @@ class IdeaApi(Controller):
 
     @get("/{idea_id:int}", summary="One idea")
     async def show(self, request: Request, idea_id: IdeaId, ideas: IdeaService) -> IdeaOut:
-        return _out(await ideas.get(idea_id, request.scope.get("user")))
+        return _out(request, await ideas.visible(idea_id, request.scope.get("user")))
 
     @post("/{idea_id:int}/vote", summary="Support an idea (idempotent)", status_code=200,
           guards=[signed_in], middleware=[throttle("api_idea_vote", 60)])
-    async def vote(self, request: Request, idea_id: IdeaId, ideas: IdeaService) -> VoteOut:
-        idea, _new = await ideas.vote(idea_id, request.user)
+    async def vote(self, request: Request, idea_id: IdeaId, participation: IdeaParticipationService) -> VoteOut:
+        idea, _new = await participation.vote(idea_id, request.user)
         return VoteOut(id=idea.id, votes=idea.votes, voted=True)
 
     @delete("/{idea_id:int}/vote", summary="Withdraw support (idempotent)", status_code=200,
             guards=[signed_in], middleware=[throttle("api_idea_vote", 60)])
-    async def unvote(self, request: Request, idea_id: IdeaId, ideas: IdeaService) -> VoteOut:
-        idea, _removed = await ideas.unvote(idea_id, request.user)
+    async def unvote(self, request: Request, idea_id: IdeaId, participation: IdeaParticipationService) -> VoteOut:
+        idea, _removed = await participation.unvote(idea_id, request.user)
         return VoteOut(id=idea.id, votes=idea.votes, voted=False)
 
 
-def _out(idea: Idea) -> IdeaOut:
-    from voice.settings import get_settings
-
+def _out(request: Request, idea: Idea) -> IdeaOut:
     def iso(value: Any) -> str:
         return value.isoformat() if value else ""
 
@@ -135,5 +137,5 @@ def _out(idea: Idea) -> IdeaOut:
         agency=idea.agency.slug if idea.agency else None, service=idea.service.slug if idea.service else None,
         adopted_by=idea.adopted_by.slug if idea.adopted_by else None, merged_into=idea.merged_into_id,
         public=idea.is_public, created_at=iso(idea.created_at),
-        url=f"{get_settings().base_url}/ideas/{idea.id}",
+        url=request.app.state.settings.base_url.rstrip("/") + url(request, "idea", idea_id=idea.id),
     )

@@ -4,37 +4,49 @@ with votes, threaded comments and reports, staff actions on it, and the moderato
 from __future__ import annotations
 
 from typing import Annotated, Any
-from urllib.parse import urlencode
 
+from advanced_alchemy.extensions.litestar.providers import create_service_provider
 from litestar import Controller, Request, get, post
+from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.params import Parameter
 from litestar.response import Redirect, Template
-from litestar.status_codes import HTTP_303_SEE_OTHER
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ideas.lifecycle import IdeaLifecycleService
 from ideas.models import IdeaCategory, IdeaStatus
+from ideas.moderation import IdeaModerationService
+from ideas.participation import IdeaParticipationService
 from ideas.services import SORTS, IdeaDraft, IdeaFilters, IdeaService
+from ideas.settings import IdeasSettings
 from voice.catalogue.models import Agency
 from voice.catalogue.services import AgencyService
-from voice.errors import DomainError
-from voice.i18n import get_locale
+from voice.errors import DomainError, ValidationFailed
+from voice.i18n import _, get_locale
 from voice.ids import parse_id
+from voice.themes.services import active_themes, request_refresh
 from voice.web.auth import admin, signed_in
-from voice.web.forms import FormData, field, is_htmx
+from voice.web.forms import FormData, field, is_htmx, redirect_to, url
 from voice.web.throttle import throttle
 
 IdeaId = Annotated[int, Parameter(ge=1, le=2**62)]
 DRAFT_FIELDS = ("title", "description", "problem", "category", "agency", "service")
 
 
-def provide_ideas(db_session: AsyncSession) -> IdeaService:
-    return IdeaService(db_session)
+def ideas_settings(state: State) -> IdeasSettings:
+    """The app's ideas section, read once at start-up (a test app may run another mode)."""
+    return state.sections["ideas"]
 
 
-def _back(idea_id: int, anchor: str = "") -> Redirect:
-    return Redirect(f"/ideas/{idea_id}{anchor}", status_code=HTTP_303_SEE_OTHER)
+# Every ideas page and the API take their services from here.
+DEPENDENCIES = {
+    "ideas": Provide(create_service_provider(IdeaService)),
+    "participation": Provide(create_service_provider(IdeaParticipationService)),
+    "lifecycle": Provide(create_service_provider(IdeaLifecycleService)),
+    "moderation": Provide(create_service_provider(IdeaModerationService)),
+    "agencies": Provide(create_service_provider(AgencyService)),
+    "ideas_settings": Provide(ideas_settings, sync_to_thread=False),
+}
 
 
 def _form_context(agencies: list[Agency], form: dict[str, Any], errors: dict[str, str]) -> dict[str, Any]:
@@ -45,7 +57,7 @@ def _form_context(agencies: list[Agency], form: dict[str, Any], errors: dict[str
 
 class IdeaPages(Controller):
     path = "/ideas"
-    dependencies = {"ideas": Provide(provide_ideas, sync_to_thread=False)}
+    dependencies = DEPENDENCIES
     include_in_schema = False
 
     @get("/", name="ideas")
@@ -53,6 +65,7 @@ class IdeaPages(Controller):
         self,
         request: Request,
         ideas: IdeaService,
+        agencies: AgencyService,
         db_session: AsyncSession,
         agency: str | None = None,
         category: str | None = None,
@@ -66,29 +79,22 @@ class IdeaPages(Controller):
                               theme=theme, q=q or None, sort=sort if sort in SORTS else "trending", page=page)
         result = await ideas.browse(filters)
         query = {k: v for k, v in request.query_params.items() if k != "page" and v}
-        next_url = f"/ideas?{urlencode({**query, 'page': result.page + 1})}" if result.has_next else None
+        next_url = url(request, "ideas", query={**query, "page": result.page + 1}) if result.has_next else None
         context = {"result": result, "filters": filters, "next_url": next_url}
         if is_htmx(request) and page > 1:
             return Template("ideas/partials/items.html", context=context)
-        from voice.themes.models import Theme
-
-        themes = (await db_session.scalars(select(Theme).where(
-            Theme.scope == "ideas", Theme.agency_id.is_(None), Theme.retired.is_(False))
-            .order_by(Theme.size.desc()))).all()
-        context.update(agencies=await AgencyService(session=db_session).catalogue(),
-                       categories=list(IdeaCategory), statuses=list(IdeaStatus), sorts=SORTS, themes=themes)
+        context.update(agencies=await agencies.catalogue(), categories=list(IdeaCategory), statuses=list(IdeaStatus),
+                       sorts=SORTS, themes=await active_themes(db_session, None, scope="ideas"))
         return Template("ideas/browse.html", context=context)
 
     @get("/new", name="idea_new", guards=[signed_in])
-    async def new(self, db_session: AsyncSession, agency: str | None = None) -> Template:
-        agencies = await AgencyService(session=db_session).catalogue()
+    async def new(self, agencies: AgencyService, agency: str | None = None) -> Template:
         form = {"agency": agency or "", "category": IdeaCategory.OTHER.value}
-        return Template("ideas/new.html", context=_form_context(agencies, form, {}))
+        return Template("ideas/new.html", context=_form_context(await agencies.catalogue(), form, {}))
 
     @get("/services", name="idea_services")
-    async def services(self, db_session: AsyncSession, agency: str = "") -> Template:
-        agencies = await AgencyService(session=db_session).catalogue()
-        chosen = next((a for a in agencies if a.slug == agency), None)
+    async def services(self, agencies: AgencyService, agency: str = "") -> Template:
+        chosen = next((a for a in await agencies.catalogue() if a.slug == agency), None)
         return Template("feedback/partials/services.html",
                         context={"services": chosen.services if chosen else [], "form": {}, "errors": {}})
 
@@ -106,20 +112,20 @@ class IdeaPages(Controller):
                         context={"hits": hits, "viewer": request.scope.get("user")})
 
     @post("/", name="idea_submit", guards=[signed_in], middleware=[throttle("idea_post", 5)])
-    async def submit(self, request: Request, data: FormData, ideas: IdeaService, db_session: AsyncSession) -> Any:
+    async def submit(self, request: Request, data: FormData, ideas: IdeaService, agencies: AgencyService,
+                     ideas_settings: IdeasSettings) -> Any:
         form = {k: field(data, k) for k in DRAFT_FIELDS}
         draft = IdeaDraft(title=form["title"], description=form["description"], problem=form["problem"],
                           category=form["category"], agency=form["agency"] or None, service=form["service"] or None,
                           language=get_locale())
         try:
-            idea = await ideas.submit(draft, request.user)
+            idea = await ideas.submit(draft, request.user, settings=ideas_settings)
         except DomainError as exc:
             if exc.status_code == 403:
                 raise
-            agencies = await AgencyService(session=db_session).catalogue()
-            return Template("ideas/new.html", context=_form_context(agencies, form, exc.errors),
+            return Template("ideas/new.html", context=_form_context(await agencies.catalogue(), form, exc.errors),
                             status_code=exc.status_code)
-        return Redirect(f"/ideas/{idea.id}?new=1", status_code=HTTP_303_SEE_OTHER)
+        return redirect_to(request, "idea", idea_id=idea.id, query={"new": 1})
 
     @get("/{idea_id:int}", name="idea")
     async def show(self, request: Request, idea_id: IdeaId, ideas: IdeaService, new: bool = False) -> Template:
@@ -128,31 +134,32 @@ class IdeaPages(Controller):
                                                     "form": {}, "viewer": request.scope.get("user")})
 
     @post("/{idea_id:int}/vote", name="idea_vote", guards=[signed_in], middleware=[throttle("idea_vote", 60)])
-    async def vote(self, request: Request, idea_id: IdeaId, ideas: IdeaService) -> Any:
-        idea, _new = await ideas.vote(idea_id, request.user)
+    async def vote(self, request: Request, idea_id: IdeaId, participation: IdeaParticipationService) -> Any:
+        idea, _new = await participation.vote(idea_id, request.user)
         return self._vote_answer(request, idea, voted=True)
 
     @post("/{idea_id:int}/unvote", name="idea_unvote", guards=[signed_in], middleware=[throttle("idea_vote", 60)])
-    async def unvote(self, request: Request, idea_id: IdeaId, ideas: IdeaService) -> Any:
-        idea, _removed = await ideas.unvote(idea_id, request.user)
+    async def unvote(self, request: Request, idea_id: IdeaId, participation: IdeaParticipationService) -> Any:
+        idea, _removed = await participation.unvote(idea_id, request.user)
         return self._vote_answer(request, idea, voted=False)
 
     def _vote_answer(self, request: Request, idea: Any, voted: bool) -> Any:
         if is_htmx(request):
             return Template("ideas/partials/vote.html", context={"idea": idea, "voted": voted})
-        return _back(idea.id)
+        return redirect_to(request, "idea", idea_id=idea.id)
 
     @post("/{idea_id:int}/follow", name="idea_follow", guards=[signed_in], middleware=[throttle("idea_follow", 30)])
-    async def follow(self, request: Request, idea_id: IdeaId, data: FormData, ideas: IdeaService) -> Redirect:
-        await ideas.follow(idea_id, request.user, on=field(data, "on", "1") != "0")
-        return _back(idea_id)
+    async def follow(self, request: Request, idea_id: IdeaId, data: FormData,
+                     participation: IdeaParticipationService) -> Redirect:
+        await participation.follow(idea_id, request.user, on=field(data, "on", "1") != "0")
+        return redirect_to(request, "idea", idea_id=idea_id)
 
     @post("/{idea_id:int}/comments", name="idea_comment", guards=[signed_in], middleware=[throttle("idea_comment", 20)])
-    async def comment(self, request: Request, idea_id: IdeaId, data: FormData, ideas: IdeaService) -> Any:
-        parent = field(data, "parent_id")
-        parent_id = parse_id(parent)
+    async def comment(self, request: Request, idea_id: IdeaId, data: FormData, ideas: IdeaService,
+                      participation: IdeaParticipationService) -> Any:
+        parent_id = parse_id(field(data, "parent_id"))
         try:
-            comment = await ideas.comment(idea_id, request.user, field(data, "body"), parent_id)
+            comment = await participation.comment(idea_id, request.user, field(data, "body"), parent_id)
         except DomainError as exc:
             if exc.status_code in (403, 404):
                 raise
@@ -160,53 +167,56 @@ class IdeaPages(Controller):
             return Template("ideas/idea.html", status_code=exc.status_code, context={
                 "view": view, "idea": view.idea, "new": False, "errors": exc.errors, "viewer": request.user,
                 "form": {"body": field(data, "body"), "parent_id": parent_id}})
-        return _back(idea_id, f"#c-{comment.id}")
+        return redirect_to(request, "idea", idea_id=idea_id, anchor=f"c-{comment.id}")
 
     @post("/{idea_id:int}/report", name="idea_report", middleware=[throttle("idea_report", 10)])
-    async def report(self, request: Request, idea_id: IdeaId, data: FormData, ideas: IdeaService) -> Any:
-        comment = field(data, "comment_id")
-        await ideas.report(idea_id, field(data, "reason"), request.scope.get("user"),
-                           parse_id(comment))
+    async def report(self, request: Request, idea_id: IdeaId, data: FormData,
+                     participation: IdeaParticipationService) -> Any:
+        await participation.report(idea_id, field(data, "reason"), request.scope.get("user"),
+                                   parse_id(field(data, "comment_id")))
         if is_htmx(request):
             return Template("feedback/partials/reported.html", context={})
-        return _back(idea_id)
+        return redirect_to(request, "idea", idea_id=idea_id)
 
-    # ----- staff actions (the service checks who may do what) -------------------------------
+    # ----- staff actions (the services check who may do what) ------------------------------
 
     @post("/{idea_id:int}/status", name="idea_status", guards=[signed_in])
-    async def status(self, request: Request, idea_id: IdeaId, data: FormData, ideas: IdeaService) -> Redirect:
-        await ideas.change_status(request.user, idea_id, field(data, "status"), field(data, "reason"),
-                                  field(data, "answer"))
-        return _back(idea_id)
+    async def status(self, request: Request, idea_id: IdeaId, data: FormData,
+                     lifecycle: IdeaLifecycleService) -> Redirect:
+        await lifecycle.change_status(request.user, idea_id, field(data, "status"), field(data, "reason"),
+                                      field(data, "answer"))
+        return redirect_to(request, "idea", idea_id=idea_id)
 
     @post("/{idea_id:int}/adopt", name="idea_adopt", guards=[signed_in])
-    async def adopt(self, request: Request, idea_id: IdeaId, data: FormData, ideas: IdeaService) -> Redirect:
-        await ideas.adopt(request.user, idea_id, field(data, "answer"))
-        return _back(idea_id)
+    async def adopt(self, request: Request, idea_id: IdeaId, data: FormData,
+                    lifecycle: IdeaLifecycleService) -> Redirect:
+        await lifecycle.adopt(request.user, idea_id, field(data, "answer"))
+        return redirect_to(request, "idea", idea_id=idea_id)
 
     @post("/{idea_id:int}/merge", name="idea_merge", guards=[admin])
-    async def merge(self, request: Request, idea_id: IdeaId, data: FormData, ideas: IdeaService) -> Redirect:
+    async def merge(self, request: Request, idea_id: IdeaId, data: FormData,
+                    lifecycle: IdeaLifecycleService) -> Redirect:
         original_id = parse_id(field(data, "original").strip().lstrip("#"))
         if original_id is None:
-            from voice.errors import ValidationFailed
-            from voice.i18n import _
-
             raise ValidationFailed(_("Enter the number of the original idea."), field="original")
-        original = await ideas.merge(request.user, idea_id, original_id)
-        return _back(original.id)
+        original = await lifecycle.merge(request.user, idea_id, original_id)
+        return redirect_to(request, "idea", idea_id=original.id)
 
     @post("/{idea_id:int}/moderate", name="idea_moderate", guards=[admin])
-    async def moderate(self, request: Request, idea_id: IdeaId, data: FormData, ideas: IdeaService) -> Redirect:
-        await ideas.moderate(request.user, idea_id, field(data, "action"), field(data, "reason"))
-        target = field(data, "next")
-        return Redirect(target if target == "/admin/ideas" else f"/ideas/{idea_id}", status_code=HTTP_303_SEE_OTHER)
+    async def moderate(self, request: Request, idea_id: IdeaId, data: FormData,
+                       moderation: IdeaModerationService) -> Redirect:
+        await moderation.moderate(request.user, idea_id, field(data, "action"), field(data, "reason"))
+        # The queue sends its own address as "next": back there; anywhere else, back to the idea.
+        if field(data, "next") == url(request, "idea_moderation"):
+            return redirect_to(request, "idea_moderation")
+        return redirect_to(request, "idea", idea_id=idea_id)
 
     @post("/comments/{comment_id:int}/moderate", name="idea_comment_moderate", guards=[admin])
     async def moderate_comment(self, request: Request, comment_id: IdeaId, data: FormData,
-                               ideas: IdeaService) -> Redirect:
-        comment = await ideas.moderate_comment(request.user, comment_id, field(data, "action") == "hide",
-                                               field(data, "reason"))
-        return _back(comment.idea_id, f"#c-{comment.id}")
+                               moderation: IdeaModerationService) -> Redirect:
+        comment = await moderation.moderate_comment(request.user, comment_id, field(data, "action") == "hide",
+                                                    field(data, "reason"))
+        return redirect_to(request, "idea", idea_id=comment.idea_id, anchor=f"c-{comment.id}")
 
 
 class IdeaModerationPages(Controller):
@@ -215,17 +225,15 @@ class IdeaModerationPages(Controller):
     path = "/admin/ideas"
     guards = [admin]
     include_in_schema = False
-    dependencies = {"ideas": Provide(provide_ideas, sync_to_thread=False)}
+    dependencies = DEPENDENCIES
 
     @get("/", name="idea_moderation")
-    async def queue(self, ideas: IdeaService) -> Template:
-        pending, reports = await ideas.moderation_queue()
+    async def queue(self, moderation: IdeaModerationService) -> Template:
+        pending, reports = await moderation.queue()
         return Template("ideas/moderation.html", context={"pending": pending, "reports": reports})
 
     @post("/themes/refresh", name="idea_themes_refresh")
     async def refresh_themes(self, request: Request, db_session: AsyncSession) -> Redirect:
         """Find themes across all public ideas (a background job, like the agencies' feedback themes)."""
-        from voice.themes.services import request_refresh
-
         await request_refresh(db_session, None, request.user, scope="ideas")
-        return Redirect("/ideas", status_code=HTTP_303_SEE_OTHER)
+        return redirect_to(request, "ideas")

@@ -57,7 +57,7 @@ async def load_ideas(session: AsyncSession, users_by_email: dict[str, User], age
     by_kind = {kind: [u for u in citizens if u.kind is kind] for kind in SubmitterKind}
     admins = [u for u in users_by_email.values() if u.role is Role.ADMIN]
     staff = {a.id: [u for u in users_by_email.values() if u.agency_id == a.id] for a in agencies_by_slug.values()}
-    service = IdeaService(session)
+    service = IdeaService(session=session)
     now = datetime.now(UTC)
     count = 0
     for row in rows:

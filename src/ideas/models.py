@@ -17,6 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.sql.elements import ColumnElement
 
 from voice.accounts.models import SubmitterKind, User, str_enum
 from voice.catalogue.models import Agency, Service
@@ -106,6 +107,19 @@ class Idea(Base):
     adopted_by: Mapped[Agency | None] = relationship(lazy="joined", foreign_keys=[adopted_by_agency_id])
     answer_agency: Mapped[Agency | None] = relationship(lazy="joined", foreign_keys=[answer_agency_id])
     theme: Mapped[Theme | None] = relationship(lazy="joined")
+
+    @classmethod
+    def listed(cls) -> ColumnElement[bool]:
+        """Public and not merged into another idea: what browsing lists and similar-idea search finds."""
+        return cls.is_public.is_(True) & cls.merged_into_id.is_(None)
+
+    @property
+    def hidden_by_moderator(self) -> bool:
+        return self.moderation is IdeaModeration.HIDDEN
+
+    @property
+    def declined(self) -> bool:
+        return self.status is IdeaStatus.DECLINED
 
 
 class IdeaVote(Base):

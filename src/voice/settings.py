@@ -14,7 +14,9 @@ PROJECT_ROOT = Path(os.environ.get("VOICE_ROOT", Path(__file__).resolve().parent
 PACKAGE_ROOT = Path(__file__).resolve().parent
 
 
-def _flag(name: str, default: bool) -> bool:
+def env_flag(name: str, default: bool) -> bool:
+    """An on/off variable: 1, true, yes or on turn it on; unset or empty keeps the default. Components'
+    settings sections read their flags with it too."""
     raw = os.environ.get(name)
     if raw is None or raw == "":
         return default
@@ -93,7 +95,7 @@ class Settings:
             host=host,
             port=port,
             # Secure cookies unless this is plain http on the loopback (local development).
-            secure_cookies=_flag("VOICE_SECURE_COOKIES", not _is_local_http(host, os.environ.get("VOICE_BASE_URL"))),
+            secure_cookies=env_flag("VOICE_SECURE_COOKIES", not _is_local_http(host, os.environ.get("VOICE_BASE_URL"))),
             session_max_age=_int("VOICE_SESSION_MAX_AGE", 60 * 60 * 12),
             rate_limit_enabled=os.environ.get("VOICE_RATE_LIMIT", "on").lower() != "off",
             rate_limit_per_minute=_int("VOICE_RATE_LIMIT_PER_MINUTE", 300),
@@ -104,11 +106,11 @@ class Settings:
             smtp_port=_int("SMTP_PORT", 25),
             smtp_username=os.environ.get("SMTP_USERNAME") or None,
             smtp_password=os.environ.get("SMTP_PASSWORD") or None,
-            smtp_starttls=_flag("SMTP_STARTTLS", False),
+            smtp_starttls=env_flag("SMTP_STARTTLS", False),
             mail_from=os.environ.get("MAIL_FROM", "Voice <no-reply@voice.local>"),
             base_url=os.environ.get("VOICE_BASE_URL", f"http://{host}:{port}"),
-            inprocess_worker=_flag("VOICE_INPROCESS_WORKER", not os.environ.get("DATABASE_URL")),
-            metrics=_flag("VOICE_METRICS", True),
+            inprocess_worker=env_flag("VOICE_INPROCESS_WORKER", not os.environ.get("DATABASE_URL")),
+            metrics=env_flag("VOICE_METRICS", True),
         )
 
 
