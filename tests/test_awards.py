@@ -19,8 +19,11 @@ from ideas.models import Idea, IdeaCategory, IdeaStatus, IdeaStatusEvent
 from tests.conftest import post_form
 from tests.factories import PASSWORD, make_agency, make_token, make_user
 from voice.accounts.models import Role, SubmitterKind, User
+from voice.awards.editions import EditionService
+from voice.awards.entries import EntryService
+from voice.awards.judging import JudgingService
+from voice.awards.lifecycle import EditionLifecycleService
 from voice.awards.models import BranchCode, Edition, EditionStatus, Entry, ResultSnapshot, ScoreHistory
-from voice.awards.services import AwardService
 from voice.feedback.models import Channel, Feedback, FeedbackKind, Response
 from voice.themes.models import Theme
 from voice.workspace.models import (
@@ -42,7 +45,7 @@ async def sign_in(client: httpx.AsyncClient, email: str) -> None:
 
 async def new_edition(db: AsyncSession, admin: User, number: int = 2,
                       status: EditionStatus = EditionStatus.OPEN_FOR_ENTRIES) -> Edition:
-    edition = await AwardService(db).create_edition(admin, {
+    edition = await EditionService(session=db).create_edition(admin, {
         "number": str(number), "name_ar": f"الدورة {number}", "name_en": f"Edition {number}",
         "opens_on": "2025-01-01", "closes_on": "2025-12-31", "evidence_from": "2025-01-01",
         "evidence_to": "2025-12-31"})
@@ -70,12 +73,13 @@ async def judging_setup(db: AsyncSession, n_ideas: int = 3):
     await db.commit()
     ideas = [await make_idea(db, author, f"فكرة رقم {i}", agency.id) for i in range(n_ideas)]
     edition = await new_edition(db, admin)
-    service = AwardService(db)
-    await service.advance(admin, edition.id, "judging")  # enters the ideas
+    lifecycle = EditionLifecycleService(session=db)
+    editions = EditionService(session=db)
+    await lifecycle.advance(admin, edition.id, "judging")  # enters the ideas
     judges = [await make_user(db, Role.JUDGE) for _ in range(2)]
-    branch = await service.branch_by_code(edition.id, BranchCode.E_CONTRIBUTION)
+    branch = await editions.branch_by_code(edition.id, BranchCode.E_CONTRIBUTION)
     for j in judges:
-        await service.assign_judge(admin, branch.id, j.email)
+        await editions.assign_judge(admin, branch.id, j.email)
     await db.commit()
     entries = (await db.scalars(select(Entry).where(Entry.branch_id == branch.id).order_by(Entry.id))).all()
     assert [e.idea_id for e in entries] == [i.id for i in ideas]
@@ -105,14 +109,15 @@ async def test_conflict_of_interest_hides_the_entry_everywhere(client: httpx.Asy
     assert (await client.get(f"/awards/judging/entries/{target.id}")).status_code == 404
     assert (await post_form(client, f"/awards/judging/entries/{target.id}", fill(branch, 9))).status_code == 404
     # Every judge submits, the admin publishes: the conflicted entry is not in this judge's results at all.
-    service = AwardService(db)
+    judging = JudgingService(session=db)
+    lifecycle = EditionLifecycleService(session=db)
     for e in entries:
-        await service.save_scores(other, e.id, fill(branch, 3 + e.id % 5), submit=True)
+        await judging.save_scores(other, e.id, fill(branch, 3 + e.id % 5), submit=True)
     for e in (entries[0], entries[2]):
-        await service.save_scores(judge, e.id, fill(branch, 2 + e.id % 3), submit=True)
+        await judging.save_scores(judge, e.id, fill(branch, 2 + e.id % 3), submit=True)
     await db.commit()
     assert await db.scalar(select(func.count()).select_from(ResultSnapshot)) == 0
-    await service.advance(admin, edition.id, "results_published")
+    await lifecycle.advance(admin, edition.id, "results_published")
     await db.commit()
     results = await client.get(f"/awards/editions/{edition.id}/results?branch=e_contribution")
     assert results.status_code == 200
@@ -130,15 +135,17 @@ async def test_agency_conflict_hides_agency_entries(client: httpx.AsyncClient, d
     admin = await make_user(db, Role.ADMIN)
     a1, a2 = await make_agency(db), await make_agency(db)
     edition = await new_edition(db, admin)
-    service = AwardService(db)
+    entries = EntryService(session=db)
+    lifecycle = EditionLifecycleService(session=db)
+    editions = EditionService(session=db)
     for a in (a1, a2):
         boss = await make_user(db, Role.AGENCY_ADMIN, agency=a)
-        await service.enter(boss, edition.id, {"branch": "g2c", "title": "بوابة الخدمات الموحدة",
+        await entries.enter(boss, edition.id, {"branch": "g2c", "title": "بوابة الخدمات الموحدة",
                                                "narrative": "وصف مشاركتنا في فرع خدمة الأفراد بالتفصيل."})
-    await service.advance(admin, edition.id, "judging")
+    await lifecycle.advance(admin, edition.id, "judging")
     judge = await make_user(db, Role.JUDGE)
-    branch = await service.branch_by_code(edition.id, BranchCode.G2C)
-    await service.assign_judge(admin, branch.id, judge.email)
+    branch = await editions.branch_by_code(edition.id, BranchCode.G2C)
+    await editions.assign_judge(admin, branch.id, judge.email)
     await db.commit()
     await sign_in(client, judge.email)
     assert len(entry_ids((await client.get("/awards/judging")).text)) == 2
@@ -151,8 +158,8 @@ async def test_agency_conflict_hides_agency_entries(client: httpx.AsyncClient, d
     # ... and the agency's dossier for this edition. Dossiers by agency are for judges of the
     # participation branch only (and only while it is not blind).
     assert (await client.get(f"/awards/editions/{edition.id}/evidence/{a2.slug}")).status_code == 404
-    participation = await service.branch_by_code(edition.id, BranchCode.E_PARTICIPATION)
-    await service.assign_judge(admin, participation.id, judge.email)
+    participation = await editions.branch_by_code(edition.id, BranchCode.E_PARTICIPATION)
+    await editions.assign_judge(admin, participation.id, judge.email)
     await db.commit()
     assert (await client.get(f"/awards/editions/{edition.id}/evidence/{a1.slug}")).status_code == 404
     assert (await client.get(f"/awards/editions/{edition.id}/evidence/{a2.slug}")).status_code == 200
@@ -187,18 +194,18 @@ async def test_blind_judging_hides_author_and_agency_names(client: httpx.AsyncCl
 
 async def test_normalization_changes_the_ranking(client: httpx.AsyncClient, db: AsyncSession) -> None:
     admin, _agency, _author, _ideas, edition, branch, (strict, lenient), (a, b, c) = await judging_setup(db)
-    service = AwardService(db)
+    judging = JudgingService(session=db)
     # Every criterion gets the same value, so the weighted total is 10 × value (weights cancel out).
     # Strict scores only A and B: 20 and 40. Lenient scores only B and C: 80 and 70.
     # Raw means: A 20, B 60, C 70 → raw order C, B, A: wrong, the one judge who saw B and C preferred B.
     # z-scores (sample std of two values = |d|/√2): strict A −0.71, B +0.71; lenient B +0.71, C −0.71.
     # Means: B +0.71, A −0.71, C −0.71; the tie A/C goes to the higher mean raw score (C 70 > A 20).
-    await service.declare_conflict(strict, edition.id, entry_id=c.id)
-    await service.declare_conflict(lenient, edition.id, entry_id=a.id)
-    await service.save_scores(strict, a.id, fill(branch, 2), submit=True)
-    await service.save_scores(strict, b.id, fill(branch, 4), submit=True)
-    await service.save_scores(lenient, b.id, fill(branch, 8), submit=True)
-    await service.save_scores(lenient, c.id, fill(branch, 7), submit=True)
+    await judging.declare_conflict(strict, edition.id, entry_id=c.id)
+    await judging.declare_conflict(lenient, edition.id, entry_id=a.id)
+    await judging.save_scores(strict, a.id, fill(branch, 2), submit=True)
+    await judging.save_scores(strict, b.id, fill(branch, 4), submit=True)
+    await judging.save_scores(lenient, b.id, fill(branch, 8), submit=True)
+    await judging.save_scores(lenient, c.id, fill(branch, 7), submit=True)
     await db.commit()
     await sign_in(client, admin.email)
     page = await client.get(f"/awards/editions/{edition.id}/results?branch=e_contribution")
@@ -233,10 +240,11 @@ async def test_submission_is_final_and_publishing_freezes(client: httpx.AsyncCli
     first = [h for h in history if h.criterion_id == branch.criteria[0].id]
     assert [(h.old_value, h.new_value) for h in first] == [(None, 6), (6, 7), (7, 8)]
     # Publishing freezes the ranking; later scoring is refused, even for sheets never submitted.
-    service = AwardService(db)
-    await service.save_scores(other, entries[0].id, fill(branch, 5), submit=True)
-    await service.save_scores(other, entries[1].id, fill(branch, 6), submit=False)
-    await service.advance(admin, edition.id, "results_published")
+    judging = JudgingService(session=db)
+    lifecycle = EditionLifecycleService(session=db)
+    await judging.save_scores(other, entries[0].id, fill(branch, 5), submit=True)
+    await judging.save_scores(other, entries[1].id, fill(branch, 6), submit=False)
+    await lifecycle.advance(admin, edition.id, "results_published")
     await db.commit()
     snaps = (await db.scalars(select(ResultSnapshot).order_by(ResultSnapshot.rank))).all()
     assert [s.entry_id for s in snaps] == [entries[0].id]
@@ -258,9 +266,9 @@ async def test_permissions(client: httpx.AsyncClient, db: AsyncSession) -> None:
     assert (await client.get(f"/awards/editions/{edition.id}/evidence/{agency.slug}")).status_code == 404
     # A judge of another branch gets 404 for this branch's entries.
     outsider = await make_user(db, Role.JUDGE)
-    service = AwardService(db)
-    g2c = await service.branch_by_code(edition.id, BranchCode.G2C)
-    await service.assign_judge(admin, g2c.id, outsider.email)
+    editions = EditionService(session=db)
+    g2c = await editions.branch_by_code(edition.id, BranchCode.G2C)
+    await editions.assign_judge(admin, g2c.id, outsider.email)
     await db.commit()
     await sign_in(client, outsider.email)
     assert (await client.get(f"/awards/judging/entries/{entries[0].id}")).status_code == 404
@@ -453,7 +461,7 @@ async def test_admin_and_agency_pages_flow(client: httpx.AsyncClient, db: AsyncS
     assert (await post_form(client, "/awards/admin/editions", {"number": "3"})).status_code == 422
     page = await client.get(created.headers["location"])
     assert page.status_code == 200 and "المشاركة المجتمعية الإلكترونية (صوت المستفيد)" in page.text
-    branch = await AwardService(db).branch_by_code(edition.id, BranchCode.E_PARTICIPATION)
+    branch = await EditionService(session=db).branch_by_code(edition.id, BranchCode.E_PARTICIPATION)
     rubric = await client.get(f"/awards/admin/branches/{branch.id}/rubric")
     assert rubric.status_code == 200 and "إغلاق الحلقة" in rubric.text
     form = {f"c{c.id}_{k}": str(getattr(c, k)) for c in branch.criteria

@@ -200,8 +200,9 @@ async def test_citizen_proposing_an_idea_sees_a_similar_one_while_typing(browser
 async def test_judge_scores_an_idea_entry(browser, live_server: str, db: AsyncSession) -> None:
     from ideas.models import IdeaCategory, IdeaStatus
     from voice.accounts.models import SubmitterKind
+    from voice.awards.editions import EditionService
+    from voice.awards.lifecycle import EditionLifecycleService
     from voice.awards.models import BranchCode, Entry, ScoreSheet
-    from voice.awards.services import AwardService
 
     agency = await demo_agency(db, "passports")
     admin = await make_user(db, Role.ADMIN)
@@ -212,13 +213,13 @@ async def test_judge_scores_an_idea_entry(browser, live_server: str, db: AsyncSe
                 problem_public="", author_id=author.id, author_kind=SubmitterKind.INDIVIDUAL, agency_id=agency.id,
                 category=IdeaCategory.DIGITAL_SERVICES, status=IdeaStatus.ACCEPTED_FOR_EVALUATION, is_public=True))
     await db.commit()
-    awards = AwardService(db)
+    awards = EditionService(session=db)
     edition = await awards.create_edition(admin, {
         "number": "3", "name_ar": "الدورة الثالثة", "name_en": "Third edition", "opens_on": "2025-01-01",
         "closes_on": "2025-12-31", "evidence_from": "2025-01-01", "evidence_to": "2025-12-31"})
     await db.commit()
-    await awards.advance(admin, edition.id, "open_for_entries")
-    await awards.advance(admin, edition.id, "judging")  # enters the accepted ideas in e-contribution
+    await EditionLifecycleService(session=db).advance(admin, edition.id, "open_for_entries")
+    await EditionLifecycleService(session=db).advance(admin, edition.id, "judging")  # enters the accepted ideas in e-contribution
     branch = await awards.branch_by_code(edition.id, BranchCode.E_CONTRIBUTION)
     judge = await make_user(db, Role.JUDGE)
     await awards.assign_judge(admin, branch.id, judge.email)

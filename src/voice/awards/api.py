@@ -7,12 +7,12 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Controller, Request, get
 from litestar.params import Parameter
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from voice.awards.controllers import DEPENDENCIES
+from voice.awards.editions import EditionService
 from voice.awards.evidence import EvidenceService
-from voice.awards.services import AwardService, RankRow
-from voice.errors import NotFound
-from voice.i18n import _
+from voice.awards.results import RankRow, ResultService, tie_break_rule
+from voice.web.forms import url
 
 Id = Annotated[int, Parameter(ge=1, le=2**62)]
 
@@ -44,14 +44,14 @@ class RankingOut(msgspec.Struct):
 class AwardApi(Controller):
     path = "/api/v1/awards"
     tags = ["awards"]
+    dependencies = DEPENDENCIES
 
     @get("/editions", summary="Award editions and their branches")
-    async def editions(self, db_session: AsyncSession) -> list[EditionOut]:
-        service = AwardService(db_session)
+    async def editions(self, editions: EditionService) -> list[EditionOut]:
         out = []
-        for e in await service.editions():
+        for e in await editions.editions():
             branches = [{"code": b.code.value, "name_ar": b.name_ar, "name_en": b.name_en, "blind": b.blind}
-                        for b in await service.branches(e.id)]
+                        for b in await editions.branches(e.id)]
             out.append(EditionOut(e.id, e.number, e.name_ar, e.name_en, e.status.value, e.opens_on.isoformat(),
                                   e.closes_on.isoformat(), e.evidence_from.isoformat(), e.evidence_to.isoformat(),
                                   branches))
@@ -60,25 +60,20 @@ class AwardApi(Controller):
     @get("/editions/{edition_id:int}/evidence/{agency_slug:str}",
          summary="An agency's participation evidence (admins, the edition's judges, the agency itself)")
     async def evidence(self, request: Request, edition_id: Id, agency_slug: str,
-                       db_session: AsyncSession) -> dict[str, Any]:
-        ev = EvidenceService(db_session)
-        edition, agency = await ev.resolve(request.user, edition_id, agency_slug)
-        dossier = (await ev.dossier(edition, agency)).as_dict()
-        dossier["records_url"] = f"/awards/editions/{edition.id}/evidence/{agency.slug}/records?figure="
+                       evidence: EvidenceService) -> dict[str, Any]:
+        edition, agency = await evidence.resolve(request.user, edition_id, agency_slug)
+        dossier = (await evidence.dossier(edition, agency)).as_dict()
+        dossier["records_url"] = url(request, "award_dossier_records", edition_id=edition.id,
+                                     agency_slug=agency.slug) + "?figure="
         return dossier
 
     @get("/editions/{edition_id:int}/ranking",
          summary="A branch's ranking with raw, normalized and final scores (admins; everyone once published)")
-    async def ranking(self, request: Request, edition_id: Id, db_session: AsyncSession,
+    async def ranking(self, request: Request, edition_id: Id, editions: EditionService, results: ResultService,
                       branch: str = "e_contribution") -> RankingOut:
-        from voice.awards.controllers import tie_break_rule
-
-        service = AwardService(db_session)
-        edition = await service.edition(edition_id)
-        if not await service.can_see_ranking(request.user, edition):
-            raise NotFound(_("The results of this edition are not published yet."))
-        chosen = await service.branch_by_code(edition.id, branch)
-        r = await service.ranking(chosen, request.user)
+        edition = await results.edition_for(request.user, edition_id)
+        chosen = await editions.branch_by_code(edition.id, branch)
+        r = await results.ranking(chosen, request.user)
         return RankingOut(edition.id, chosen.code.value, r.published, chosen.blind and not r.published,
                           "mean z-score of the judges (per-judge normalization, sample std)", tie_break_rule(),
                           r.agreement, list(r.rows))

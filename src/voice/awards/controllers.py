@@ -8,44 +8,63 @@ import io
 import json
 from typing import Annotated, Any
 
+from advanced_alchemy.extensions.litestar.providers import create_service_provider
 from litestar import Controller, Request, Response, get, post
+from litestar.di import Provide
 from litestar.params import Parameter
 from litestar.response import Redirect, Template
-from litestar.status_codes import HTTP_303_SEE_OTHER
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from voice.accounts.models import Role, User
-from voice.awards.evidence import Dossier, EvidenceService, idea_dossier
-from voice.awards.models import BranchCode, Edition, EditionStatus, Entry
-from voice.awards.services import AwardService, display
+from voice.awards.editions import EditionService
+from voice.awards.entries import EntryService
+from voice.awards.evidence import Dossier, EvidenceService
+from voice.awards.judging import JudgingService
+from voice.awards.lifecycle import EditionLifecycleService
+from voice.awards.models import Branch, BranchCode, Edition, EditionStatus, Entry
+from voice.awards.results import ResultService, tie_break_rule
+from voice.awards.visibility import shown_in_results, shown_to_judge
 from voice.catalogue.models import Agency
+from voice.catalogue.services import AgencyService
 from voice.errors import DomainError, NotFound
 from voice.i18n import _, get_locale
 from voice.ids import parse_id
 from voice.web.auth import admin, agency_member, judge, signed_in
-from voice.web.forms import FormData, field
+from voice.web.forms import FormData, field, redirect_to, url
 
 Id = Annotated[int, Parameter(ge=1, le=2**62)]
 
+# Every award page and the API take their services from here.
+DEPENDENCIES = {
+    "editions": Provide(create_service_provider(EditionService)),
+    "lifecycle": Provide(create_service_provider(EditionLifecycleService)),
+    "entries": Provide(create_service_provider(EntryService)),
+    "judging": Provide(create_service_provider(JudgingService)),
+    "results": Provide(create_service_provider(ResultService)),
+    "evidence": Provide(create_service_provider(EvidenceService)),
+    "agencies": Provide(create_service_provider(AgencyService)),
+}
 
-def tie_break_rule() -> str:
-    return _("Final score = the mean of the judges' z-scores (each judge's weighted totals standardized across the "
-             "entries that judge scored). Ties are broken by the higher mean raw weighted score, then by more "
-             "judges, then by the earlier entry (lower entry number).")
 
-
-def _see_other(url: str) -> Redirect:
-    return Redirect(url, status_code=HTTP_303_SEE_OTHER)
-
-
-async def _branch_param(service: AwardService, edition: Edition, code: str | None):
-    branches = await service.branches(edition.id)
+async def _branch_param(editions: EditionService, edition: Edition, code: str | None) -> tuple[list[Branch], Branch]:
+    """The edition's branches and the one asked for (e-contribution, or the first, when none is)."""
+    branches = await editions.branches(edition.id)
     chosen = next((b for b in branches if b.code.value == code), None) or next(
         (b for b in branches if b.code is BranchCode.E_CONTRIBUTION), branches[0] if branches else None)
     if chosen is None:
         raise NotFound(_("No such branch."))
     return branches, chosen
+
+
+def _dossier_context(request: Request, route: str, exports: bool, **params: Any) -> dict[str, Any]:
+    """Where a dossier page links: its records (``route``_records) and, for agencies' dossiers, exports."""
+    return {"records_url": url(request, f"{route}_records", **params),
+            "exports": {fmt: url(request, f"{route}_export", fmt=fmt, **params) for fmt in ("csv", "json")}
+            if exports else {}}
+
+
+def _dossier_name(entry: Entry, agency: Agency) -> str:
+    # A blind branch's judges read the dossier under the entry's neutral title, never the agency's name.
+    return shown_to_judge(entry).title if entry.branch.blind else agency.name(get_locale())
 
 
 def _dossier_response(dossier: Dossier, fmt: str, name: str) -> Response[bytes]:
@@ -79,61 +98,52 @@ class AwardPages(Controller):
 
     path = "/awards"
     include_in_schema = False
+    dependencies = DEPENDENCIES
 
     @get("/", name="awards")
-    async def index(self, request: Request, db_session: AsyncSession) -> Template:
-        return Template("awards/index.html", context={"editions": await AwardService(db_session).editions()})
+    async def index(self, editions: EditionService) -> Template:
+        return Template("awards/index.html", context={"editions": await editions.editions()})
 
     @get("/editions/{edition_id:int}/results", name="award_results")
-    async def results(self, request: Request, edition_id: Id, db_session: AsyncSession,
+    async def results(self, request: Request, edition_id: Id, editions: EditionService, results: ResultService,
                       branch: str | None = None) -> Template:
-        service = AwardService(db_session)
-        edition = await service.edition(edition_id)
-        if not await service.can_see_ranking(request.user, edition):
-            raise NotFound(_("The results of this edition are not published yet."))
-        branches, chosen = await _branch_param(service, edition, branch)
-        ranking = await service.ranking(chosen, request.user)
+        edition = await results.edition_for(request.user, edition_id)
+        branches, chosen = await _branch_param(editions, edition, branch)
+        ranking = await results.ranking(chosen, request.user)
         return Template("awards/results.html", context={
             "edition": edition, "branches": branches, "ranking": ranking, "rule": tie_break_rule()})
 
     @get("/results/{entry_id:int}", name="award_entry_result")
-    async def entry_result(self, request: Request, entry_id: Id, db_session: AsyncSession) -> Template:
-        service = AwardService(db_session)
-        entry = await service.entry_for_results(request.user, entry_id)
-        published = entry.branch.edition.status is EditionStatus.RESULTS_PUBLISHED
-        shown = display(entry, entry.branch.blind and not published)
-        sheets = await service.entry_scores(entry)
+    async def entry_result(self, request: Request, entry_id: Id, results: ResultService) -> Template:
+        entry = await results.entry_for_results(request.user, entry_id)
         return Template("awards/entry_result.html", context={
-            "entry": entry, "shown": shown, "sheets": sheets, "criteria": entry.branch.criteria,
-            "names": bool(request.user and request.user.is_admin)})
+            "entry": entry, "shown": shown_in_results(entry), "sheets": await results.entry_scores(entry),
+            "criteria": entry.branch.criteria, "names": bool(request.user and request.user.is_admin)})
 
     @get("/editions/{edition_id:int}/evidence/{agency_slug:str}", name="award_dossier", guards=[signed_in])
-    async def dossier(self, request: Request, edition_id: Id, agency_slug: str, db_session: AsyncSession) -> Template:
-        ev = EvidenceService(db_session)
-        edition, agency = await ev.resolve(request.user, edition_id, agency_slug)
-        dossier = await ev.dossier(edition, agency, agency.name(get_locale()))
-        base = f"/awards/editions/{edition.id}/evidence/{agency.slug}"
-        return Template("awards/dossier.html", context={"edition": edition, "dossier": dossier, "base": base,
-                                                        "exports": True})
+    async def dossier(self, request: Request, edition_id: Id, agency_slug: str, evidence: EvidenceService) -> Template:
+        edition, agency = await evidence.resolve(request.user, edition_id, agency_slug)
+        dossier = await evidence.dossier(edition, agency, agency.name(get_locale()))
+        return Template("awards/dossier.html", context={
+            "edition": edition, "dossier": dossier,
+            **_dossier_context(request, "award_dossier", True, edition_id=edition.id, agency_slug=agency.slug)})
 
     @get("/editions/{edition_id:int}/evidence/{agency_slug:str}/records", name="award_dossier_records",
          guards=[signed_in])
-    async def records(self, request: Request, edition_id: Id, agency_slug: str, db_session: AsyncSession,
+    async def records(self, request: Request, edition_id: Id, agency_slug: str, evidence: EvidenceService,
                       figure: str = "received") -> Template:
-        ev = EvidenceService(db_session)
-        edition, agency = await ev.resolve(request.user, edition_id, agency_slug)
-        rows = await ev.records(edition, agency, figure[:64])
+        edition, agency = await evidence.resolve(request.user, edition_id, agency_slug)
+        rows = await evidence.records(edition, agency, figure[:64])
         return Template("awards/records.html", context={
             "edition": edition, "agency_name": agency.name(get_locale()), "figure": figure, "rows": rows,
-            "back": f"/awards/editions/{edition.id}/evidence/{agency.slug}"})
+            "back": url(request, "award_dossier", edition_id=edition.id, agency_slug=agency.slug)})
 
     @get("/editions/{edition_id:int}/evidence/{agency_slug:str}/export/{fmt:str}", name="award_dossier_export",
          guards=[signed_in])
     async def export(self, request: Request, edition_id: Id, agency_slug: str, fmt: str,
-                     db_session: AsyncSession) -> Response[bytes]:
-        ev = EvidenceService(db_session)
-        edition, agency = await ev.resolve(request.user, edition_id, agency_slug)
-        dossier = await ev.dossier(edition, agency, agency.name(get_locale()))
+                     evidence: EvidenceService) -> Response[bytes]:
+        edition, agency = await evidence.resolve(request.user, edition_id, agency_slug)
+        dossier = await evidence.dossier(edition, agency, agency.name(get_locale()))
         return _dossier_response(dossier, fmt, f"voice-evidence-{edition.number}-{agency.slug}")
 
 
@@ -143,81 +153,71 @@ class AwardAdminPages(Controller):
     path = "/awards/admin"
     guards = [admin]
     include_in_schema = False
+    dependencies = DEPENDENCIES
 
     @get("/", name="award_admin")
-    async def home(self, db_session: AsyncSession) -> Template:
-        return Template("awards/admin.html", context={"editions": await AwardService(db_session).editions(),
-                                                      "form": {}, "errors": {}})
+    async def home(self, editions: EditionService) -> Template:
+        return Template("awards/admin.html", context={"editions": await editions.editions(), "form": {}, "errors": {}})
 
     @post("/editions", name="award_edition_create")
-    async def create(self, request: Request, data: FormData, db_session: AsyncSession) -> Any:
-        service = AwardService(db_session)
+    async def create(self, request: Request, data: FormData, editions: EditionService) -> Any:
         form = {k: field(data, k) for k in ("number", "name_ar", "name_en", "opens_on", "closes_on",
                                              "evidence_from", "evidence_to")}
         try:
-            edition = await service.create_edition(request.user, form)
+            edition = await editions.create_edition(request.user, form)
         except DomainError as exc:
             return Template("awards/admin.html", status_code=exc.status_code, context={
-                "editions": await service.editions(), "form": form, "errors": exc.errors})
-        return _see_other(f"/awards/admin/editions/{edition.id}")
+                "editions": await editions.editions(), "form": form, "errors": exc.errors})
+        return redirect_to(request, "award_edition_admin", edition_id=edition.id)
 
     @get("/editions/{edition_id:int}", name="award_edition_admin")
-    async def edition(self, edition_id: Id, db_session: AsyncSession) -> Template:
-        service = AwardService(db_session)
-        edition = await service.edition(edition_id)
-        branches = await service.branches(edition.id)
-        judges = {b.id: await service.judges(b.id) for b in branches}
-        counts = {b.id: len((await db_session.scalars(select(Entry.id).where(Entry.branch_id == b.id))).all())
-                  for b in branches}
-        agencies = (await db_session.scalars(select(Agency).order_by(Agency.name_ar))).all()
+    async def edition(self, edition_id: Id, editions: EditionService, judging: JudgingService,
+                      agencies: AgencyService) -> Template:
+        edition = await editions.edition(edition_id)
+        branches = await editions.branches(edition.id)
         return Template("awards/edition_admin.html", context={
-            "edition": edition, "branches": branches, "judges": judges, "counts": counts,
-            "progress": await service.progress(edition.id), "agencies": agencies,
-            "next_status": {EditionStatus.DRAFT: EditionStatus.OPEN_FOR_ENTRIES,
-                            EditionStatus.OPEN_FOR_ENTRIES: EditionStatus.JUDGING,
-                            EditionStatus.JUDGING: EditionStatus.RESULTS_PUBLISHED}.get(edition.status)})
+            "edition": edition, "branches": branches, "judges": {b.id: await editions.judges(b.id) for b in branches},
+            "counts": await editions.entry_counts(edition.id), "progress": await judging.progress(edition.id),
+            "agencies": await agencies.get_many(order_by=[("name_ar", False)]),
+            "next_status": edition.status.next_step})
 
     @post("/editions/{edition_id:int}/status", name="award_edition_status")
-    async def status(self, request: Request, edition_id: Id, data: FormData, db_session: AsyncSession) -> Redirect:
-        await AwardService(db_session).advance(request.user, edition_id, field(data, "status"))
-        return _see_other(f"/awards/admin/editions/{edition_id}")
+    async def status(self, request: Request, edition_id: Id, data: FormData,
+                     lifecycle: EditionLifecycleService) -> Redirect:
+        await lifecycle.advance(request.user, edition_id, field(data, "status"))
+        return redirect_to(request, "award_edition_admin", edition_id=edition_id)
 
     @post("/editions/{edition_id:int}/sync-ideas", name="award_sync_ideas")
-    async def sync(self, request: Request, edition_id: Id, db_session: AsyncSession) -> Redirect:
-        service = AwardService(db_session)
-        n = await service.sync_idea_entries(await service.edition(edition_id))
-        return _see_other(f"/awards/admin/editions/{edition_id}?entered={n}")
+    async def sync(self, request: Request, edition_id: Id, editions: EditionService, entries: EntryService) -> Redirect:
+        n = await entries.sync_idea_entries(await editions.edition(edition_id))
+        return redirect_to(request, "award_edition_admin", edition_id=edition_id, query={"entered": n})
 
     @get("/branches/{branch_id:int}/rubric", name="award_rubric")
-    async def rubric(self, branch_id: Id, db_session: AsyncSession) -> Template:
-        branch = await AwardService(db_session).branch(branch_id)
-        return Template("awards/rubric.html", context={"branch": branch, "errors": {}})
+    async def rubric(self, branch_id: Id, editions: EditionService) -> Template:
+        return Template("awards/rubric.html", context={"branch": await editions.branch(branch_id), "errors": {}})
 
     @post("/branches/{branch_id:int}/rubric", name="award_rubric_save")
-    async def rubric_save(self, request: Request, branch_id: Id, data: FormData, db_session: AsyncSession) -> Any:
-        service = AwardService(db_session)
+    async def rubric_save(self, request: Request, branch_id: Id, data: FormData, editions: EditionService) -> Any:
         try:
-            await service.save_rubric(request.user, branch_id, {k: field(data, k) for k in data})
+            await editions.save_rubric(request.user, branch_id, {k: field(data, k) for k in data})
         except DomainError as exc:
             if exc.status_code != 422:
                 raise
             return Template("awards/rubric.html", status_code=422, context={
-                "branch": await service.branch(branch_id), "errors": exc.errors})
-        return _see_other(f"/awards/admin/branches/{branch_id}/rubric")
+                "branch": await editions.branch(branch_id), "errors": exc.errors})
+        return redirect_to(request, "award_rubric", branch_id=branch_id)
 
     @post("/branches/{branch_id:int}/judges", name="award_judge_assign")
-    async def assign(self, request: Request, branch_id: Id, data: FormData, db_session: AsyncSession) -> Redirect:
-        service = AwardService(db_session)
-        await service.assign_judge(request.user, branch_id, field(data, "email"))
-        branch = await service.branch(branch_id)
-        return _see_other(f"/awards/admin/editions/{branch.edition_id}")
+    async def assign(self, request: Request, branch_id: Id, data: FormData, editions: EditionService) -> Redirect:
+        await editions.assign_judge(request.user, branch_id, field(data, "email"))
+        branch = await editions.branch(branch_id)
+        return redirect_to(request, "award_edition_admin", edition_id=branch.edition_id)
 
     @post("/branches/{branch_id:int}/judges/{judge_id:int}/remove", name="award_judge_remove")
-    async def unassign(self, request: Request, branch_id: Id, judge_id: Id, db_session: AsyncSession) -> Redirect:
-        service = AwardService(db_session)
-        branch = await service.branch(branch_id)
-        await service.unassign_judge(request.user, branch_id, judge_id)
-        return _see_other(f"/awards/admin/editions/{branch.edition_id}")
+    async def unassign(self, request: Request, branch_id: Id, judge_id: Id, editions: EditionService) -> Redirect:
+        branch = await editions.branch(branch_id)
+        await editions.unassign_judge(request.user, branch_id, judge_id)
+        return redirect_to(request, "award_edition_admin", edition_id=branch.edition_id)
 
 
 class JudgingPages(Controller):
@@ -226,90 +226,84 @@ class JudgingPages(Controller):
     path = "/awards/judging"
     guards = [judge]
     include_in_schema = False
+    dependencies = DEPENDENCIES
+
+    async def _rows(self, judging: JudgingService, user: User, edition: Edition) -> list[tuple[Any, ...]]:
+        """The judge's entries in an edition with their sheet and what the judge may see of each."""
+        return [(e, s, shown_to_judge(e)) for e, s in await judging.judge_entries(user, edition.id)]
 
     @get("/", name="judging")
-    async def home(self, request: Request, db_session: AsyncSession) -> Template:
-        service = AwardService(db_session)
-        editions = []
-        for edition in await service.judge_editions(request.user):
-            rows = [(e, s, display(e, e.branch.blind)) for e, s in await service.judge_entries(request.user, edition.id)]
-            editions.append((edition, rows, await service.conflicts(request.user, edition.id)))
+    async def home(self, request: Request, judging: JudgingService) -> Template:
+        editions = [(edition, await self._rows(judging, request.user, edition),
+                     await judging.conflicts(request.user, edition.id))
+                    for edition in await judging.judge_editions(request.user)]
         return Template("awards/judging.html", context={"editions": editions})
 
     @get("/editions/{edition_id:int}/conflicts", name="award_conflict_form")
-    async def conflict_form(self, request: Request, edition_id: Id, db_session: AsyncSession) -> Template:
-        service = AwardService(db_session)
-        edition = next((e for e in await service.judge_editions(request.user) if e.id == edition_id), None)
+    async def conflict_form(self, request: Request, edition_id: Id, judging: JudgingService,
+                            agencies: AgencyService) -> Template:
+        edition = next((e for e in await judging.judge_editions(request.user) if e.id == edition_id), None)
         if edition is None:
             raise NotFound(_("No such award edition."))
-        rows = [(e, s, display(e, e.branch.blind)) for e, s in await service.judge_entries(request.user, edition.id)]
-        agencies = (await db_session.scalars(select(Agency).where(Agency.is_active.is_(True))
-                                             .order_by(Agency.name_ar))).all()
         return Template("awards/conflict.html", context={
-            "edition": edition, "rows": rows, "agencies": agencies,
-            "conflicts": await service.conflicts(request.user, edition.id)})
+            "edition": edition, "rows": await self._rows(judging, request.user, edition),
+            "agencies": await agencies.get_many(Agency.is_active.is_(True), order_by=[("name_ar", False)]),
+            "conflicts": await judging.conflicts(request.user, edition.id)})
 
     @post("/editions/{edition_id:int}/conflicts", name="award_conflict")
-    async def conflict(self, request: Request, edition_id: Id, data: FormData, db_session: AsyncSession) -> Redirect:
-        entry = field(data, "entry")
-        await AwardService(db_session).declare_conflict(
-            request.user, edition_id, agency_slug=field(data, "agency"),
-            entry_id=parse_id(entry), reason=field(data, "reason"))
-        return _see_other("/awards/judging")
+    async def conflict(self, request: Request, edition_id: Id, data: FormData, judging: JudgingService) -> Redirect:
+        await judging.declare_conflict(request.user, edition_id, agency_slug=field(data, "agency"),
+                                       entry_id=parse_id(field(data, "entry")), reason=field(data, "reason"))
+        return redirect_to(request, "judging")
 
-    async def _score_page(self, request: Request, db_session: AsyncSession, entry: Entry, errors: dict,
-                          form: dict | None = None, status_code: int = 200) -> Template:
-        service = AwardService(db_session)
-        sheet = await service.sheet(request.user, entry.id)
-        current = {s.criterion_id: s for s in (sheet.scores if sheet else [])}
-        blind = entry.branch.blind
-        idea = await idea_dossier(db_session, entry.idea, blind) if entry.idea is not None else None
+    async def _score_page(self, request: Request, judging: JudgingService, evidence: EvidenceService, entry: Entry,
+                          errors: dict, form: dict | None = None, status_code: int = 200) -> Template:
+        sheet = await judging.sheet(request.user, entry.id)
+        idea = await evidence.idea_dossier(entry.idea, entry.branch.blind) if entry.idea is not None else None
         return Template("awards/score.html", status_code=status_code, context={
-            "entry": entry, "shown": display(entry, blind), "sheet": sheet, "current": current, "errors": errors,
+            "entry": entry, "shown": shown_to_judge(entry), "sheet": sheet,
+            "current": {s.criterion_id: s for s in (sheet.scores if sheet else [])}, "errors": errors,
             "form": form or {}, "idea": idea, "editable": entry.branch.edition.status is EditionStatus.JUDGING
             and not (sheet and sheet.submitted_at),
-            "participation": entry.branch.code is BranchCode.E_PARTICIPATION and entry.agency_id is not None})
+            "participation": entry.branch.is_participation and entry.agency_id is not None})
 
     @get("/entries/{entry_id:int}", name="award_score")
-    async def score(self, request: Request, entry_id: Id, db_session: AsyncSession) -> Template:
-        entry = await AwardService(db_session).entry_for_judge(request.user, entry_id)
-        return await self._score_page(request, db_session, entry, {})
+    async def score(self, request: Request, entry_id: Id, judging: JudgingService,
+                    evidence: EvidenceService) -> Template:
+        entry = await judging.entry_for_judge(request.user, entry_id)
+        return await self._score_page(request, judging, evidence, entry, {})
 
     @post("/entries/{entry_id:int}", name="award_score_save")
-    async def save(self, request: Request, entry_id: Id, data: FormData, db_session: AsyncSession) -> Any:
-        service = AwardService(db_session)
+    async def save(self, request: Request, entry_id: Id, data: FormData, judging: JudgingService,
+                   evidence: EvidenceService) -> Any:
         form = {k: field(data, k) for k in data}
         try:
-            await service.save_scores(request.user, entry_id, form, submit=field(data, "action") == "submit")
+            await judging.save_scores(request.user, entry_id, form, submit=field(data, "action") == "submit")
         except DomainError as exc:
             if exc.status_code != 422:
                 raise
-            entry = await service.entry_for_judge(request.user, entry_id)
-            return await self._score_page(request, db_session, entry, exc.errors, form, 422)
-        return _see_other(f"/awards/judging/entries/{entry_id}?saved=1")
+            entry = await judging.entry_for_judge(request.user, entry_id)
+            return await self._score_page(request, judging, evidence, entry, exc.errors, form, 422)
+        return redirect_to(request, "award_score", entry_id=entry_id, query={"saved": 1})
 
     @get("/entries/{entry_id:int}/evidence", name="award_entry_dossier")
-    async def entry_dossier(self, request: Request, entry_id: Id, db_session: AsyncSession) -> Template:
-        ev = EvidenceService(db_session)
-        edition, agency, entry = await ev.resolve_entry(request.user, entry_id)
-        name = display(entry, entry.branch.blind).title if entry.branch.blind else agency.name(get_locale())
-        dossier = await ev.dossier(edition, agency, name)
+    async def entry_dossier(self, request: Request, entry_id: Id, evidence: EvidenceService) -> Template:
+        edition, agency, entry = await evidence.resolve_entry(request.user, entry_id)
+        dossier = await evidence.dossier(edition, agency, _dossier_name(entry, agency))
         if entry.branch.blind:
             dossier.agency_slug = ""
         return Template("awards/dossier.html", context={
-            "edition": edition, "dossier": dossier, "base": f"/awards/judging/entries/{entry.id}/evidence",
-            "exports": False})
+            "edition": edition, "dossier": dossier,
+            **_dossier_context(request, "award_entry_dossier", False, entry_id=entry.id)})
 
     @get("/entries/{entry_id:int}/evidence/records", name="award_entry_dossier_records")
-    async def entry_records(self, request: Request, entry_id: Id, db_session: AsyncSession,
+    async def entry_records(self, request: Request, entry_id: Id, evidence: EvidenceService,
                             figure: str = "received") -> Template:
-        ev = EvidenceService(db_session)
-        edition, agency, entry = await ev.resolve_entry(request.user, entry_id)
-        name = display(entry, entry.branch.blind).title if entry.branch.blind else agency.name(get_locale())
+        edition, agency, entry = await evidence.resolve_entry(request.user, entry_id)
         return Template("awards/records.html", context={
-            "edition": edition, "agency_name": name, "figure": figure,
-            "rows": await ev.records(edition, agency, figure[:64]),
-            "back": f"/awards/judging/entries/{entry.id}/evidence"})
+            "edition": edition, "agency_name": _dossier_name(entry, agency), "figure": figure,
+            "rows": await evidence.records(edition, agency, figure[:64]),
+            "back": url(request, "award_entry_dossier", entry_id=entry.id)})
 
 
 class AgencyAwardPages(Controller):
@@ -318,29 +312,31 @@ class AgencyAwardPages(Controller):
     path = "/awards/agency"
     guards = [agency_member]
     include_in_schema = False
+    dependencies = DEPENDENCIES
 
-    async def _page(self, user: User, db_session: AsyncSession, form: dict, errors: dict,
-                    status_code: int = 200) -> Template:
-        service = AwardService(db_session)
-        editions = await service.editions()
-        agency = await db_session.get(Agency, user.agency_id) if user.agency_id else None
+    async def _page(self, user: User, editions: EditionService, entries: EntryService, agencies: AgencyService,
+                    form: dict, errors: dict, status_code: int = 200) -> Template:
+        all_editions = await editions.editions()
+        agency = await agencies.get_one_or_none(Agency.id == user.agency_id) if user.agency_id else None
         return Template("awards/agency.html", status_code=status_code, context={
-            "editions": editions, "entries": await service.agency_entries(user.agency_id or 0), "agency": agency,
-            "open": [e for e in editions if e.status is EditionStatus.OPEN_FOR_ENTRIES],
+            "editions": all_editions, "entries": await entries.agency_entries(user.agency_id or 0), "agency": agency,
+            "open": [e for e in all_editions if e.status is EditionStatus.OPEN_FOR_ENTRIES],
             "branch_codes": [c for c in BranchCode if c is not BranchCode.E_CONTRIBUTION],
             "can_enter": user.role is Role.AGENCY_ADMIN, "form": form, "errors": errors})
 
     @get("/", name="award_agency")
-    async def home(self, request: Request, db_session: AsyncSession) -> Template:
-        return await self._page(request.user, db_session, {}, {})
+    async def home(self, request: Request, editions: EditionService, entries: EntryService,
+                   agencies: AgencyService) -> Template:
+        return await self._page(request.user, editions, entries, agencies, {}, {})
 
     @post("/editions/{edition_id:int}/entries", name="award_enter")
-    async def enter(self, request: Request, edition_id: Id, data: FormData, db_session: AsyncSession) -> Any:
+    async def enter(self, request: Request, edition_id: Id, data: FormData, editions: EditionService,
+                    entries: EntryService, agencies: AgencyService) -> Any:
         form = {k: field(data, k) for k in data}
         try:
-            await AwardService(db_session).enter(request.user, edition_id, form)
+            await entries.enter(request.user, edition_id, form)
         except DomainError as exc:
             if exc.status_code != 422:
                 raise
-            return await self._page(request.user, db_session, form, exc.errors, 422)
-        return _see_other("/awards/agency?saved=1")
+            return await self._page(request.user, editions, entries, agencies, form, exc.errors, 422)
+        return redirect_to(request, "award_agency", query={"saved": 1})

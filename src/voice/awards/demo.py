@@ -12,8 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ideas.models import Idea, IdeaModeration
 from voice.accounts.models import Role, User
+from voice.awards.editions import EditionService
+from voice.awards.judging import JudgingService
+from voice.awards.lifecycle import EditionLifecycleService
 from voice.awards.models import Branch, BranchCode, Edition, EditionStatus, Entry, JudgeAssignment
-from voice.awards.services import AwardService
 from voice.catalogue.models import Agency
 from voice.settings import PACKAGE_ROOT
 
@@ -37,16 +39,18 @@ async def load_awards_demo(session: AsyncSession, users_by_email: dict[str, User
     admin = next(u for u in users_by_email.values() if u.role is Role.ADMIN)
     judges = [(users_by_email[j["email"]], j.get("note", "balanced")) for j in people["judges"]
               if j["email"] in users_by_email]
-    service = AwardService(session)
+    editions = EditionService(session=session)
+    judging = JudgingService(session=session)
+    lifecycle = EditionLifecycleService(session=session)
     today = datetime.now(UTC).date()
     agencies = list(agencies_by_slug.values())
 
-    past = await service.create_edition(admin, {
+    past = await editions.create_edition(admin, {
         "number": "1", "name_ar": "الدورة الأولى", "name_en": "First edition",
         "opens_on": (today - timedelta(days=540)).isoformat(), "closes_on": (today - timedelta(days=420)).isoformat(),
         "evidence_from": (today - timedelta(days=730)).isoformat(),
         "evidence_to": (today - timedelta(days=366)).isoformat()})
-    current = await service.create_edition(admin, {
+    current = await editions.create_edition(admin, {
         "number": "2", "name_ar": "الدورة الثانية", "name_en": "Second edition",
         "opens_on": (today - timedelta(days=120)).isoformat(), "closes_on": (today - timedelta(days=10)).isoformat(),
         "evidence_from": (today - timedelta(days=365)).isoformat(), "evidence_to": today.isoformat()})
@@ -54,7 +58,7 @@ async def load_awards_demo(session: AsyncSession, users_by_email: dict[str, User
     ideas = list((await session.scalars(select(Idea).where(Idea.moderation != IdeaModeration.HIDDEN,
                                                            Idea.merged_into_id.is_(None)).order_by(Idea.id))).all())
     for edition, n_ideas in ((past, 6), (current, 0)):
-        branches = {b.code: b for b in await service.branches(edition.id)}
+        branches = {b.code: b for b in await editions.branches(edition.id)}
         for code, chosen in ((BranchCode.E_PARTICIPATION, agencies[:5]), (BranchCode.G2C, agencies[3:7]),
                              (BranchCode.SMART_DEVICES, agencies[6:9])):
             for agency in chosen:
@@ -77,23 +81,23 @@ async def load_awards_demo(session: AsyncSession, users_by_email: dict[str, User
     # Past edition: judging, every judge scores most entries (not all: an incomplete design), then publish.
     # (Set directly: advancing would also enter today's accepted ideas in a past edition.)
     past.status = EditionStatus.JUDGING
-    for branch in await service.branches(past.id):
-        await _score_branch(service, session, branch, judges, rng, submit=True)
-    await service.advance(admin, past.id, "results_published")
+    for branch in await editions.branches(past.id):
+        await _score_branch(judging, session, branch, judges, rng, submit=True)
+    await lifecycle.advance(admin, past.id, "results_published")
     past.published_at = datetime.now(UTC) - timedelta(days=400)
 
     # Current edition: open for judging (ideas accepted for evaluation are entered now); a few drafts saved.
-    await service.advance(admin, current.id, "open_for_entries")
-    await service.advance(admin, current.id, "judging")
+    await lifecycle.advance(admin, current.id, "open_for_entries")
+    await lifecycle.advance(admin, current.id, "judging")
     count += len((await session.scalars(select(Entry.id).where(Entry.edition_id == current.id,
                                                                Entry.idea_id.is_not(None)))).all())
-    participation = await service.branch_by_code(current.id, BranchCode.E_PARTICIPATION)
-    await _score_branch(service, session, participation, judges[:2], rng, submit=False)
+    participation = await editions.branch_by_code(current.id, BranchCode.E_PARTICIPATION)
+    await _score_branch(judging, session, participation, judges[:2], rng, submit=False)
     await session.flush()
     return count
 
 
-async def _score_branch(service: AwardService, session: AsyncSession, branch: Branch,
+async def _score_branch(judging: JudgingService, session: AsyncSession, branch: Branch,
                         judges: list[tuple[User, str]], rng: random.Random, submit: bool) -> None:
     entries = list((await session.scalars(select(Entry).where(Entry.branch_id == branch.id)
                                           .order_by(Entry.id))).all())
@@ -112,4 +116,4 @@ async def _score_branch(service: AwardService, session: AsyncSession, branch: Br
                 raw = merit[entry.id] + BIAS.get(note, 0.0) + rng.gauss(0, 0.8)
                 values[f"score_{c.id}"] = str(max(0, min(c.scale_max, round(raw * c.scale_max / 10))))
                 values[f"comment_{c.id}"] = ""
-            await service.save_scores(judge, entry.id, values, submit=submit)
+            await judging.save_scores(judge, entry.id, values, submit=submit)

@@ -14,14 +14,15 @@ from typing import Any
 
 import numpy as np
 from sqlalchemy import Date, cast, exists, func, select, true
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from ideas.models import Idea, IdeaComment, IdeaStatus, IdeaStatusEvent
 from voice.accounts.models import SubmitterKind, User
-from voice.awards.models import BranchCode, Edition, Entry, JudgeAssignment
-from voice.awards.services import judge_may_see
+from voice.awards.editions import EditionRepository
+from voice.awards.models import Edition, Entry
+from voice.awards.visibility import assigned_to_branch, judge_may_see, may_read_dossier
 from voice.catalogue.models import Agency
+from voice.db import DomainService
 from voice.errors import NotFound
 from voice.feedback.models import Channel, Feedback, Response
 from voice.i18n import RIYADH, _
@@ -151,52 +152,41 @@ def _improvement_figures() -> dict[str, ColumnElement[bool]]:
     return figures
 
 
-class EvidenceService:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+@dataclass
+class IdeaDossier:
+    """The e-contribution evidence of one idea: support, discussion, agency answers, adoption, implementation."""
 
-    # ----- who may see ------------------------------------------------------------------------
+    idea_id: int
+    title: str
+    problem: str
+    description: str
+    status: str
+    votes: int
+    comments: list[str]
+    answers: list[tuple[datetime, str, str]]  # when, agency name ('' when blind), answer
+    adopted_by: str
+    implemented: bool
 
-    async def can_see(self, viewer: User | None, edition: Edition, agency: Agency) -> bool:
-        """Platform admins; the agency's own staff; judges of the edition with no conflict with the agency."""
-        if viewer is None:
-            return False
-        if viewer.is_admin or (viewer.is_staff and viewer.agency_id == agency.id):
-            return True
-        if viewer.role.value != "judge":
-            return False
-        # Only judges of the participation branch read dossiers by agency, and only when that branch
-        # is not blind (blind judges reach the dossier through the entry, without the agency's name);
-        # a conflict with the agency or with its entry hides it.
-        from voice.awards.models import Branch, Conflict
 
-        branch = await self.session.scalar(select(Branch).join(
-            JudgeAssignment, JudgeAssignment.branch_id == Branch.id).where(
-            JudgeAssignment.edition_id == edition.id, JudgeAssignment.judge_id == viewer.id,
-            Branch.code == BranchCode.E_PARTICIPATION))
-        if branch is None or branch.blind:
-            return False
-        entry_ids = select(Entry.id).where(Entry.branch_id == branch.id, Entry.agency_id == agency.id)
-        return not await self.session.scalar(select(Conflict.id).where(
-            Conflict.edition_id == edition.id, Conflict.judge_id == viewer.id,
-            (Conflict.agency_id == agency.id) | Conflict.entry_id.in_(entry_ids)))
+class EvidenceService(DomainService[Edition]):
+    repository_type = EditionRepository
+
+    # ----- whose dossier ----------------------------------------------------------------------
 
     async def resolve(self, viewer: User | None, edition_id: int, agency_slug: str) -> tuple[Edition, Agency]:
         edition = await self.session.get(Edition, edition_id)
         agency = await self.session.scalar(select(Agency).where(Agency.slug == agency_slug))
         # One answer for "no such thing" and "not yours": nothing leaks about other agencies.
-        if edition is None or agency is None or not await self.can_see(viewer, edition, agency):
+        if edition is None or agency is None or not await may_read_dossier(self.session, viewer, edition, agency):
             raise NotFound(_("No such dossier."))
         return edition, agency
 
     async def resolve_entry(self, judge: User, entry_id: int) -> tuple[Edition, Agency, Entry]:
         """A participation entry's dossier for a judge assigned to its branch (used when the branch is blind)."""
-        from voice.awards.services import assigned_to_branch
-
         entry = await self.session.scalar(select(Entry).where(
             Entry.id == entry_id, Entry.agency_id.is_not(None), assigned_to_branch(judge.id),
             judge_may_see(judge.id)))
-        if entry is None or entry.branch.code is not BranchCode.E_PARTICIPATION or entry.agency is None:
+        if entry is None or not entry.branch.is_participation or entry.agency is None:
             raise NotFound(_("No such dossier."))
         return entry.branch.edition, entry.agency, entry
 
@@ -332,33 +322,19 @@ class EvidenceService:
                            {"status": label(i.status), "votes": str(i.votes)}) for i in rows]
         raise NotFound(_("No such figure."))
 
+    # ----- e-contribution ----------------------------------------------------------------------------
 
-@dataclass
-class IdeaDossier:
-    """The e-contribution evidence of one idea: support, discussion, agency answers, adoption, implementation."""
-
-    idea_id: int
-    title: str
-    problem: str
-    description: str
-    status: str
-    votes: int
-    comments: list[str]
-    answers: list[tuple[datetime, str, str]]  # when, agency name ('' when blind), answer
-    adopted_by: str
-    implemented: bool
-
-
-async def idea_dossier(session: AsyncSession, idea: Idea, blind: bool) -> IdeaDossier:
-    comments = (await session.scalars(select(IdeaComment.body_public).where(
-        IdeaComment.idea_id == idea.id, IdeaComment.hidden.is_(False)).order_by(IdeaComment.id))).all()
-    events = (await session.scalars(select(IdeaStatusEvent).where(
-        IdeaStatusEvent.idea_id == idea.id, IdeaStatusEvent.public.is_(True), IdeaStatusEvent.answer.is_not(None))
-        .order_by(IdeaStatusEvent.id))).all()
-    answers = [(e.created_at, "" if blind or e.agency is None else e.agency.name_ar, e.answer or "") for e in events]
-    if not answers and idea.answer:
-        answers = [(idea.updated_at, "" if blind or idea.answer_agency is None else idea.answer_agency.name_ar,
-                    idea.answer)]
-    adopted = "" if idea.adopted_by is None else (_("an agency") if blind else idea.adopted_by.name_ar)
-    return IdeaDossier(idea.id, idea.title, idea.problem_public, idea.description_public, idea.status.value,
-                       idea.votes, list(comments), answers, adopted, idea.status is IdeaStatus.IMPLEMENTED)
+    async def idea_dossier(self, idea: Idea, blind: bool) -> IdeaDossier:
+        """What judges of e-contribution read about an idea entry (agency names hidden when ``blind``)."""
+        comments = (await self.session.scalars(select(IdeaComment.body_public).where(
+            IdeaComment.idea_id == idea.id, IdeaComment.hidden.is_(False)).order_by(IdeaComment.id))).all()
+        events = (await self.session.scalars(select(IdeaStatusEvent).where(
+            IdeaStatusEvent.idea_id == idea.id, IdeaStatusEvent.public.is_(True), IdeaStatusEvent.answer.is_not(None))
+            .order_by(IdeaStatusEvent.id))).all()
+        answers = [(e.created_at, "" if blind or e.agency is None else e.agency.name_ar, e.answer or "") for e in events]
+        if not answers and idea.answer:
+            answers = [(idea.updated_at, "" if blind or idea.answer_agency is None else idea.answer_agency.name_ar,
+                        idea.answer)]
+        adopted = "" if idea.adopted_by is None else (_("an agency") if blind else idea.adopted_by.name_ar)
+        return IdeaDossier(idea.id, idea.title, idea.problem_public, idea.description_public, idea.status.value,
+                           idea.votes, list(comments), answers, adopted, idea.status is IdeaStatus.IMPLEMENTED)

@@ -39,6 +39,22 @@ class EditionStatus(enum.StrEnum):
     def rubrics_editable(self) -> bool:
         return self in (EditionStatus.DRAFT, EditionStatus.OPEN_FOR_ENTRIES)
 
+    @property
+    def is_published(self) -> bool:
+        return self is EditionStatus.RESULTS_PUBLISHED
+
+    @property
+    def next_step(self) -> EditionStatus | None:
+        """The one step an edition takes from here (draft, entries, judging, results); None at the end."""
+        return _NEXT_STEP.get(self)
+
+
+_NEXT_STEP = {
+    EditionStatus.DRAFT: EditionStatus.OPEN_FOR_ENTRIES,
+    EditionStatus.OPEN_FOR_ENTRIES: EditionStatus.JUDGING,
+    EditionStatus.JUDGING: EditionStatus.RESULTS_PUBLISHED,
+}
+
 
 class BranchCode(enum.StrEnum):
     G2C = "g2c"
@@ -68,6 +84,15 @@ class Edition(Base):
     def name(self, lang: str) -> str:
         return self.name_ar if lang == "ar" else self.name_en
 
+    @property
+    def results_published(self) -> bool:
+        return self.status.is_published
+
+    def ranking_visible_to(self, viewer: User | None) -> bool:
+        """Rankings are public once published; before that only platform administrators follow them live
+        (pages, the API and templates all ask this)."""
+        return self.results_published or (viewer is not None and viewer.is_admin)
+
 
 class Branch(Base):
     """One of the award's seven branches in an edition; it carries the rubric (criteria + blind flag)."""
@@ -92,6 +117,11 @@ class Branch(Base):
 
     def name(self, lang: str) -> str:
         return self.name_ar if lang == "ar" else self.name_en
+
+    @property
+    def is_participation(self) -> bool:
+        """E-community participation: its agencies' entries carry their evidence dossier."""
+        return self.code is BranchCode.E_PARTICIPATION
 
 
 class Criterion(Base):
