@@ -33,3 +33,25 @@ async def test_inactive_services_are_hidden_but_never_deleted(client: httpx.Asyn
     listed = (await client.get("/api/v1/agencies")).json()[0]["services"]
     assert [s["slug"] for s in listed] == ["renewal"]
     assert await db.scalar(select(func.count()).select_from(Service)) == 2
+
+
+async def test_agency_profile_shows_its_services_and_active_team_only(client: httpx.AsyncClient, db) -> None:
+    from tests.conftest import post_form
+    from tests.factories import PASSWORD, make_user
+    from voice.accounts.models import Role
+
+    agency = await make_agency(db, "passports", name_ar="المديرية العامة للجوازات")
+    other = await make_agency(db, "traffic")
+    boss = await make_user(db, Role.AGENCY_ADMIN, agency=agency)
+    boss.full_name = "مديرة الجوازات"
+    left = await make_user(db, Role.AGENCY_STAFF, agency=agency)
+    left.full_name, left.is_active = "موظف غادر الجهة", False
+    outsider = await make_user(db, Role.AGENCY_STAFF, agency=other)
+    outsider.full_name = "موظف المرور"
+    await db.commit()
+    assert (await post_form(client, "/signin", {"email": boss.email, "password": PASSWORD})).status_code == 303
+    page = await client.get("/agency/profile")
+    assert page.status_code == 200
+    assert "المديرية العامة للجوازات" in page.text and "حجز موعد" in page.text
+    assert "مديرة الجوازات" in page.text
+    assert "موظف غادر الجهة" not in page.text and "موظف المرور" not in page.text

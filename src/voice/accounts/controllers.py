@@ -16,7 +16,7 @@ from voice.accounts.services import SignUp, TokenService, UserService, audit
 from voice.errors import DomainError
 from voice.i18n import get_locale
 from voice.web.auth import SESSION_USER_KEY, admin, signed_in
-from voice.web.forms import FormData, field, safe_next
+from voice.web.forms import FormData, field, redirect_to, safe_next, url
 from voice.web.sessions import rotate
 from voice.web.throttle import throttle
 
@@ -38,7 +38,7 @@ class AccountController(Controller):
     async def signup_page(self) -> Template:
         return Template("accounts/signup.html", context={"form": {}, "errors": {}, "kinds": list(SubmitterKind)})
 
-    @post("/signup", status_code=HTTP_303_SEE_OTHER, middleware=[throttle("signup", 10)])
+    @post("/signup", name="signup_submit", status_code=HTTP_303_SEE_OTHER, middleware=[throttle("signup", 10)])
     async def signup(self, request: Request, data: FormData, users: UserService,
                      db_session: AsyncSession) -> Any:
         form = {k: field(data, k) for k in ("email", "full_name", "kind", "cr_number", "organisation")}
@@ -50,13 +50,13 @@ class AccountController(Controller):
         await audit(db_session, "account.signup", actor=user, target_type="user", target_id=user.id,
                     ip=request.client.host if request.client else None)
         _sign_in(request, user)
-        return Redirect(safe_next(field(data, "next"), "/"), status_code=HTTP_303_SEE_OTHER)
+        return Redirect(safe_next(field(data, "next"), url(request, "home")), status_code=HTTP_303_SEE_OTHER)
 
     @get("/signin", name="signin")
     async def signin_page(self, next: str | None = None) -> Template:
         return Template("accounts/signin.html", context={"form": {}, "error": None, "next": safe_next(next, "")})
 
-    @post("/signin", status_code=HTTP_303_SEE_OTHER, middleware=[throttle("signin", 20)])
+    @post("/signin", name="signin_submit", status_code=HTTP_303_SEE_OTHER, middleware=[throttle("signin", 20)])
     async def signin(self, request: Request, data: FormData, users: UserService,
                      db_session: AsyncSession) -> Any:
         email = field(data, "email").strip()
@@ -71,12 +71,12 @@ class AccountController(Controller):
             return Template("accounts/signin.html", status_code=exc.status_code,
                             context={"form": {"email": email}, "error": exc.message, "next": next_url})
         _sign_in(request, user)
-        return Redirect(next_url or _home_for(user), status_code=HTTP_303_SEE_OTHER)
+        return Redirect(next_url or _home_for(request, user), status_code=HTTP_303_SEE_OTHER)
 
-    @post("/signout", status_code=HTTP_303_SEE_OTHER)
+    @post("/signout", name="signout", status_code=HTTP_303_SEE_OTHER)
     async def signout(self, request: Request) -> Redirect:
         request.clear_session()
-        return Redirect("/", status_code=HTTP_303_SEE_OTHER)
+        return redirect_to(request, "home")
 
     @get("/account", guards=[signed_in], name="account")
     async def account(self, request: Request, tokens: TokenService) -> Template:
@@ -84,7 +84,7 @@ class AccountController(Controller):
         mine = await tokens.get_many(tokens.model_type.user_id == user.id, tokens.model_type.revoked_at.is_(None))
         return Template("accounts/account.html", context={"tokens": mine, "new_token": None})
 
-    @post("/account/tokens", guards=[signed_in], status_code=200)
+    @post("/account/tokens", name="token_create", guards=[signed_in], status_code=200)
     async def create_token(self, request: Request, data: FormData, tokens: TokenService,
                            db_session: AsyncSession) -> Template:
         user: User = request.user
@@ -94,9 +94,9 @@ class AccountController(Controller):
         return Template("accounts/account.html", context={"tokens": mine, "new_token": token})
 
 
-def _home_for(user: User) -> str:
+def _home_for(request: Request, user: User) -> str:
     # Each role's workspace becomes its landing page as the workspaces are built.
-    return "/"
+    return url(request, "home")
 
 
 class MeController(Controller):

@@ -84,6 +84,11 @@ class UserService(DomainService[User]):
     async def by_email(self, email: str) -> User | None:
         return await self.repository.get_one_or_none(User.email == email.strip().lower())
 
+    async def team(self, agency_id: int) -> list[User]:
+        """An agency's active people, by name."""
+        return list(await self.get_many(User.agency_id == agency_id, User.is_active.is_(True),
+                                        order_by=[("full_name", False)]))
+
     async def sign_up(self, form: SignUp) -> User:
         """Create a citizen account (individual, business or government entity)."""
         errors: dict[str, str] = {}

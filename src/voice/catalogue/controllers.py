@@ -7,11 +7,9 @@ from litestar import Controller, Request, get
 from litestar.di import Provide
 from litestar.response import Template
 from msgspec import Struct
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from voice.accounts.models import User
-from voice.catalogue.models import Agency
+from voice.accounts.services import UserService
 from voice.catalogue.services import AgencyService
 from voice.errors import NotFound
 from voice.i18n import _
@@ -55,14 +53,13 @@ class AgencyHomeController(Controller):
 
     path = "/agency/profile"
     guards = [agency_member]
+    dependencies = {"agencies": Provide(create_service_provider(AgencyService)),
+                    "users": Provide(create_service_provider(UserService))}
 
     @get("/", name="agency_profile", include_in_schema=False)
-    async def home(self, request: Request, db_session: AsyncSession) -> Template:
+    async def home(self, request: Request, agencies: AgencyService, users: UserService) -> Template:
         user: User = request.user
         if user.agency_id is None:  # a platform admin has no agency of their own
             raise NotFound(_("Your account is not attached to an agency."))
-        agency = await db_session.get_one(Agency, user.agency_id)
-        team = (await db_session.scalars(
-            select(User).where(User.agency_id == agency.id, User.is_active.is_(True)).order_by(User.full_name)
-        )).all()
-        return Template("catalogue/agency_home.html", context={"agency": agency, "team": team})
+        agency = await agencies.get(user.agency_id)
+        return Template("catalogue/agency_home.html", context={"agency": agency, "team": await users.team(agency.id)})
