@@ -13,6 +13,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    func,
     text,
 )
 from sqlalchemy.dialects.postgresql import TSVECTOR
@@ -23,6 +24,7 @@ from voice.accounts.models import SubmitterKind, User, str_enum
 from voice.catalogue.models import Agency, Service
 from voice.db import Base
 from voice.themes.models import Theme
+from voice.themes.sources import Source, register
 
 
 class IdeaStatus(enum.StrEnum):
@@ -190,18 +192,10 @@ class IdeaFollower(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
 
 
-def _register_theme_source() -> None:
-    """Let theme runs cluster public ideas (scope "ideas", all agencies together)."""
-    from sqlalchemy import func as sa_func
-
-    from voice.themes.sources import Source, register
-
-    register("ideas", Source(
-        model=Idea,
-        text=lambda: sa_func.concat_ws(" ", Idea.title, Idea.description_public),
-        rows=lambda agency_id: [Idea.is_public.is_(True)] + ([Idea.agency_id == agency_id] if agency_id else []),
-        per_agency=False,
-    ))
-
-
-_register_theme_source()
+# Theme runs cluster public ideas (scope "ideas", all agencies together).
+register("ideas", Source(
+    model=Idea,
+    text=lambda: func.concat_ws(" ", Idea.title, Idea.description_public),
+    rows=lambda agency_id: [Idea.is_public.is_(True)] + ([Idea.agency_id == agency_id] if agency_id else []),
+    per_agency=False,
+))
