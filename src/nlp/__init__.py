@@ -5,8 +5,11 @@ Public API (stable names the web app calls):
 - ``normalize(text) -> str``: matching/search form (NFKC, no diacritics/tatweel/bidi controls, alef,
   alef-maksura and teh-marbuta unified, ASCII digits, URLs/e-mails/mentions masked, lower-case).
   ``normalize_for_search`` is the same function.
-- ``redact(text) -> str`` and ``find_pii(text) -> list[PiiMatch(kind, start, end)]`` (offsets into the
-  original text; kinds: national_id, phone, email, iban, card, plate).
+- ``redact(text, locale="ar") -> str`` and ``find_pii(text) -> list[PiiMatch(kind, start, end)]`` (offsets
+  into the original text; kinds: national_id, phone, email, iban, card, plate, name), folding digits of every
+  script, NFKC forms, invisible characters and separators first. ``localize_placeholders(text, locale)``
+  shows a stored redacted text's placeholders in the reader's language ("[هاتف]" → "[phone]");
+  ``fold(text)`` is the matching view, for indexing public texts and queries the same way.
 - ``ThemeModel(n_themes=None, method="tfidf", random_state=0, ...)``:
   ``fit(texts, ids=None, previous=None)`` (re-fit = ``fit(texts, previous=old_model)`` or
   ``refit(texts, previous)``), ``themes_`` (list[Theme]: id, label, keywords, representative, size,
@@ -22,7 +25,7 @@ Public API (stable names the web app calls):
 
 from nlp.embeddings import get_encoder
 from nlp.normalize import normalize, normalize_for_search
-from nlp.redact import PiiMatch, find_pii, redact
+from nlp.redact import PiiMatch, find_pii, fold, localize_placeholders, redact
 from nlp.serialize import ModelFormatError
 from nlp.similarity import SimilarityIndex
 from nlp.themes import Theme, ThemeModel
@@ -34,7 +37,9 @@ __all__ = [
     "Theme",
     "ThemeModel",
     "find_pii",
+    "fold",
     "get_encoder",
+    "localize_placeholders",
     "normalize",
     "normalize_for_search",
     "redact",

@@ -1,23 +1,92 @@
-"""PII detection and redaction for public display: Saudi IDs/iqamas, phones, e-mails, IBANs, cards, plates."""
+"""PII detection and redaction for public display: Saudi IDs/iqamas, phones, e-mails, IBANs, cards, plates
+and the names people introduce.
+
+Fold, then match. Every text is first folded into a *view* (``fold(text)``): NFKC (fullwidth and
+mathematical letters and digits, presentation forms), every Unicode decimal digit to ASCII (Arabic-Indic,
+Persian, Devanagari, fullwidth, mathematical…), invisible characters deleted (zero-width spaces and
+joiners, word joiner, BOM, soft hyphen, bidi marks, variation selectors, tatweel, diacritics), every
+dash to "-", every space to " ", Arabic comma and decimal/thousands signs to "," and ".". Matching runs
+on the view; an index map sends each view position back to the original text, so ``find_pii`` reports
+offsets into the ORIGINAL text and ``redact`` replaces exactly those spans (invisible characters inside
+a number go with it).
+
+Numbers. The digits of a view are read as runs of groups joined by separators (spaces, - _ . / , ( ) |
+' \\). A run, or a whole-group part of it, is PII when its digits are ID-, phone- or card-shaped:
+ten digits starting with 1 or 2 (national ID / iqama), 05xxxxxxxx, 5xxxxxxxx, 01[1-7]xxxxxxx,
+(+|00)966…, 13–19 digits passing Luhn (card). Not PII: dates (2024/05/01, ١٤٤٥/٠٩/١٢, 01-05-2024),
+amounts grouped by thousands with commas or dots (1,234,567,890 — unless an ID/phone word such as
+"هويتي" comes just before), a number next to a currency word ("1500000000 ريال"), and a part cut out of a
+longer number at a tight separator ("1023456789/5", "1023456789.50"). IBANs (SA + 22), Saudi plates and
+e-mails in any script ("محمد@example.com", "name@مثال.السعودية", "name [at] x.com") are matched on the view.
+
+Names. After a cue the writer uses to introduce a person — strong ("اسمي", "المدعو", "my name is"):
+the next one to four name words; weak ("أنا", "معك", "المواطن", "ابني", "زوجتي", "السيد", "I am"):
+only a listed given or family name — the next name words are redacted, stopping at punctuation, a digit,
+a function word or a word that is not a name part. Without a cue, a chain of listed names in a
+person-like shape is redacted: given + given/family ("فهد عبدالله القحطاني"), "بن/بنت" chains, "آل" +
+family, an ال…ي nisba after a given name. Given names that are also ordinary words (أمل، سعيد، متعب،
+عارف…) count only after a strong cue or with another name part after them; a name right after a place
+word ("مستشفى الملك فهد", "شارع عبدالله بن عمر") is not redacted. The lists live in
+``nlp/resources/names_*.txt`` and ``pii_cues_*.txt``.
+
+Placeholders. ``redact(text)`` writes typed Arabic placeholders ("[هاتف]"), the platform's default
+language, so stored public texts keep one form. A page in another language shows them in its language
+with ``localize_placeholders(public_text, locale)``, which rewrites every known placeholder of any
+locale into that locale ("[هاتف]" → "[phone]"); ``redact(text, locale="en")`` writes them in English
+directly (for an export or a mail meant for one audience). ``PLACEHOLDERS_BY_LOCALE[locale][kind]``
+is the table; ``PLACEHOLDERS`` is the Arabic one.
+
+Search. ``fold(text)`` is the view used for matching. Public search must index ``fold(redacted_text)``
+and fold queries the same way: a value that was redacted in any written form is then absent from the
+index in every form.
+"""
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
+from functools import cache
+from importlib import resources
 
-from nlp.normalize import normalize_digits
+__all__ = [
+    "KINDS",
+    "PLACEHOLDERS",
+    "PLACEHOLDERS_BY_LOCALE",
+    "PiiMatch",
+    "find_pii",
+    "fold",
+    "localize_placeholders",
+    "redact",
+]
 
-__all__ = ["PLACEHOLDERS", "PiiMatch", "find_pii", "redact"]
+# Where matches overlap the longest wins (an IBAN holds an ID-like run, a spaced ID can hold a 9-digit
+# phone-like run); between equally long matches, the earlier kind here. Names come last: a number or an
+# e-mail is never cut by a name.
+KINDS = ("email", "iban", "card", "phone", "national_id", "plate", "name")
 
 # Typed placeholders keep the sentence readable ("اتصلوا على [هاتف]") and tell staff what was removed.
-PLACEHOLDERS = {
-    "email": "[بريد إلكتروني]",
-    "iban": "[آيبان]",
-    "card": "[رقم بطاقة]",
-    "phone": "[هاتف]",
-    "national_id": "[رقم هوية]",
-    "plate": "[لوحة مركبة]",
+PLACEHOLDERS_BY_LOCALE: dict[str, dict[str, str]] = {
+    "ar": {
+        "email": "[بريد إلكتروني]",
+        "iban": "[آيبان]",
+        "card": "[رقم بطاقة]",
+        "phone": "[هاتف]",
+        "national_id": "[رقم هوية]",
+        "plate": "[لوحة مركبة]",
+        "name": "[اسم]",
+    },
+    "en": {
+        "email": "[email]",
+        "iban": "[IBAN]",
+        "card": "[card number]",
+        "phone": "[phone]",
+        "national_id": "[ID number]",
+        "plate": "[plate number]",
+        "name": "[name]",
+    },
 }
+PLACEHOLDERS = PLACEHOLDERS_BY_LOCALE["ar"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,48 +98,364 @@ class PiiMatch:
     end: int
 
 
-# Between the digits of one number people type spaces, dashes, no-break/thin spaces, and phones paste
-# invisible bidi marks. At most three such characters, so "050 - 123" still counts as one number.
-_GAP = r"[ \u00a0\u2009\u202f\u200e\u200f\u061c-]{0,3}"
-_PHONE_GAP = r"[ \u00a0\u2009\u202f\u200e\u200f\u061c.()-]{0,3}"
+# ------------------------------------------------------------------------------------------- folding
+# ASCII, the plain Arabic letters and the Arabic question mark fold to themselves; only other characters
+# need a look.
+_NEEDS_FOLD = re.compile("[^\x00-\x7f\u061f\u0621-\u063a\u0641-\u064a]")
+# Punctuation NFKC leaves alone but people use between digits (Arabic decimal/thousands signs, Arabic
+# comma, middle dots), and tatweel, which is only elongation.
+_PUNCT_FOLD = {
+    "\u066b": ".", "\u066c": ",", "\u060c": ",", "\u06d4": ".", "\u3002": ".", "\uff61": ".",
+    "\u00b7": ".", "\u2022": ".", "\u2219": ".", "\u22c5": ".", "\u30fb": ".", "\u2212": "-",
+    "\u061b": ";", "\u0640": "", "\u0085": "\n",
+}  # fmt: skip
+_fold_cache: dict[str, str] = {}
+_FOLD_CACHE_MAX = 20_000  # distinct non-plain characters remembered; texts cannot grow it without bound
 
 
-def _digits(n: int, gap: str = _GAP) -> str:
-    return f"(?:{gap}\\d){{{n}}}"
+def _fold_char(ch: str) -> str:
+    out = []
+    for c in unicodedata.normalize("NFKC", ch):
+        if c in _PUNCT_FOLD:
+            out.append(_PUNCT_FOLD[c])
+            continue
+        cat = unicodedata.category(c)
+        if cat in ("Cf", "Mn", "Me") or (cat == "Cc" and c not in "\t\n\r"):
+            continue  # invisible: zero-width, joiners, bidi marks, BOM, soft hyphen, diacritics
+        if cat == "Nd":
+            out.append(chr(48 + unicodedata.decimal(c)))
+        elif cat == "Pd":
+            out.append("-")
+        elif cat == "Zs":
+            out.append(" ")
+        elif cat in ("Zl", "Zp"):
+            out.append("\n")
+        else:
+            out.append(c)
+    folded = "".join(out)
+    if len(_fold_cache) < _FOLD_CACHE_MAX:
+        _fold_cache[ch] = folded
+    return folded
 
 
-_EMAIL = re.compile(
-    r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,24}"
-)
-# Saudi IBAN: SA, two check digits, 20 alphanumerics; printed in groups of four.
-_IBAN = re.compile(r"(?<![A-Za-z0-9])SA[ -]?\d{2}(?:[ -]?[0-9A-Z]){20}(?![0-9A-Za-z])", re.I)
-# Payment cards: 13-19 digits, confirmed by the Luhn checksum below so long reference numbers pass.
-_CARD = re.compile(r"(?<!\d)[3-6]" + r"(?:[ -]?\d){12,18}(?!\d)")
-# Saudi numbers have 9 digits after 966 (5xxxxxxxx mobile, 1x xxxxxxx landline); older landlines 8.
-_PHONE = re.compile(
-    "|".join(
-        [
-            r"(?<![\d+])(?:\+|00)"
-            + _PHONE_GAP
-            + r"966"
-            + _PHONE_GAP
-            + r"(?:\(?0\)?"
-            + _PHONE_GAP
-            + r")?[1-9]"
-            + _digits(7, _PHONE_GAP)
-            + r"(?:"
-            + _PHONE_GAP
-            + r"\d)?(?!\d)",
-            r"(?<!\d)966" + _PHONE_GAP + r"5" + _digits(8, _PHONE_GAP) + r"(?!\d)",
-            r"(?<!\d)0" + _PHONE_GAP + r"5" + _digits(8, _PHONE_GAP) + r"(?!\d)",
-            r"(?<!\d)0" + _PHONE_GAP + r"1[1-7]" + _digits(7, _PHONE_GAP) + r"(?!\d)",
-            r"(?<![\d.,/])5\d" + _digits(7, _PHONE_GAP) + r"(?![\d/])",
-        ]
+def _folded(ch: str) -> str:
+    folded = _fold_cache.get(ch)
+    return _fold_char(ch) if folded is None else folded
+
+
+def _fold_match(m: re.Match[str]) -> str:
+    return _folded(m.group())
+
+
+def _fold_map(text: str) -> tuple[str, list[int] | None]:
+    """The view and, unless each character folded to exactly one, the original index of each view character."""
+    if not _NEEDS_FOLD.search(text):
+        return text, None
+    view = _NEEDS_FOLD.sub(_fold_match, text)
+    if len(view) == len(text) and all(len(_folded(ch)) == 1 for ch in _NEEDS_FOLD.findall(text)):
+        return view, None  # Arabic-Indic digits, Arabic comma, no-break spaces: offsets are unchanged
+    pos: list[int] = []
+    for i, ch in enumerate(text):
+        n = len(_folded(ch)) if _NEEDS_FOLD.match(ch) else 1
+        if n == 1:
+            pos.append(i)
+        elif n:
+            pos.extend([i] * n)
+    return view, pos
+
+
+def fold(text: str) -> str:
+    """The matching view of a text: NFKC, ASCII digits, invisibles and diacritics removed, dashes, spaces and
+    Arabic separators unified. Index public texts and queries with it so both meet in one form."""
+    return _fold_map(text)[0] if text else ""
+
+
+# ----------------------------------------------------------------------------------------- resources
+# Names and cues are compared on a key: the view with hamzated alefs bare, teh marbuta as heh, Persian
+# yeh/kaf Arabic, Latin lower-case. Alef maksura stays apart from yeh ("على" is not "علي").
+_STRONG, _WEAK, _CHAIN = 2, 1, 0
+
+
+def _keyed(view: str) -> str:
+    """The key form of a view, the same length (str.replace is several times faster than str.translate)."""
+    if "\u0130" in view:
+        view = view.replace("\u0130", "I")  # the one character whose lower case is two
+    view = view.lower().replace("أ", "ا").replace("إ", "ا").replace("آ", "ا").replace("ة", "ه")
+    if "ٱ" in view or "ی" in view or "ک" in view:
+        view = view.replace("ٱ", "ا").replace("ی", "ي").replace("ک", "ك")
+    return view
+
+
+def _key(text: str) -> str:
+    return _keyed(fold(text))
+
+
+def _sections(name: str) -> dict[str, list[str]]:
+    text = resources.files("nlp.resources").joinpath(name).read_text(encoding="utf-8")
+    out: dict[str, list[str]] = {}
+    current = None
+    for raw in text.splitlines():
+        line = raw.strip()
+        if line.startswith("## "):
+            current = out.setdefault(line[3:].strip(), [])
+        elif line and not line.startswith("#") and current is not None:
+            current.append(line)
+    return out
+
+
+@dataclass(frozen=True)
+class _Lexicon:
+    given: frozenset[str]
+    ambiguous: frozenset[str]
+    family: frozenset[str]
+    latin_given: frozenset[str]
+    cues: dict[str, list[tuple[tuple[str, ...], int]]]  # first word -> (all words, strength), longest first
+    place: frozenset[str]
+    opener: frozenset[str]
+    not_name: frozenset[str]
+    adjective: frozenset[str]
+    number_cue: re.Pattern[str]
+    currency_after: re.Pattern[str]
+    currency_before: re.Pattern[str]
+    triggers: frozenset[str]  # a text with none of these words has no name to look at
+
+
+def _alternation(words: list[str]) -> str:
+    return "|".join(re.escape(w) for w in sorted(set(words), key=len, reverse=True))
+
+
+@cache
+def _lexicon() -> _Lexicon:
+    names_ar, names_en = _sections("names_ar.txt"), _sections("names_en.txt")
+    cues_ar, cues_en = _sections("pii_cues_ar.txt"), _sections("pii_cues_en.txt")
+    keys = lambda words: frozenset(_key(w) for w in words)  # noqa: E731
+    ambiguous = keys(names_ar["given_ambiguous"])
+    given = keys(names_ar["given"]) | ambiguous
+    family = keys(names_ar["family"])
+    cues: dict[str, list[tuple[tuple[str, ...], int]]] = {}
+    for strength, section in ((_STRONG, "strong"), (_WEAK, "weak")):
+        for lang, table in (("ar", cues_ar), ("en", cues_en)):
+            for cue in table[section]:
+                words = tuple(_key(cue).split())
+                firsts = [words[0]]
+                if lang == "ar":  # "واسمي", "فأنا": a conjunction glued to the cue
+                    firsts += ["و" + words[0], "ف" + words[0]]
+                for first in firsts:
+                    cues.setdefault(first, []).append(((first, *words[1:]), strength))
+    for entries in cues.values():
+        entries.sort(key=lambda e: -len(e[0]))
+    number = [_key(w) for w in cues_ar["number"] + cues_en["number"]]
+    currency = [_key(w) for w in cues_ar["currency"] + cues_en["currency"]]
+    latin_given = keys(names_en["given"])
+    return _Lexicon(
+        given=given,
+        ambiguous=ambiguous,
+        family=family,
+        latin_given=latin_given,
+        cues=cues,
+        place=keys(cues_ar["place"] + cues_en["place"]),
+        opener=keys(cues_ar["opener"] + cues_en["opener"]),
+        not_name=keys(cues_ar["not_name"] + cues_en["not_name"]),
+        adjective=keys(cues_ar["adjective"]),
+        number_cue=re.compile(rf"(?<![^\W\d_])(?:{_alternation(number)})(?![^\W\d_])"),
+        currency_after=re.compile(rf"[ \t]{{0,2}}(?:{_alternation(currency)})(?![^\W\d_])"),
+        currency_before=re.compile(rf"(?<![^\W\d_])(?:{_alternation(currency)})[ \t]{{0,2}}$"),
+        triggers=given | family | latin_given | frozenset(cues) | {"عبد"},
     )
+
+
+# ------------------------------------------------------------------------------------------- numbers
+# A run of digit groups: between groups, up to 8 spaces and/or up to two separator characters.
+_SEP_CHARS = r"[-_./,()|'\\]"
+_CHUNK = re.compile(
+    rf"\d+(?:(?:[ \t]{{1,8}}(?:{_SEP_CHARS}[ \t]{{0,3}}){{0,2}}|(?:{_SEP_CHARS}[ \t]{{0,3}}){{1,2}})\d+)*"
 )
-# National ID (starts with 1) and iqama (starts with 2): exactly ten digits, any grouping. Not glued to
-# other digits, and not part of a date or amount written with '/', '.' or ','.
-_NATIONAL_ID = re.compile(r"(?<![\d.,/])[12]" + _digits(9) + r"(?![\d/]|[.,]\d)")
+_GROUP = re.compile(r"\d+")
+_LOOSE, _TIGHT, _BARRIER = 0, 1, 2
+_PHONE_DIGITS = re.compile(r"0?5\d{8}|01[1-7]\d{7}|(?:00)?9660?5\d{8}")
+_PHONE_INTL_DIGITS = re.compile(r"(?:00)?9660?[1-9]\d{7,8}")  # landlines too, with + or 00 in front
+
+
+def _sep_kind(sep: str) -> int:
+    mark = sep.strip(" \t")
+    if not mark:
+        return _LOOSE
+    if mark == sep:
+        return _TIGHT  # glued: "050-123", "1.0.2", "2024/05"
+    if "," in mark or "." in mark:
+        return _BARRIER  # ", " and ". " end a number: a list or a sentence
+    return _LOOSE  # " - ", ") "
+
+
+def _year(y: str) -> bool:
+    v = int(y)
+    return 1300 <= v <= 1500 or 1900 <= v <= 2100  # Hijri and Gregorian
+
+
+def _is_date(a: str, b: str, c: str, mark: str) -> bool:
+    """Y-M-D or D-M-Y/M-D-Y with a four-digit year; a two-digit year only with slashes ("1/5/24"):
+    "2-6-64" is as likely a cut-up ID as a date."""
+    if len(a) == 4:
+        return _year(a) and len(b) <= 2 and len(c) <= 2 and 1 <= int(b) <= 12 and 1 <= int(c) <= 31
+    if len(a) <= 2 and len(b) <= 2 and (_year(c) if len(c) == 4 else len(c) == 2 and mark == "/"):
+        d, m = int(a), int(b)
+        return (1 <= d <= 31 and 1 <= m <= 12) or (1 <= d <= 12 and 1 <= m <= 31)
+    return False
+
+
+def _luhn_ok(digits: str) -> bool:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = ord(ch) - 48
+        if i % 2:
+            d = d * 2 - 9 if d > 4 else d * 2
+        total += d
+    return total % 10 == 0
+
+
+def _digit_kind(digits: str, international: bool) -> str | None:
+    n = len(digits)
+    if n == 10 and digits[0] in "12":
+        return "national_id"
+    if 9 <= n <= 15 and (
+        _PHONE_DIGITS.fullmatch(digits)
+        or ((international or digits.startswith("00")) and _PHONE_INTL_DIGITS.fullmatch(digits))
+    ):
+        return "phone"
+    if 13 <= n <= 19 and digits[0] in "3456" and _luhn_ok(digits):
+        return "card"
+    return None
+
+
+def _thousands(groups: list[str]) -> bool:
+    return len(groups[0]) <= 3 and all(len(g) == 3 for g in groups[1:])
+
+
+def _block_amounts(
+    view: str, spans: list[tuple[int, int]], seps: list[str], kinds: list[int], blocked: list[bool]
+) -> None:
+    """Mark the groups that are dates or amounts; no ID or phone is read through them."""
+    n = len(spans)
+    digits = [view[s:e] for s, e in spans]
+    marks = [s.strip(" \t") for s in seps]
+    # Dates: three groups joined by one of / - . (two with /), not part of a longer chain of that mark.
+    for k in range(n - 1):
+        mark = marks[k]
+        if mark not in ("/", "-", "."):
+            continue
+        if k > 0 and marks[k - 1] == mark:
+            continue
+        if (
+            k + 2 < n
+            and marks[k + 1] == mark
+            and kinds[k + 1] == kinds[k]
+            and not (k + 2 < n - 1 and marks[k + 2] == mark)
+        ):
+            if _is_date(digits[k], digits[k + 1], digits[k + 2], mark):
+                blocked[k] = blocked[k + 1] = blocked[k + 2] = True
+        elif mark == "/" and not (k + 1 < n - 1 and marks[k + 1] == mark):
+            a, b = digits[k], digits[k + 1]
+            if (len(a) <= 2 and len(b) == 4 and _year(b)) or (len(a) == 4 and _year(a) and len(b) <= 2):
+                blocked[k] = blocked[k + 1] = True
+    lex = _lexicon()
+    start, end = spans[0][0], spans[-1][1]
+    if lex.number_cue.search(_keyed(view[max(0, start - 40) : start])):
+        return  # "هويتي 1,023,456,789": the writer says it is an ID
+    # Amounts grouped by thousands with commas or dots, optionally with a decimal part after.
+    k = 0
+    while k < n - 1:
+        mark = marks[k]
+        if kinds[k] != _TIGHT or mark not in (",", ".", "'"):
+            k += 1
+            continue
+        j = k
+        while j < n - 1 and kinds[j] == _TIGHT and marks[j] == mark:
+            j += 1
+        if j - k >= 2 and _thousands(digits[k : j + 1]):
+            for g in range(k, j + 1):
+                blocked[g] = True
+            if (
+                j < n - 1
+                and kinds[j] == _TIGHT
+                and marks[j] in (",", ".")
+                and marks[j] != mark
+                and len(digits[j + 1]) <= 3
+            ):
+                blocked[j + 1] = True
+        k = j
+    # A number next to a currency word: the thousands-grouped run (or one long group) touching it.
+    after = lex.currency_after.match(_keyed(view[end : end + 16]))
+    before = lex.currency_before.search(_keyed(view[max(0, start - 16) : start]))
+    for touching, order in ((after, range(n - 1, -1, -1)), (before, range(n))):
+        if not touching:
+            continue
+        run = []
+        for g in order:
+            run.append(g)
+            if len(run) > 1 and (seps[min(run[-1], run[-2])] != seps[min(run[0], run[1])]):
+                run.pop()
+                break
+        while len(run) > 1 and not _thousands([digits[g] for g in sorted(run)]):
+            run.pop()
+        if len(run) > 1 or len(digits[run[0]]) >= 7:
+            for g in run:
+                blocked[g] = True
+
+
+def _number_candidates(view: str, found: list[tuple[int, int, str]]) -> None:
+    for chunk in _CHUNK.finditer(view):
+        if chunk.end() - chunk.start() < 9:
+            continue
+        base = chunk.start()
+        spans = [(base + g.start(), base + g.end()) for g in _GROUP.finditer(chunk.group())]
+        if sum(e - s for s, e in spans) < 9:
+            continue
+        n = len(spans)
+        seps = [view[spans[k][1] : spans[k + 1][0]] for k in range(n - 1)]
+        kinds = [_sep_kind(s) for s in seps]
+        blocked = [False] * n
+        _block_amounts(view, spans, seps, kinds, blocked)
+        lengths = [e - s for s, e in spans]
+        plus = view[max(0, base - 2) : base].rstrip(" ").endswith("+")
+        for i in range(n):
+            if blocked[i]:
+                continue
+            # A part may not start or end inside a longer number glued by a tight mark ("1023456789/5").
+            if i > 0 and kinds[i - 1] == _TIGHT and lengths[i - 1] < 7:
+                continue
+            digits = ""
+            for j in range(i, n):
+                if blocked[j] or (j > i and kinds[j - 1] == _BARRIER):
+                    break
+                digits += view[spans[j][0] : spans[j][1]]
+                if len(digits) > 19:
+                    break
+                if len(digits) < 9 or (j < n - 1 and kinds[j] == _TIGHT and lengths[j + 1] < 7):
+                    continue
+                kind = _digit_kind(digits, plus and i == 0)
+                if kind:
+                    start, end = spans[i][0], spans[j][1]
+                    if i == 0 and plus:
+                        start = view.rindex("+", 0, start)
+                    inner = view[start:end]
+                    if start > 0 and view[start - 1] == "(" and inner.count(")") > inner.count("("):
+                        start -= 1
+                    if view[end : end + 1] == ")" and inner.count("(") > inner.count(")"):
+                        end += 1
+                    found.append((start, end, kind))
+
+
+# ------------------------------------------------------------------------------- e-mails, IBAN, plates
+# Any script in the local part and the domain; "[at]"/"(at)" and "[dot]" spellings too.
+_EMAIL = re.compile(
+    r"[\w.%+'-]{1,64}(?:@|[ \t]?[\[(](?:at|@)[\])][ \t]?)"
+    r"(?:[^\W_](?:[\w-]{0,62}[^\W_])?(?:\.|[ \t]?[\[(]dot[\])][ \t]?))+"
+    r"(?:xn--[a-z0-9-]{1,59}|[^\W\d_]{2,24})(?![\w-])",
+    re.I,
+)
+_EMAIL_HINT = re.compile(r"@|[\[(]at[\])]", re.I)
+# Saudi IBAN: SA, two check digits, 20 alphanumerics; printed in groups of four.
+_IBAN = re.compile(r"(?<![A-Za-z0-9])SA[ \-._]{0,3}\d{2}(?:[ \-._]{0,3}[0-9A-Z]){20}(?![0-9A-Za-z])", re.I)
 # Saudi plates: three of the seventeen plate letters written apart, and up to four digits, either order.
 _PLATE_LETTER = "[اأإآبحدرسصطعقكلمنهوىي]"
 _PLATE_LETTERS = rf"{_PLATE_LETTER}[ -]{_PLATE_LETTER}[ -]{_PLATE_LETTER}"
@@ -81,33 +466,190 @@ _PLATE = re.compile(
 _PLATE_LATIN = re.compile(
     r"(?:لوح[ةه]|plate)\D{0,20}?(?<![A-Za-z])([A-Z](?:[ -]?[A-Z]){2}[ -]{0,3}\d{1,4})(?!\d)", re.I
 )
-
-# Where matches overlap the longest wins (an IBAN holds an ID-like run, a spaced ID can hold a 9-digit
-# phone-like run); between equally long matches, the earlier kind here.
-_ORDER = ("email", "iban", "card", "phone", "national_id", "plate")
+_HAS_DIGIT = re.compile(r"[0-9]")
 
 
-def _luhn_ok(digits: str) -> bool:
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        d = int(ch)
-        if i % 2:
-            d = d * 2 - 9 if d > 4 else d * 2
-        total += d
-    return total % 10 == 0
+# --------------------------------------------------------------------------------------------- names
+_WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
+_CUE_GAP = re.compile(r"[ \t]*[:.\-]?[ \t]*")
+_SPACES = re.compile(r"[ \t]{1,3}")
+_BLESSING = frozenset({"الله", "ربي", "ربنا", "المولى"})  # "أنا أحمد الله": a verb, not the name أحمد
+_BIN = frozenset({"بن", "بنت", "ابن"})
+_AL = "ال"  # "آل" folds to this key
+_DIN = "الدين"  # "نور الدين", "صلاح الدين"
+_ABU = frozenset({"ابو", "ابا", "ابي"})
+_GIVEN, _AMBIGUOUS, _FAMILY, _NISBA, _LATIN, _UNKNOWN = range(6)
+_SURNAME = (
+    _NISBA  # an ال…ي nisba or ال + a given name ("الصالح", "العبدالله"): a family name after a given name
+)
 
 
-def _candidates(view: str) -> list[PiiMatch]:
-    found = [PiiMatch("email", m.start(), m.end()) for m in _EMAIL.finditer(view)]
-    found += [PiiMatch("iban", m.start(), m.end()) for m in _IBAN.finditer(view)]
-    for m in _CARD.finditer(view):
-        digits = re.sub(r"\D", "", m.group())
-        if _luhn_ok(digits):
-            found.append(PiiMatch("card", m.start(), m.end()))
-    found += [PiiMatch("phone", m.start(), m.end()) for m in _PHONE.finditer(view)]
-    found += [PiiMatch("national_id", m.start(), m.end()) for m in _NATIONAL_ID.finditer(view)]
-    found += [PiiMatch("plate", m.start(), m.end()) for m in _PLATE.finditer(view)]
-    found += [PiiMatch("plate", m.start(1), m.end(1)) for m in _PLATE_LATIN.finditer(view)]
+class _Names:
+    """Reads person names in one view: a cue and what follows it, or a chain of listed names."""
+
+    def __init__(self, view: str, keyed: str, lex: _Lexicon) -> None:
+        self.view, self.lex = view, lex
+        self.toks = [m.span() for m in _WORD.finditer(keyed)]
+        self.keys = [keyed[s:e] for s, e in self.toks]
+
+    def glued(self, a: int, b: int) -> bool:
+        """Tokens a and b are neighbours with only a few spaces between them."""
+        return (
+            b < len(self.toks) and _SPACES.fullmatch(self.view, self.toks[a][1], self.toks[b][0]) is not None
+        )
+
+    def unit(self, k: int) -> tuple[int, int]:
+        """One name part starting at token k: (index after it, its class)."""
+        lex, keys, key = self.lex, self.keys, self.keys[k]
+        nxt = keys[k + 1] if self.glued(k, k + 1) else None
+        if key == "عبد" and nxt and nxt.startswith(_AL) and len(nxt) > 3:
+            return k + 2, _GIVEN  # "عبد الله", "عبد الرحمن"
+        if nxt == _DIN and (
+            key in lex.given or key in ("صلاح", "عز", "علاء", "بهاء", "شمس", "تاج", "محي", "شرف")
+        ):
+            return k + 2, _GIVEN
+        if key in _ABU and nxt and (nxt in lex.given or nxt in lex.family):
+            return k + 2, _GIVEN  # a kunya: "أبو فهد"
+        if key == _AL and nxt and len(nxt) >= 3 and nxt not in lex.not_name:
+            return k + 2, _FAMILY  # "آل سعود", "آل الشيخ"
+        if key in lex.given:
+            return k + 1, (_AMBIGUOUS if key in lex.ambiguous else _GIVEN)
+        if key in lex.family:
+            return k + 1, _FAMILY
+        if key.isascii():
+            return k + 1, (_GIVEN if key in lex.latin_given else _LATIN)
+        if len(key) >= 5 and key.startswith(_AL) and key not in lex.adjective and key not in lex.not_name:
+            if key.endswith("ي") or key[2:] in lex.given:
+                return k + 1, _SURNAME
+        return k + 1, _UNKNOWN
+
+    def capitalized(self, k: int) -> bool:
+        return self.view[self.toks[k][0]].isupper()
+
+    def first_ok(self, k: int, nxt: int, cls: int, mode: int) -> bool:
+        key = self.keys[k]
+        if key in self.lex.not_name:
+            return False
+        if cls in (_GIVEN, _AMBIGUOUS, _FAMILY):
+            return cls != _GIVEN or not key.isascii() or self.capitalized(k) or mode == _STRONG
+        if mode != _STRONG:
+            return False
+        # A strong cue: an unlisted word is a name unless it is ال- or و-prefixed or a complaint follows
+        # ("اسمي مكتوب غلط", "اسمي وهويتي").
+        after_ok = not self.glued(nxt - 1, nxt) or self.keys[nxt] not in self.lex.not_name
+        return after_ok and (cls in (_NISBA, _LATIN) or not key.startswith((_AL, "و")))
+
+    def read(self, j: int, mode: int) -> int:
+        """Index after the name starting at token j (j itself when there is none)."""
+        lex, keys, n = self.lex, self.keys, len(self.toks)
+        units: list[tuple[int, int]] = []  # (end token, class)
+        k = j
+        while k < n and len(units) < 4:
+            if units and not self.glued(k - 1, k):
+                break
+            if units and keys[k] in _BIN and self.glued(k, k + 1):
+                end, cls = self.unit(k + 1)
+                if cls in (_GIVEN, _AMBIGUOUS, _FAMILY, _NISBA):
+                    units.append((end, _GIVEN))
+                    k = end
+                    continue
+                break
+            end, cls = self.unit(k)
+            if end < n and self.glued(end - 1, end) and keys[end] in _BLESSING:
+                break
+            if not units:
+                if not self.first_ok(k, end, cls, mode):
+                    break
+                if mode == _CHAIN and cls not in (_GIVEN, _AMBIGUOUS):
+                    break
+            elif keys[k] in lex.not_name or cls == _UNKNOWN:
+                break
+            elif cls == _LATIN and not self.capitalized(k):
+                break
+            elif cls == _NISBA and (mode == _CHAIN and units[0][1] != _GIVEN):
+                break
+            units.append((end, cls))
+            k = end
+        if mode != _STRONG:
+            while units and units[-1][1] == _AMBIGUOUS:
+                units.pop()  # "أنا سعيد": an adjective unless another name part follows
+        if mode == _CHAIN and len(units) < 2:
+            return j
+        return units[-1][0] if units else j
+
+    def after_place(self, k: int) -> bool:
+        return k > 0 and self.keys[k - 1] in self.lex.place and self.glued(k - 1, k)
+
+    def opens(self, k: int) -> bool:
+        """Token k starts a sentence: first, after punctuation or a line break, or after a greeting."""
+        return k == 0 or not self.glued(k - 1, k) or self.keys[k - 1] in self.lex.opener
+
+    def strength(self, k: int, j: int, strength: int) -> int:
+        """A cue's strength where it stands: tokens k..j-1 are the cue, j the first word after it."""
+        if strength == _STRONG and not self.opens(k):
+            return _WEAK  # "أغير اسمي لأني تزوجت": the name is the object here, not introduced
+        if strength == _WEAK and ":" in self.view[self.toks[j - 1][1] : self.toks[j][0]]:
+            return _STRONG  # a form line: "الاسم: جاسر"
+        return strength
+
+    def spans(self) -> list[tuple[int, int]]:
+        lex, keys, toks, n = self.lex, self.keys, self.toks, len(self.toks)
+        out: list[tuple[int, int]] = []
+        k = 0
+        while k < n:
+            key = keys[k]
+            for words, strength in lex.cues.get(key, ()):
+                size = len(words)
+                if tuple(keys[k : k + size]) == words and all(
+                    self.glued(k + i, k + i + 1) for i in range(size - 1)
+                ):
+                    j = k + size
+                    if (
+                        not self.after_place(k)
+                        and j < n
+                        and _CUE_GAP.fullmatch(self.view, toks[j - 1][1], toks[j][0])
+                    ):
+                        end = self.read(j, self.strength(k, j, strength))
+                        if end > j:
+                            out.append((toks[j][0], toks[end - 1][1]))
+                            k = end
+                            break
+                    k = j
+                    break
+            else:
+                if key in lex.given or key == "عبد" or (key in lex.latin_given and self.capitalized(k)):
+                    if not self.after_place(k):
+                        end = self.read(k, _CHAIN)
+                        if end > k:
+                            out.append((toks[k][0], toks[end - 1][1]))
+                            k = end
+                            continue
+                k += 1
+        return out
+
+
+def _name_candidates(view: str, found: list[tuple[int, int, str]]) -> None:
+    lex = _lexicon()
+    keyed = _keyed(view)
+    if lex.triggers.isdisjoint(_WORD.findall(keyed)):
+        return  # most texts: no cue and no listed name
+    found.extend((s, e, "name") for s, e in _Names(view, keyed, lex).spans())
+
+
+# --------------------------------------------------------------------------------------------- public
+_RANK = {kind: i for i, kind in enumerate(KINDS)}
+
+
+def _candidates(view: str) -> list[tuple[int, int, str]]:
+    found: list[tuple[int, int, str]] = []
+    if _EMAIL_HINT.search(view):
+        found += [(m.start(), m.end(), "email") for m in _EMAIL.finditer(view)]
+    if _HAS_DIGIT.search(view):
+        found += [(m.start(), m.end(), "iban") for m in _IBAN.finditer(view)]
+        _number_candidates(view, found)
+        found += [(m.start(), m.end(), "plate") for m in _PLATE.finditer(view)]
+        found += [(m.start(1), m.end(1), "plate") for m in _PLATE_LATIN.finditer(view)]
+    _name_candidates(view, found)
     return found
 
 
@@ -115,26 +657,41 @@ def find_pii(text: str) -> list[PiiMatch]:
     """All PII in a text, sorted by position, never overlapping; offsets index the original string."""
     if not text:
         return []
-    # Arabic-Indic/Persian digits map one-to-one onto ASCII, so offsets in the view are offsets in text.
-    view = normalize_digits(text)
-    rank = {kind: i for i, kind in enumerate(_ORDER)}
-    chosen: list[PiiMatch] = []
-    taken = bytearray(len(text))
-    for cand in sorted(_candidates(view), key=lambda c: (-(c.end - c.start), rank[c.kind], c.start)):
-        if not any(taken[cand.start : cand.end]):
+    view, pos = _fold_map(text)
+    found = _candidates(view)
+    if not found:
+        return []
+    chosen: list[tuple[int, int, str]] = []
+    for cand in sorted(found, key=lambda c: (c[0] - c[1], _RANK[c[2]], c[0])):
+        if all(cand[1] <= s or cand[0] >= e for s, e, _ in chosen):
             chosen.append(cand)
-            taken[cand.start : cand.end] = b"\x01" * (cand.end - cand.start)
-    return sorted(chosen, key=lambda c: c.start)
+    chosen.sort()
+    if pos is None:
+        return [PiiMatch(kind, s, e) for s, e, kind in chosen]
+    return [PiiMatch(kind, pos[s], pos[e - 1] + 1) for s, e, kind in chosen]
 
 
-def redact(text: str) -> str:
-    """A copy of the text with each piece of PII replaced by its typed placeholder."""
+def redact(text: str, locale: str = "ar") -> str:
+    """A copy of the text with each piece of PII replaced by its typed placeholder in ``locale``."""
     matches = find_pii(text)
     if not matches:
         return text
+    table = PLACEHOLDERS_BY_LOCALE.get(locale, PLACEHOLDERS)
     parts, pos = [], 0
     for m in matches:
-        parts += [text[pos : m.start], PLACEHOLDERS[m.kind]]
+        parts += [text[pos : m.start], table[m.kind]]
         pos = m.end
     parts.append(text[pos:])
     return "".join(parts)
+
+
+_ANY_PLACEHOLDER = {p: kind for table in PLACEHOLDERS_BY_LOCALE.values() for kind, p in table.items()}
+_PLACEHOLDER_RE = re.compile(_alternation(list(_ANY_PLACEHOLDER)))
+
+
+def localize_placeholders(text: str, locale: str) -> str:
+    """The text with every redaction placeholder (of any locale) written in ``locale`` ("[هاتف]" → "[phone]")."""
+    table = PLACEHOLDERS_BY_LOCALE.get(locale)
+    if table is None or not text or "[" not in text:
+        return text
+    return _PLACEHOLDER_RE.sub(lambda m: table[_ANY_PLACEHOLDER[m.group()]], text)
