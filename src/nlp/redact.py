@@ -108,6 +108,8 @@ _PUNCT_FOLD = {
     "\u066b": ".", "\u066c": ",", "\u060c": ",", "\u06d4": ".", "\u3002": ".", "\uff61": ".",
     "\u00b7": ".", "\u2022": ".", "\u2219": ".", "\u22c5": ".", "\u30fb": ".", "\u2212": "-",
     "\u061b": ";", "\u0640": "", "\u0085": "\n",
+    # letters and symbols that print as nothing (Hangul fillers, braille blank)
+    "\u115f": "", "\u1160": "", "\u3164": "", "\uffa0": "", "\u2800": "",
 }  # fmt: skip
 _fold_cache: dict[str, str] = {}
 _FOLD_CACHE_MAX = 20_000  # distinct non-plain characters remembered; texts cannot grow it without bound
@@ -120,8 +122,8 @@ def _fold_char(ch: str) -> str:
             out.append(_PUNCT_FOLD[c])
             continue
         cat = unicodedata.category(c)
-        if cat in ("Cf", "Mn", "Me") or (cat == "Cc" and c not in "\t\n\r"):
-            continue  # invisible: zero-width, joiners, bidi marks, BOM, soft hyphen, diacritics
+        if cat in ("Cf", "Mn", "Me", "Cn", "Co") or (cat == "Cc" and c not in "\t\n\r"):
+            continue  # invisible: zero-width, joiners, bidi marks, BOM, soft hyphen, tags, diacritics
         if cat == "Nd":
             out.append(chr(48 + unicodedata.decimal(c)))
         elif cat == "Pd":
@@ -265,23 +267,27 @@ def _lexicon() -> _Lexicon:
 
 
 # ------------------------------------------------------------------------------------------- numbers
-# A run of digit groups: between groups, up to 8 spaces and/or up to two separator characters.
-_SEP_CHARS = r"[-_./,()|'\\]"
+# A run of digit groups: between groups, up to 8 spaces and/or up to two separator characters, or one
+# line break.
+_SEP_CHARS = r"[-_./,()|'\\:*~+#]"
 _CHUNK = re.compile(
-    rf"\d+(?:(?:[ \t]{{1,8}}(?:{_SEP_CHARS}[ \t]{{0,3}}){{0,2}}|(?:{_SEP_CHARS}[ \t]{{0,3}}){{1,2}})\d+)*"
+    rf"\d+(?:(?:[ \t]{{1,8}}(?:{_SEP_CHARS}[ \t]{{0,3}}){{0,2}}|(?:{_SEP_CHARS}[ \t]{{0,3}}){{1,2}}"
+    rf"|[ \t]{{0,3}}\r?\n[ \t]{{0,3}})\d+)*"
 )
 _GROUP = re.compile(r"\d+")
 _LOOSE, _TIGHT, _BARRIER = 0, 1, 2
 _PHONE_DIGITS = re.compile(r"0?5\d{8}|01[1-7]\d{7}|(?:00)?9660?5\d{8}")
-_PHONE_INTL_DIGITS = re.compile(r"(?:00)?9660?[1-9]\d{7,8}")  # landlines too, with + or 00 in front
+_PHONE_SA_INTL = re.compile(r"(?:00)?9660?[1-9]\d{7,8}")  # landlines too, with + or 00 in front
+_PHONE_00 = re.compile(r"00[1-9]\d{7,13}")  # any country, dialled with 00
+_PHONE_PLUS = re.compile(r"[1-9]\d{7,14}")  # any country, written with + (E.164)
 
 
 def _sep_kind(sep: str) -> int:
-    mark = sep.strip(" \t")
+    mark = sep.strip(" \t\r\n")
     if not mark:
         return _LOOSE
     if mark == sep:
-        return _TIGHT  # glued: "050-123", "1.0.2", "2024/05"
+        return _TIGHT  # glued: "050-123", "1.0.2", "2024/05", "10:30"
     if "," in mark or "." in mark:
         return _BARRIER  # ", " and ". " end a number: a list or a sentence
     return _LOOSE  # " - ", ") "
@@ -313,16 +319,20 @@ def _luhn_ok(digits: str) -> bool:
     return total % 10 == 0
 
 
-def _digit_kind(digits: str, international: bool) -> str | None:
+def _digit_kind(digits: str, international: bool, cued: bool) -> str | None:
+    """The kind of an ID-, phone- or card-shaped digit string; None for any other number."""
     n = len(digits)
-    if n == 10 and digits[0] in "12":
-        return "national_id"
-    if 9 <= n <= 15 and (
-        _PHONE_DIGITS.fullmatch(digits)
-        or ((international or digits.startswith("00")) and _PHONE_INTL_DIGITS.fullmatch(digits))
-    ):
+    if n == 10 and (digits[0] in "12" or (cued and digits[0] != "0")):
+        return "national_id"  # near "هويتي"/"رقم الحدود", any ten digits the writer calls an ID
+    if _PHONE_DIGITS.fullmatch(digits) or _PHONE_00.fullmatch(digits):
         return "phone"
-    if 13 <= n <= 19 and digits[0] in "3456" and _luhn_ok(digits):
+    if international and (_PHONE_SA_INTL.fullmatch(digits) or _PHONE_PLUS.fullmatch(digits)):
+        return "phone"
+    if (
+        13 <= n <= 19
+        and (digits[0] in "3456" or (n == 16 and "22" <= digits[:2] <= "27"))
+        and _luhn_ok(digits)
+    ):
         return "card"
     return None
 
@@ -331,118 +341,137 @@ def _thousands(groups: list[str]) -> bool:
     return len(groups[0]) <= 3 and all(len(g) == 3 for g in groups[1:])
 
 
-def _block_amounts(
-    view: str, spans: list[tuple[int, int]], seps: list[str], kinds: list[int], blocked: list[bool]
-) -> None:
-    """Mark the groups that are dates or amounts; no ID or phone is read through them."""
-    n = len(spans)
-    digits = [view[s:e] for s, e in spans]
-    marks = [s.strip(" \t") for s in seps]
-    # Dates: three groups joined by one of / - . (two with /), not part of a longer chain of that mark.
-    for k in range(n - 1):
-        mark = marks[k]
-        if mark not in ("/", "-", "."):
-            continue
-        if k > 0 and marks[k - 1] == mark:
-            continue
-        if (
-            k + 2 < n
-            and marks[k + 1] == mark
-            and kinds[k + 1] == kinds[k]
-            and not (k + 2 < n - 1 and marks[k + 2] == mark)
-        ):
-            if _is_date(digits[k], digits[k + 1], digits[k + 2], mark):
-                blocked[k] = blocked[k + 1] = blocked[k + 2] = True
-        elif mark == "/" and not (k + 1 < n - 1 and marks[k + 1] == mark):
-            a, b = digits[k], digits[k + 1]
-            if (len(a) <= 2 and len(b) == 4 and _year(b)) or (len(a) == 4 and _year(a) and len(b) <= 2):
-                blocked[k] = blocked[k + 1] = True
-    lex = _lexicon()
-    start, end = spans[0][0], spans[-1][1]
-    if lex.number_cue.search(_keyed(view[max(0, start - 40) : start])):
-        return  # "هويتي 1,023,456,789": the writer says it is an ID
-    # Amounts grouped by thousands with commas or dots, optionally with a decimal part after.
-    k = 0
-    while k < n - 1:
-        mark = marks[k]
-        if kinds[k] != _TIGHT or mark not in (",", ".", "'"):
-            k += 1
-            continue
-        j = k
-        while j < n - 1 and kinds[j] == _TIGHT and marks[j] == mark:
-            j += 1
-        if j - k >= 2 and _thousands(digits[k : j + 1]):
-            for g in range(k, j + 1):
-                blocked[g] = True
-            if (
-                j < n - 1
-                and kinds[j] == _TIGHT
-                and marks[j] in (",", ".")
-                and marks[j] != mark
-                and len(digits[j + 1]) <= 3
+class _Digits:
+    """One run of digit groups in a view and the separators between them."""
+
+    def __init__(self, view: str, start: int, text: str) -> None:
+        self.view = view
+        self.spans = [(start + g.start(), start + g.end()) for g in _GROUP.finditer(text)]
+        self.digits = [view[s:e] for s, e in self.spans]
+        self.seps = [view[self.spans[k][1] : self.spans[k + 1][0]] for k in range(len(self.spans) - 1)]
+        self.kinds = [_sep_kind(s) for s in self.seps]
+        self.marks = [s.strip(" \t\r\n") for s in self.seps]
+        self.blocked = [False] * len(self.spans)
+        self.cued = False
+
+    def block_dates_and_times(self) -> None:
+        """Dates: three groups joined by one of / - . (two with /), not part of a longer chain of that mark.
+        Times: "10:30", "10:30:45". No ID or phone is read through them."""
+        digits, marks, kinds, n = self.digits, self.marks, self.kinds, len(self.digits)
+        for k in range(n - 1):
+            mark = marks[k]
+            if mark not in ("/", "-", ".", ":") or (k > 0 and marks[k - 1] == mark):
+                continue
+            chain = k + 1
+            while chain < n - 1 and marks[chain] == mark:
+                chain += 1
+            size = chain - k + 1  # groups joined by this mark
+            if mark == ":":
+                hms = digits[k : chain + 1]
+                if size in (2, 3) and kinds[k] == _TIGHT and len(hms[0]) <= 2 and int(hms[0]) <= 24:
+                    if all(len(x) == 2 and int(x) <= 59 for x in hms[1:]):
+                        self.blocked[k : chain + 1] = [True] * size
+            elif (
+                size == 3
+                and kinds[k] == kinds[k + 1]
+                and _is_date(digits[k], digits[k + 1], digits[k + 2], mark)
             ):
-                blocked[j + 1] = True
-        k = j
-    # A number next to a currency word: the thousands-grouped run (or one long group) touching it.
-    after = lex.currency_after.match(_keyed(view[end : end + 16]))
-    before = lex.currency_before.search(_keyed(view[max(0, start - 16) : start]))
-    for touching, order in ((after, range(n - 1, -1, -1)), (before, range(n))):
-        if not touching:
-            continue
-        run = []
-        for g in order:
-            run.append(g)
-            if len(run) > 1 and (seps[min(run[-1], run[-2])] != seps[min(run[0], run[1])]):
-                run.pop()
+                self.blocked[k : k + 3] = [True] * 3
+            elif size == 2 and mark == "/":
+                a, b = digits[k], digits[k + 1]
+                if (len(a) <= 2 and len(b) == 4 and _year(b)) or (len(a) == 4 and _year(a) and len(b) <= 2):
+                    self.blocked[k : k + 2] = [True] * 2
+
+    def block_amounts(self, lex: _Lexicon) -> None:
+        """Amounts grouped by thousands with , . or ' (and a decimal part after), and a number touching a
+        currency word; not when the writer announced an ID or a phone just before ("هويتي 1,023,456,789")."""
+        view, digits, marks, kinds, n = self.view, self.digits, self.marks, self.kinds, len(self.digits)
+        start, end = self.spans[0][0], self.spans[-1][1]
+        self.cued = lex.number_cue.search(_keyed(view[max(0, start - 40) : start])) is not None
+        if self.cued:
+            return
+        k = 0
+        while k < n - 1:
+            mark = marks[k]
+            if kinds[k] != _TIGHT or mark not in (",", ".", "'"):
+                k += 1
+                continue
+            j = k
+            while j < n - 1 and kinds[j] == _TIGHT and marks[j] == mark:
+                j += 1
+            if j - k >= 2 and _thousands(digits[k : j + 1]):
+                self.blocked[k : j + 1] = [True] * (j + 1 - k)
+                if j < n - 1 and kinds[j] == _TIGHT and marks[j] in (",", ".") and len(digits[j + 1]) <= 3:
+                    self.blocked[j + 1] = True  # the decimal part: "1,234,567,890.50"
+            k = j
+        after = lex.currency_after.match(_keyed(view[end : end + 16]))
+        before = lex.currency_before.search(_keyed(view[max(0, start - 16) : start]))
+        for touching, groups in ((after, range(n - 1, -1, -1)), (before, range(n))):
+            if touching:
+                self._block_amount_at(list(groups))
+
+    def _block_amount_at(self, order: list[int]) -> None:
+        """The thousands-grouped run (one separator throughout) or single long group at one end."""
+        run = [order[0]]
+        for g in order[1:]:
+            if self.seps[min(g, run[-1])] != self.seps[min(order[0], order[1])]:  # one separator throughout
                 break
-        while len(run) > 1 and not _thousands([digits[g] for g in sorted(run)]):
+            run.append(g)
+        while len(run) > 1 and not _thousands([self.digits[g] for g in sorted(run)]):
             run.pop()
-        if len(run) > 1 or len(digits[run[0]]) >= 7:
+        if len(run) > 1 or len(self.digits[run[0]]) >= 7:
             for g in run:
-                blocked[g] = True
+                self.blocked[g] = True
 
-
-def _number_candidates(view: str, found: list[tuple[int, int, str]]) -> None:
-    for chunk in _CHUNK.finditer(view):
-        if chunk.end() - chunk.start() < 9:
-            continue
-        base = chunk.start()
-        spans = [(base + g.start(), base + g.end()) for g in _GROUP.finditer(chunk.group())]
-        if sum(e - s for s, e in spans) < 9:
-            continue
-        n = len(spans)
-        seps = [view[spans[k][1] : spans[k + 1][0]] for k in range(n - 1)]
-        kinds = [_sep_kind(s) for s in seps]
-        blocked = [False] * n
-        _block_amounts(view, spans, seps, kinds, blocked)
-        lengths = [e - s for s, e in spans]
-        plus = view[max(0, base - 2) : base].rstrip(" ").endswith("+")
+    def candidates(self, plus_before: bool, found: list[tuple[int, int, str]]) -> None:
+        """Every whole-group part that is ID-, phone- or card-shaped."""
+        kinds, n = self.kinds, len(self.spans)
+        lengths = [len(d) for d in self.digits]
         for i in range(n):
-            if blocked[i]:
+            if self.blocked[i]:
                 continue
             # A part may not start or end inside a longer number glued by a tight mark ("1023456789/5").
             if i > 0 and kinds[i - 1] == _TIGHT and lengths[i - 1] < 7:
                 continue
+            international = plus_before if i == 0 else "+" in self.seps[i - 1]
             digits = ""
             for j in range(i, n):
-                if blocked[j] or (j > i and kinds[j - 1] == _BARRIER):
+                if self.blocked[j] or (j > i and kinds[j - 1] == _BARRIER):
                     break
-                digits += view[spans[j][0] : spans[j][1]]
+                digits += self.digits[j]
                 if len(digits) > 19:
                     break
-                if len(digits) < 9 or (j < n - 1 and kinds[j] == _TIGHT and lengths[j + 1] < 7):
+                if len(digits) < 8 or (j < n - 1 and kinds[j] == _TIGHT and lengths[j + 1] < 7):
                     continue
-                kind = _digit_kind(digits, plus and i == 0)
+                kind = _digit_kind(digits, international, self.cued)
                 if kind:
-                    start, end = spans[i][0], spans[j][1]
-                    if i == 0 and plus:
-                        start = view.rindex("+", 0, start)
-                    inner = view[start:end]
-                    if start > 0 and view[start - 1] == "(" and inner.count(")") > inner.count("("):
-                        start -= 1
-                    if view[end : end + 1] == ")" and inner.count("(") > inner.count(")"):
-                        end += 1
-                    found.append((start, end, kind))
+                    found.append((*self._span(i, j, international), kind))
+
+    def _span(self, i: int, j: int, international: bool) -> tuple[int, int]:
+        view = self.view
+        start, end = self.spans[i][0], self.spans[j][1]
+        if international:
+            start = view.rindex("+", 0, start)
+        inner = view[start:end]
+        if start > 0 and view[start - 1] == "(" and inner.count(")") > inner.count("("):
+            start -= 1
+        if view[end : end + 1] == ")" and inner.count("(") > inner.count(")"):
+            end += 1
+        return start, end
+
+
+def _number_candidates(view: str, found: list[tuple[int, int, str]]) -> None:
+    lex = _lexicon()
+    for chunk in _CHUNK.finditer(view):
+        if chunk.end() - chunk.start() < 8:
+            continue
+        run = _Digits(view, chunk.start(), chunk.group())
+        if sum(map(len, run.digits)) < 8:
+            continue
+        run.block_dates_and_times()
+        run.block_amounts(lex)
+        plus = view[max(0, chunk.start() - 2) : chunk.start()].rstrip(" ").endswith("+")
+        run.candidates(plus, found)
 
 
 # ------------------------------------------------------------------------------- e-mails, IBAN, plates
@@ -453,9 +482,32 @@ _EMAIL = re.compile(
     r"(?:xn--[a-z0-9-]{1,59}|[^\W\d_]{2,24})(?![\w-])",
     re.I,
 )
-_EMAIL_HINT = re.compile(r"@|[\[(]at[\])]", re.I)
-# Saudi IBAN: SA, two check digits, 20 alphanumerics; printed in groups of four.
+# "name at gmail dot com": only with a spelled-out "dot" before a common top-level domain.
+_EMAIL_WORDS = re.compile(
+    r"(?<![\w.])[\w.%+-]{1,64}[ \t]+at[ \t]+[\w-]{1,63}(?:[ \t]+dot[ \t]+[\w-]{1,63})*"
+    r"[ \t]+dot[ \t]+(?:com|net|org|edu|gov|info|sa|ae|co|io|me)(?![\w-])",
+    re.I,
+)
+_EMAIL_HINT = re.compile(r"@|[\[( ]at[\]) ]", re.I)
+# Saudi IBAN: SA, two check digits, 20 alphanumerics; printed in groups of four. Other countries' IBANs
+# (residents paste their home bank's) only when the ISO 13616 check digits are right.
 _IBAN = re.compile(r"(?<![A-Za-z0-9])SA[ \-._]{0,3}\d{2}(?:[ \-._]{0,3}[0-9A-Z]){20}(?![0-9A-Za-z])", re.I)
+_IBAN_COUNTRIES = (
+    "AD AE AL AT AZ BA BE BG BH BI BR BY CH CR CY CZ DE DJ DK DO EE EG ES FI FK FO FR GB GE GI GL GR GT HR HU IE "
+    "IL IQ IS IT JO KW KZ LB LC LI LT LU LV LY MC MD ME MK MN MR MT MU NI NL NO OM PK PL PS PT QA RO RS RU SC SD "
+    "SE SI SK SM SO ST SV TL TN TR UA VA VG XK YE"
+).split()
+_IBAN_ANY = re.compile(
+    rf"(?<![A-Za-z0-9])(?:{'|'.join(_IBAN_COUNTRIES)})[ \-]?\d{{2}}(?:[ \-]?[0-9A-Z]){{11,30}}(?![0-9A-Za-z])"
+)
+
+
+def _iban_ok(text: str) -> bool:
+    code = re.sub(r"[^0-9A-Za-z]", "", text).upper()
+    code = code[4:] + code[:4]
+    return int("".join(str(int(ch, 36)) for ch in code)) % 97 == 1
+
+
 # Saudi plates: three of the seventeen plate letters written apart, and up to four digits, either order.
 _PLATE_LETTER = "[اأإآبحدرسصطعقكلمنهوىي]"
 _PLATE_LETTERS = rf"{_PLATE_LETTER}[ -]{_PLATE_LETTER}[ -]{_PLATE_LETTER}"
@@ -471,10 +523,10 @@ _HAS_DIGIT = re.compile(r"[0-9]")
 
 # --------------------------------------------------------------------------------------------- names
 _WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
-_CUE_GAP = re.compile(r"[ \t]*[:.\-]?[ \t]*")
+_CUE_GAP = re.compile(r"[ \t]*[:.\-(«\"“']?[ \t]*")
 _SPACES = re.compile(r"[ \t]{1,3}")
 _BLESSING = frozenset({"الله", "ربي", "ربنا", "المولى"})  # "أنا أحمد الله": a verb, not the name أحمد
-_BIN = frozenset({"بن", "بنت", "ابن"})
+_BIN = frozenset({"بن", "بنت", "ابن", "bin", "bint", "ibn", "ben"})
 _AL = "ال"  # "آل" folds to this key
 _DIN = "الدين"  # "نور الدين", "صلاح الدين"
 _ABU = frozenset({"ابو", "ابا", "ابي"})
@@ -564,8 +616,8 @@ class _Names:
                     break
             elif keys[k] in lex.not_name or cls == _UNKNOWN:
                 break
-            elif cls == _LATIN and not self.capitalized(k):
-                break
+            elif cls == _LATIN and not self.capitalized(k) and mode != _STRONG:
+                break  # "I am Fahad from Riyadh"; after "my name is", "fahad alqahtani" in lower case too
             elif cls == _NISBA and (mode == _CHAIN and units[0][1] != _GIVEN):
                 break
             units.append((end, cls))
@@ -644,8 +696,10 @@ def _candidates(view: str) -> list[tuple[int, int, str]]:
     found: list[tuple[int, int, str]] = []
     if _EMAIL_HINT.search(view):
         found += [(m.start(), m.end(), "email") for m in _EMAIL.finditer(view)]
+        found += [(m.start(), m.end(), "email") for m in _EMAIL_WORDS.finditer(view)]
     if _HAS_DIGIT.search(view):
         found += [(m.start(), m.end(), "iban") for m in _IBAN.finditer(view)]
+        found += [(m.start(), m.end(), "iban") for m in _IBAN_ANY.finditer(view) if _iban_ok(m.group())]
         _number_candidates(view, found)
         found += [(m.start(), m.end(), "plate") for m in _PLATE.finditer(view)]
         found += [(m.start(1), m.end(1), "plate") for m in _PLATE_LATIN.finditer(view)]

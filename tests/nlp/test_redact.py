@@ -39,6 +39,9 @@ INVISIBLE = [
     "\u061c",
     "\u2066",
     "\u202c",
+    "\u3164",  # Hangul filler: a letter that prints as nothing
+    "\u2800",  # braille blank
+    "\U000e0041",  # tag character
 ]
 # Separators that may be mixed inside one number, and separators a number uses throughout.
 MIXED_SEPS = [
@@ -55,7 +58,8 @@ MIXED_SEPS = [
     "\u3000",
     " \u200f",
 ]
-UNIFORM_SEPS = [*MIXED_SEPS, ".", "/", ",", "|", "\u066c", "\u00b7"]
+MIXED_SEPS.append("\n")
+UNIFORM_SEPS = [*MIXED_SEPS, ".", "/", ",", "|", "\u066c", "\u00b7", ":", "*", "~", "+", "#"]
 SENTENCES = [
     "رقم {} من فضلك",
     "السلام عليكم، هذا {} للتواصل",
@@ -135,7 +139,7 @@ def gen_national_id(r: random.Random) -> str:
 
 def gen_phone(r: random.Random) -> str:
     rest = "".join(r.choice("0123456789") for _ in range(8))
-    form = r.randrange(6)
+    form = r.randrange(7)
     if form == 0:
         return _number(r, "05" + rest)
     if form == 1:
@@ -146,8 +150,10 @@ def gen_phone(r: random.Random) -> str:
         s = "01" + r.choice("1234567") + r.choice(["", " ", "-"]) + rest[:7]
     elif form == 4:
         s = f"(05{rest[0]}) {rest[1:4]}-{rest[4:]}"
-    else:
+    elif form == 5:
         s = r.choice(["+966 1", "009661", "+9661"]) + r.choice("1234567") + r.choice(["", " "]) + rest[:7]
+    else:  # residents' home numbers: any country with + or 00
+        s = r.choice(["+20 10", "+971 50", "0020 11", "+91 98", "+1 (202) ", "+44 7", "00962 7"]) + " " + rest
     s = any_digits(s, r, r.choice([ZEROS, COMMON_ZEROS, [0x30]]))
     return sprinkle(s, r) if r.random() < 0.3 else s
 
@@ -173,6 +179,8 @@ def gen_email(r: random.Random) -> str:
     )
     at = r.choice(["@"] * 6 + ["\uff20", "\ufe6b", " [at] ", "(at)"])
     s = f"{user}{at}{r.choice(DOMAINS)}"
+    if r.random() < 0.05:
+        return f"{user} at {r.choice(['gmail', 'outlook', 'moi dot gov'])} dot {r.choice(['com', 'sa'])}"
     if r.random() < 0.2:
         s = unicodedata.normalize("NFKC", s).translate(
             {c: c + 0xFEE0 for c in range(0x21, 0x7F)}
@@ -180,7 +188,17 @@ def gen_email(r: random.Random) -> str:
     return sprinkle(s, r, 0.1) if r.random() < 0.3 else s
 
 
+def iban(country: str, bban: str) -> str:
+    """An IBAN with correct ISO 13616 check digits."""
+    check = 98 - int("".join(str(int(ch, 36)) for ch in bban + country + "00")) % 97
+    return f"{country}{check:02d}{bban}"
+
+
 def gen_iban(r: random.Random) -> str:
+    if r.random() < 0.3:  # another country's, upper case, as banks print them
+        country, size = r.choice([("DE", 18), ("GB", 18), ("AE", 19), ("EG", 25), ("JO", 26), ("FR", 23)])
+        s = iban(country, "".join(r.choice("0123456789") for _ in range(size)))
+        return " ".join(s[i : i + 4] for i in range(0, len(s), 4)) if r.random() < 0.5 else s
     body = "".join(r.choice("0123456789") for _ in range(22))
     s = "SA" + body
     if r.random() < 0.5:
@@ -434,6 +452,12 @@ def test_issue_13_cases():
         "name@مثال.السعودية": "[بريد إلكتروني]",
         "+966 (0) 50 123 4567 أو 050-123-4567 أو 0501234567/0559876543": "[هاتف] أو [هاتف] أو [هاتف]/[هاتف]",
         "هويتي 1,023,456,789": "هويتي [رقم هوية]",
+        "رقم الحدود 3012345678": "رقم الحدود [رقم هوية]",
+        "هويتي 1023:456:789 أو 1023*456*789 أو 10\u316423456789": "هويتي [رقم هوية] أو [رقم هوية] أو [رقم هوية]",
+        "الساعة 10:30 رقمي 1023456789": "الساعة 10:30 رقمي [رقم هوية]",
+        "جوالي في مصر +20 100 123 4567": "جوالي في مصر [هاتف]",
+        "حسابي DE89 3704 0044 0532 0130 00": "حسابي [آيبان]",
+        "راسلني fahad at gmail dot com": "راسلني [بريد إلكتروني]",
     }
     for text, expected in cases.items():
         assert redact(text) == expected, text
@@ -456,6 +480,9 @@ def test_fixed_false_hit_cases():
         "من 08:00 إلى 14:00 و 10:00 12:00 14:00",
         "نسبة 15% و ٢٠٪ من 2023 إلى 2024",
         "رقم المعاملة 1023456789/5 و 1023456789.50",
+        "رقم الطلب 000123456789 و 3012345678",
+        "contact me at the office, it is at home dot",
+        "SA الفرع رقم 12 و DE 12345",
     ]:
         assert find_pii(text) == [], (text, find_pii(text))
 
