@@ -4,37 +4,42 @@ and the names people introduce.
 Fold, then match. Every text is first folded into a *view* (``fold(text)``): NFKC (fullwidth and
 mathematical letters and digits, presentation forms), every Unicode decimal digit to ASCII (Arabic-Indic,
 Persian, Devanagari, fullwidth, mathematical…), invisible characters deleted (zero-width spaces and
-joiners, word joiner, BOM, soft hyphen, bidi marks, variation selectors, tatweel, diacritics), every
-dash to "-", every space to " ", Arabic comma and decimal/thousands signs to "," and ".". Matching runs
-on the view; an index map sends each view position back to the original text, so ``find_pii`` reports
-offsets into the ORIGINAL text and ``redact`` replaces exactly those spans (invisible characters inside
-a number go with it).
+joiners, word joiner, BOM, soft hyphen, bidi marks, tags, variation selectors, Hangul fillers, tatweel,
+diacritics), every dash to "-", every space to " ", Arabic comma and decimal/thousands signs to "," and
+".". Matching runs on the view; an index map sends each view position back to the original text, so
+``find_pii`` reports offsets into the ORIGINAL text and ``redact`` replaces exactly those spans (invisible
+characters inside a number go with it).
 
-Numbers. The digits of a view are read as runs of groups joined by separators (spaces, - _ . / , ( ) |
-' \\). A run, or a whole-group part of it, is PII when its digits are ID-, phone- or card-shaped:
-ten digits starting with 1 or 2 (national ID / iqama), 05xxxxxxxx, 5xxxxxxxx, 01[1-7]xxxxxxx,
-(+|00)966…, 13–19 digits passing Luhn (card). Not PII: dates (2024/05/01, ١٤٤٥/٠٩/١٢, 01-05-2024),
-amounts grouped by thousands with commas or dots (1,234,567,890 — unless an ID/phone word such as
-"هويتي" comes just before), a number next to a currency word ("1500000000 ريال"), and a part cut out of a
-longer number at a tight separator ("1023456789/5", "1023456789.50"). IBANs (SA + 22), Saudi plates and
-e-mails in any script ("محمد@example.com", "name@مثال.السعودية", "name [at] x.com") are matched on the view.
+Numbers. The digits of a view are read as runs of groups joined by separators (up to 8 spaces, one or
+two of - _ . / , ( ) | ' \\ : * ~ + #, or a line break). A run, or a whole-group part of it, is PII when
+its digits are ID-, phone- or card-shaped: ten digits starting with 1 or 2 (national ID / iqama; any ten
+digits right after "هويتي", "رقم الحدود", "ID"…), 05xxxxxxxx, 5xxxxxxxx, 01[1-7]xxxxxxx, 966(0)5xxxxxxxx,
+any country's number after + or 00, 13–19 digits passing Luhn (card). Not PII: dates (2024/05/01,
+١٤٤٥/٠٩/١٢, 01-05-2024, 1/5/24) and times (10:30, 10:30:45), amounts grouped by thousands with commas or
+dots (1,234,567,890 — unless an ID/phone word such as "هويتي" comes just before), a number next to a
+currency word ("1500000000 ريال"), and a part cut out of a longer number at a glued separator
+("1023456789/5", "1023456789.50"). IBANs (SA + 22; other countries' when their check digits are right),
+Saudi plates (and any three letters + digits after "لوحة"/"plate"), and e-mails in any script
+("محمد@example.com", "name@مثال.السعودية", "name [at] x.com", "name at gmail dot com") are matched on the
+view.
 
-Names. After a cue the writer uses to introduce a person — strong ("اسمي", "المدعو", "my name is"):
-the next one to four name words; weak ("أنا", "معك", "المواطن", "ابني", "زوجتي", "السيد", "I am"):
-only a listed given or family name — the next name words are redacted, stopping at punctuation, a digit,
-a function word or a word that is not a name part. Without a cue, a chain of listed names in a
-person-like shape is redacted: given + given/family ("فهد عبدالله القحطاني"), "بن/بنت" chains, "آل" +
-family, an ال…ي nisba after a given name. Given names that are also ordinary words (أمل، سعيد، متعب،
-عارف…) count only after a strong cue or with another name part after them; a name right after a place
-word ("مستشفى الملك فهد", "شارع عبدالله بن عمر") is not redacted. The lists live in
-``nlp/resources/names_*.txt`` and ``pii_cues_*.txt``.
+Names. After a cue the writer uses to introduce a person — strong ("اسمي", "المدعو", "my name is", at
+the start of a sentence or after a greeting; a form line "الاسم: …"): the next one to four name words;
+weak ("أنا", "معك", "المواطن", "ابني", "زوجتي", "السيد", "الموظف", "I am", or a strong cue inside a
+sentence, as in "أغير اسمي"): only a listed given or family name — the name words are redacted,
+stopping at punctuation, a digit, a function word or a word that is not a name part. Without a cue, a
+chain of listed names in a person-like shape is redacted: given + given/family ("فهد عبدالله القحطاني"),
+"بن/بنت" chains, "آل" + family, an ال…ي nisba or ال + given ("الصالح") after a given name. Given names
+that are also ordinary words (أمل، سعيد، متعب، عارف…) count only after a strong cue or with another name
+part after them; a name right after a place word ("مستشفى الملك فهد", "شارع عبدالله بن عمر") is not
+redacted. The lists live in ``nlp/resources/names_*.txt`` and ``pii_cues_*.txt``.
 
-Placeholders. ``redact(text)`` writes typed Arabic placeholders ("[هاتف]"), the platform's default
-language, so stored public texts keep one form. A page in another language shows them in its language
-with ``localize_placeholders(public_text, locale)``, which rewrites every known placeholder of any
-locale into that locale ("[هاتف]" → "[phone]"); ``redact(text, locale="en")`` writes them in English
-directly (for an export or a mail meant for one audience). ``PLACEHOLDERS_BY_LOCALE[locale][kind]``
-is the table; ``PLACEHOLDERS`` is the Arabic one.
+Placeholders. ``redact(text)`` writes typed Arabic placeholders ("[هاتف]", "[اسم]"), the platform's
+default language, so stored public texts keep one form (and texts stored before keep theirs). A page in
+another language shows them in its language with ``localize_placeholders(public_text, locale)``, which
+rewrites every known placeholder of any locale into that locale ("[هاتف]" → "[phone]");
+``redact(text, locale="en")`` writes them in English directly (an export or a mail meant for one
+audience). ``PLACEHOLDERS_BY_LOCALE[locale][kind]`` is the table; ``PLACEHOLDERS`` is the Arabic one.
 
 Search. ``fold(text)`` is the view used for matching. Public search must index ``fold(redacted_text)``
 and fold queries the same way: a value that was redacted in any written form is then absent from the
@@ -43,6 +48,7 @@ index in every form.
 
 from __future__ import annotations
 
+import bisect
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -276,10 +282,7 @@ _CHUNK = re.compile(
 )
 _GROUP = re.compile(r"\d+")
 _LOOSE, _TIGHT, _BARRIER = 0, 1, 2
-_PHONE_DIGITS = re.compile(r"0?5\d{8}|01[1-7]\d{7}|(?:00)?9660?5\d{8}")
-_PHONE_SA_INTL = re.compile(r"(?:00)?9660?[1-9]\d{7,8}")  # landlines too, with + or 00 in front
-_PHONE_00 = re.compile(r"00[1-9]\d{7,13}")  # any country, dialled with 00
-_PHONE_PLUS = re.compile(r"[1-9]\d{7,14}")  # any country, written with + (E.164)
+_PHONE_966 = re.compile(r"9660?5\d{8}")  # a Saudi mobile with the country code and no + or 00
 
 
 def _sep_kind(sep: str) -> int:
@@ -309,32 +312,48 @@ def _is_date(a: str, b: str, c: str, mark: str) -> bool:
     return False
 
 
+_LUHN_DOUBLED = (0, 2, 4, 6, 8, 1, 3, 5, 7, 9)
+
+
 def _luhn_ok(digits: str) -> bool:
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        d = ord(ch) - 48
-        if i % 2:
-            d = d * 2 - 9 if d > 4 else d * 2
-        total += d
-    return total % 10 == 0
+    backwards = digits[::-1]
+    return (sum(map(int, backwards[::2])) + sum(_LUHN_DOUBLED[int(d)] for d in backwards[1::2])) % 10 == 0
 
 
 def _digit_kind(digits: str, international: bool, cued: bool) -> str | None:
-    """The kind of an ID-, phone- or card-shaped digit string; None for any other number."""
-    n = len(digits)
-    if n == 10 and (digits[0] in "12" or (cued and digits[0] != "0")):
-        return "national_id"  # near "هويتي"/"رقم الحدود", any ten digits the writer calls an ID
-    if _PHONE_DIGITS.fullmatch(digits) or _PHONE_00.fullmatch(digits):
+    """The kind of an ID-, phone- or card-shaped digit string; None for any other number.
+
+    Phones: 05xxxxxxxx, 5xxxxxxxx, 01[1-7]xxxxxxx, 966(0)5xxxxxxxx; after + any 8-15 digits (E.164, any
+    country), after 00 any country code and number. Plain string tests: this runs for every part of every
+    digit run."""
+    n, first = len(digits), digits[0]
+    if n == 10:
+        if first in "12" or (cued and first != "0"):
+            return "national_id"  # near "هويتي"/"رقم الحدود", any ten digits the writer calls an ID
+        if first == "0" and (digits[1] == "5" or (digits[1] == "1" and digits[2] in "1234567")):
+            return "phone"
+    elif n == 9 and first == "5":
         return "phone"
-    if international and (_PHONE_SA_INTL.fullmatch(digits) or _PHONE_PLUS.fullmatch(digits)):
+    if first == "0":
+        if digits[1] == "0" and digits[2] != "0" and 10 <= n <= 16:
+            return "phone"
+    elif international:
+        if 8 <= n <= 15:
+            return "phone"
+    elif first == "9" and digits.startswith("966") and _PHONE_966.fullmatch(digits):
         return "phone"
-    if (
-        13 <= n <= 19
-        and (digits[0] in "3456" or (n == 16 and "22" <= digits[:2] <= "27"))
-        and _luhn_ok(digits)
-    ):
+    if 13 <= n <= 19 and (first in "3456" or (n == 16 and "22" <= digits[:2] <= "27")) and _luhn_ok(digits):
         return "card"
     return None
+
+
+# The lengths _digit_kind can accept, by first digit, when no + and no ID word come before.
+_CARD = frozenset(range(13, 20))
+_LENGTHS = {
+    "0": frozenset(range(10, 17)), "1": frozenset({10}), "2": frozenset({10, 16}), "3": _CARD, "4": _CARD,
+    "5": _CARD | {9}, "6": _CARD, "7": frozenset(), "8": frozenset(), "9": frozenset({12, 13}),
+}  # fmt: skip
+_ANY_LENGTH = frozenset(range(8, 20))
 
 
 def _thousands(groups: list[str]) -> bool:
@@ -387,7 +406,8 @@ class _Digits:
         currency word; not when the writer announced an ID or a phone just before ("هويتي 1,023,456,789")."""
         view, digits, marks, kinds, n = self.view, self.digits, self.marks, self.kinds, len(self.digits)
         start, end = self.spans[0][0], self.spans[-1][1]
-        self.cued = lex.number_cue.search(_keyed(view[max(0, start - 40) : start])) is not None
+        before = _PLACEHOLDER_RE.sub(" ", view[max(0, start - 40) : start])  # "[رقم هوية]" is no cue
+        self.cued = lex.number_cue.search(_keyed(before)) is not None
         if self.cued:
             return
         k = 0
@@ -434,6 +454,8 @@ class _Digits:
             if i > 0 and kinds[i - 1] == _TIGHT and lengths[i - 1] < 7:
                 continue
             international = plus_before if i == 0 else "+" in self.seps[i - 1]
+            # Only these lengths can be PII for this first digit; a long run of single digits is cheap.
+            useful = _ANY_LENGTH if international or self.cued else _LENGTHS[self.digits[i][0]]
             digits = ""
             for j in range(i, n):
                 if self.blocked[j] or (j > i and kinds[j - 1] == _BARRIER):
@@ -441,7 +463,7 @@ class _Digits:
                 digits += self.digits[j]
                 if len(digits) > 19:
                     break
-                if len(digits) < 8 or (j < n - 1 and kinds[j] == _TIGHT and lengths[j + 1] < 7):
+                if len(digits) not in useful or (j < n - 1 and kinds[j] == _TIGHT and lengths[j + 1] < 7):
                     continue
                 kind = _digit_kind(digits, international, self.cued)
                 if kind:
@@ -477,8 +499,8 @@ def _number_candidates(view: str, found: list[tuple[int, int, str]]) -> None:
 # ------------------------------------------------------------------------------- e-mails, IBAN, plates
 # Any script in the local part and the domain; "[at]"/"(at)" and "[dot]" spellings too.
 _EMAIL = re.compile(
-    r"[\w.%+'-]{1,64}(?:@|[ \t]?[\[(](?:at|@)[\])][ \t]?)"
-    r"(?:[^\W_](?:[\w-]{0,62}[^\W_])?(?:\.|[ \t]?[\[(]dot[\])][ \t]?))+"
+    r"(?<![\w.%+'-])[\w.%+'-]{1,64}(?:@|[ \t]?[\[(](?:at|@)[\])][ \t]?)"
+    r"(?:[^\W_][\w-]{0,62}+(?<!-)(?:\.|[ \t]?[\[(]dot[\])][ \t]?))+"
     r"(?:xn--[a-z0-9-]{1,59}|[^\W\d_]{2,24})(?![\w-])",
     re.I,
 )
@@ -514,9 +536,12 @@ _PLATE_LETTERS = rf"{_PLATE_LETTER}[ -]{_PLATE_LETTER}[ -]{_PLATE_LETTER}"
 _PLATE = re.compile(
     rf"(?<!\w){_PLATE_LETTERS}[ -]{{1,3}}\d{{1,4}}(?!\d)|(?<!\d)\d{{1,4}}[ -]{{1,3}}{_PLATE_LETTERS}(?!\w)"
 )
-# Latin-letter plates look like currency amounts ("USD 1500"), so only after the word "plate"/"لوحة".
+# Latin-letter plates look like currency amounts ("USD 1500"), so only after the word "plate"/"لوحة";
+# after it, any three Arabic letters written apart too ("لوحة أ ب ج ١٢٣٤": people type ج for the plate's J).
 _PLATE_LATIN = re.compile(
-    r"(?:لوح[ةه]|plate)\D{0,20}?(?<![A-Za-z])([A-Z](?:[ -]?[A-Z]){2}[ -]{0,3}\d{1,4})(?!\d)", re.I
+    r"(?:لوح[ةهت]|plate)\D{0,20}?(?<![A-Za-z\u0621-\u064a])"
+    r"([A-Z](?:[ -]?[A-Z]){2}[ -]{0,3}\d{1,4}|[\u0621-\u064a](?:[ -][\u0621-\u064a]){2}[ -]{1,3}\d{1,4})(?!\d)",
+    re.I,
 )
 _HAS_DIGIT = re.compile(r"[0-9]")
 
@@ -715,11 +740,11 @@ def find_pii(text: str) -> list[PiiMatch]:
     found = _candidates(view)
     if not found:
         return []
-    chosen: list[tuple[int, int, str]] = []
+    chosen: list[tuple[int, int, str]] = []  # sorted by start, never overlapping
     for cand in sorted(found, key=lambda c: (c[0] - c[1], _RANK[c[2]], c[0])):
-        if all(cand[1] <= s or cand[0] >= e for s, e, _ in chosen):
-            chosen.append(cand)
-    chosen.sort()
+        at = bisect.bisect_left(chosen, cand)
+        if (at == 0 or chosen[at - 1][1] <= cand[0]) and (at == len(chosen) or cand[1] <= chosen[at][0]):
+            chosen.insert(at, cand)
     if pos is None:
         return [PiiMatch(kind, s, e) for s, e, kind in chosen]
     return [PiiMatch(kind, pos[s], pos[e - 1] + 1) for s, e, kind in chosen]
