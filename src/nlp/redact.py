@@ -163,12 +163,17 @@ def _fold_map(text: str) -> tuple[str, list[int] | None]:
     if len(view) == len(text) and all(len(_folded(ch)) == 1 for ch in _NEEDS_FOLD.findall(text)):
         return view, None  # Arabic-Indic digits, Arabic comma, no-break spaces: offsets are unchanged
     pos: list[int] = []
-    for i, ch in enumerate(text):
-        n = len(_folded(ch)) if _NEEDS_FOLD.match(ch) else 1
+    last = 0
+    for m in _NEEDS_FOLD.finditer(text):
+        i = m.start()
+        pos.extend(range(last, i))
+        n = len(_folded(text[i]))
         if n == 1:
             pos.append(i)
         elif n:
             pos.extend([i] * n)
+        last = i + 1
+    pos.extend(range(last, len(text)))
     return view, pos
 
 
@@ -514,14 +519,12 @@ _EMAIL_HINT = re.compile(r"@|[\[( ]at[\]) ]", re.I)
 # Saudi IBAN: SA, two check digits, 20 alphanumerics; printed in groups of four. Other countries' IBANs
 # (residents paste their home bank's) only when the ISO 13616 check digits are right.
 _IBAN = re.compile(r"(?<![A-Za-z0-9])SA[ \-._]{0,3}\d{2}(?:[ \-._]{0,3}[0-9A-Z]){20}(?![0-9A-Za-z])", re.I)
-_IBAN_COUNTRIES = (
+_IBAN_COUNTRIES = frozenset(
     "AD AE AL AT AZ BA BE BG BH BI BR BY CH CR CY CZ DE DJ DK DO EE EG ES FI FK FO FR GB GE GI GL GR GT HR HU IE "
     "IL IQ IS IT JO KW KZ LB LC LI LT LU LV LY MC MD ME MK MN MR MT MU NI NL NO OM PK PL PS PT QA RO RS RU SC SD "
-    "SE SI SK SM SO ST SV TL TN TR UA VA VG XK YE"
-).split()
-_IBAN_ANY = re.compile(
-    rf"(?<![A-Za-z0-9])(?:{'|'.join(_IBAN_COUNTRIES)})[ \-]?\d{{2}}(?:[ \-]?[0-9A-Z]){{11,30}}(?![0-9A-Za-z])"
+    "SE SI SK SM SO ST SV TL TN TR UA VA VG XK YE".split()
 )
+_IBAN_ANY = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}[ \-]?\d{2}(?:[ \-]?[0-9A-Z]){11,30}(?![0-9A-Za-z])")
 
 
 def _iban_ok(text: str) -> bool:
@@ -724,7 +727,11 @@ def _candidates(view: str) -> list[tuple[int, int, str]]:
         found += [(m.start(), m.end(), "email") for m in _EMAIL_WORDS.finditer(view)]
     if _HAS_DIGIT.search(view):
         found += [(m.start(), m.end(), "iban") for m in _IBAN.finditer(view)]
-        found += [(m.start(), m.end(), "iban") for m in _IBAN_ANY.finditer(view) if _iban_ok(m.group())]
+        found += [
+            (m.start(), m.end(), "iban")
+            for m in _IBAN_ANY.finditer(view)
+            if m.group()[:2] in _IBAN_COUNTRIES and _iban_ok(m.group())
+        ]
         _number_candidates(view, found)
         found += [(m.start(), m.end(), "plate") for m in _PLATE.finditer(view)]
         found += [(m.start(1), m.end(1), "plate") for m in _PLATE_LATIN.finditer(view)]
