@@ -515,6 +515,11 @@ _EMAIL_WORDS = re.compile(
     r"[ \t]+dot[ \t]+(?:com|net|org|edu|gov|info|sa|ae|co|io|me)(?![\w-])",
     re.I,
 )
+# A webmail address with its top-level domain left off ("fahad@gmail").
+_EMAIL_PROVIDER = re.compile(
+    r"(?<![\w.%+'-])[\w.%+'-]{1,64}@(?:gmail|hotmail|outlook|yahoo|icloud|live|msn|protonmail)(?![\w.-])",
+    re.I,
+)
 _EMAIL_HINT = re.compile(r"@|[\[( ]at[\]) ]", re.I)
 # Saudi IBAN: SA, two check digits, 20 alphanumerics; printed in groups of four. Other countries' IBANs
 # (residents paste their home bank's) only when the ISO 13616 check digits are right.
@@ -725,6 +730,7 @@ def _candidates(view: str) -> list[tuple[int, int, str]]:
     if _EMAIL_HINT.search(view):
         found += [(m.start(), m.end(), "email") for m in _EMAIL.finditer(view)]
         found += [(m.start(), m.end(), "email") for m in _EMAIL_WORDS.finditer(view)]
+        found += [(m.start(), m.end(), "email") for m in _EMAIL_PROVIDER.finditer(view)]
     if _HAS_DIGIT.search(view):
         found += [(m.start(), m.end(), "iban") for m in _IBAN.finditer(view)]
         found += [

@@ -459,6 +459,8 @@ def test_issue_13_cases():
         "حسابي DE89 3704 0044 0532 0130 00": "حسابي [آيبان]",
         "راسلني fahad at gmail dot com": "راسلني [بريد إلكتروني]",
         "مخالفة على لوحة أ ب ج ١٢٣٤ وهي مو لوحتي": "مخالفة على لوحة [لوحة مركبة] وهي مو لوحتي",
+        "راسلني على fahad@gmail وشكرا": "راسلني على [بريد إلكتروني] وشكرا",
+        "(+966)501234567": "[هاتف]",
     }
     for text, expected in cases.items():
         assert redact(text) == expected, text
@@ -529,6 +531,9 @@ def test_names_found():
         "My name is John Smith and I": "John Smith",
         "الاسم: زبير": "زبير",
         "أنا فهد": "فهد",
+        "السلام عليكم اسمي هو منصور الحربي": "منصور الحربي",
+        "أخوك فهد": "فهد",
+        "Regards, Ahmed Ali": "Ahmed Ali",
     }
     for text, name in cases.items():
         assert [text[m.start : m.end] for m in find_pii(text) if m.kind == "name"] == [name], (
