@@ -563,10 +563,9 @@ _BIN = frozenset({"بن", "بنت", "ابن", "bin", "bint", "ibn", "ben"})
 _AL = "ال"  # "آل" folds to this key
 _DIN = "الدين"  # "نور الدين", "صلاح الدين"
 _ABU = frozenset({"ابو", "ابا", "ابي"})
-_GIVEN, _AMBIGUOUS, _FAMILY, _NISBA, _LATIN, _UNKNOWN = range(6)
-_SURNAME = (
-    _NISBA  # an ال…ي nisba or ال + a given name ("الصالح", "العبدالله"): a family name after a given name
-)
+# Classes of name parts. _SURNAME: an ال…ي nisba ("القحطاني") or ال + a given name ("الصالح",
+# "العبدالله"), taken as a family name after a given name; _LATIN: an unlisted Latin-script word.
+_GIVEN, _AMBIGUOUS, _FAMILY, _SURNAME, _LATIN, _UNKNOWN = range(6)
 
 
 class _Names:
@@ -622,7 +621,7 @@ class _Names:
         # A strong cue: an unlisted word is a name unless it is ال- or و-prefixed or a complaint follows
         # ("اسمي مكتوب غلط", "اسمي وهويتي").
         after_ok = not self.glued(nxt - 1, nxt) or self.keys[nxt] not in self.lex.not_name
-        return after_ok and (cls in (_NISBA, _LATIN) or not key.startswith((_AL, "و")))
+        return after_ok and (cls in (_SURNAME, _LATIN) or not key.startswith((_AL, "و")))
 
     def read(self, j: int, mode: int) -> int:
         """Index after the name starting at token j (j itself when there is none)."""
@@ -634,7 +633,7 @@ class _Names:
                 break
             if units and keys[k] in _BIN and self.glued(k, k + 1):
                 end, cls = self.unit(k + 1)
-                if cls in (_GIVEN, _AMBIGUOUS, _FAMILY, _NISBA):
+                if cls in (_GIVEN, _AMBIGUOUS, _FAMILY, _SURNAME):
                     units.append((end, _GIVEN))
                     k = end
                     continue
@@ -651,7 +650,7 @@ class _Names:
                 break
             elif cls == _LATIN and not self.capitalized(k) and mode != _STRONG:
                 break  # "I am Fahad from Riyadh"; after "my name is", "fahad alqahtani" in lower case too
-            elif cls == _NISBA and (mode == _CHAIN and units[0][1] != _GIVEN):
+            elif cls == _SURNAME and (mode == _CHAIN and units[0][1] != _GIVEN):
                 break
             units.append((end, cls))
             k = end
