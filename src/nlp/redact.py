@@ -29,7 +29,8 @@ weak ("أنا", "معك", "المواطن", "ابني", "زوجتي", "السي�
 sentence, as in "أغير اسمي"): only a listed given or family name — the name words are redacted,
 stopping at punctuation, a digit, a function word or a word that is not a name part. Without a cue, a
 chain of listed names in a person-like shape is redacted: given + given/family ("فهد عبدالله القحطاني"),
-"بن/بنت" chains, "آل" + family, an ال…ي nisba or ال + given ("الصالح") after a given name. Given names
+"بن/بنت" chains, "آل" + family, an ال…ي nisba or ال + given ("الصالح") after a given name, and a
+kunya ("أبو فهد", "أم محمد"). Given names
 that are also ordinary words (أمل، سعيد، متعب، عارف…) count only after a strong cue or with another name
 part after them; a name right after a place word ("مستشفى الملك فهد", "شارع عبدالله بن عمر") is not
 redacted. The lists live in ``nlp/resources/names_*.txt`` and ``pii_cues_*.txt``.
@@ -273,7 +274,7 @@ def _lexicon() -> _Lexicon:
         number_cue=re.compile(rf"(?<![^\W\d_])(?:{_alternation(number)})(?![^\W\d_])"),
         currency_after=re.compile(rf"[ \t]{{0,2}}(?:{_alternation(currency)})(?![^\W\d_])"),
         currency_before=re.compile(rf"(?<![^\W\d_])(?:{_alternation(currency)})[ \t]{{0,2}}$"),
-        triggers=given | family | latin_given | frozenset(cues) | {"عبد"},
+        triggers=given | family | latin_given | frozenset(cues) | {"عبد"} | _KUNYA_WORDS,
     )
 
 
@@ -562,10 +563,11 @@ _BLESSING = frozenset({"الله", "ربي", "ربنا", "المولى"})  # "أ
 _BIN = frozenset({"بن", "بنت", "ابن", "bin", "bint", "ibn", "ben"})
 _AL = "ال"  # "آل" folds to this key
 _DIN = "الدين"  # "نور الدين", "صلاح الدين"
-_ABU = frozenset({"ابو", "ابا", "ابي"})
+_KUNYA_WORDS = frozenset({"ابو", "ابا", "ابي", "ام"})  # "أبو فهد", "أم محمد": how people are called
 # Classes of name parts. _SURNAME: an ال…ي nisba ("القحطاني") or ال + a given name ("الصالح",
-# "العبدالله"), taken as a family name after a given name; _LATIN: an unlisted Latin-script word.
-_GIVEN, _AMBIGUOUS, _FAMILY, _SURNAME, _LATIN, _UNKNOWN = range(6)
+# "العبدالله"), taken as a family name after a given name; _LATIN: an unlisted Latin-script word;
+# _KUNYA: أبو/أم + a given name, a name on its own.
+_GIVEN, _AMBIGUOUS, _FAMILY, _SURNAME, _LATIN, _UNKNOWN, _KUNYA = range(7)
 
 
 class _Names:
@@ -592,8 +594,9 @@ class _Names:
             key in lex.given or key in ("صلاح", "عز", "علاء", "بهاء", "شمس", "تاج", "محي", "شرف")
         ):
             return k + 2, _GIVEN
-        if key in _ABU and nxt and (nxt in lex.given or nxt in lex.family):
-            return k + 2, _GIVEN  # a kunya: "أبو فهد"
+        if key in _KUNYA_WORDS and nxt and (nxt in lex.given or nxt in lex.family):
+            if key != "ام" or nxt not in lex.ambiguous:  # "أم" is also "or": "جديد أم مستعمل"
+                return k + 2, _KUNYA
         if key == _AL and nxt and len(nxt) >= 3 and nxt not in lex.not_name:
             return k + 2, _FAMILY  # "آل سعود", "آل الشيخ"
         if key in lex.given:
@@ -614,7 +617,7 @@ class _Names:
         key = self.keys[k]
         if key in self.lex.not_name:
             return False
-        if cls in (_GIVEN, _AMBIGUOUS, _FAMILY):
+        if cls in (_GIVEN, _AMBIGUOUS, _FAMILY, _KUNYA):
             return cls != _GIVEN or not key.isascii() or self.capitalized(k) or mode == _STRONG
         if mode != _STRONG:
             return False
@@ -644,20 +647,20 @@ class _Names:
             if not units:
                 if not self.first_ok(k, end, cls, mode):
                     break
-                if mode == _CHAIN and cls not in (_GIVEN, _AMBIGUOUS):
+                if mode == _CHAIN and cls not in (_GIVEN, _AMBIGUOUS, _KUNYA):
                     break
             elif keys[k] in lex.not_name or cls == _UNKNOWN:
                 break
             elif cls == _LATIN and not self.capitalized(k) and mode != _STRONG:
                 break  # "I am Fahad from Riyadh"; after "my name is", "fahad alqahtani" in lower case too
-            elif cls == _SURNAME and (mode == _CHAIN and units[0][1] != _GIVEN):
+            elif cls == _SURNAME and (mode == _CHAIN and units[0][1] not in (_GIVEN, _KUNYA)):
                 break
             units.append((end, cls))
             k = end
         if mode != _STRONG:
             while units and units[-1][1] == _AMBIGUOUS:
                 units.pop()  # "أنا سعيد": an adjective unless another name part follows
-        if mode == _CHAIN and len(units) < 2:
+        if mode == _CHAIN and len(units) < 2 and not (units and units[0][1] == _KUNYA):
             return j
         return units[-1][0] if units else j
 
@@ -701,7 +704,12 @@ class _Names:
                     k = j
                     break
             else:
-                if key in lex.given or key == "عبد" or (key in lex.latin_given and self.capitalized(k)):
+                if (
+                    key in lex.given
+                    or key == "عبد"
+                    or key in _KUNYA_WORDS
+                    or (key in lex.latin_given and self.capitalized(k))
+                ):
                     if not self.after_place(k):
                         end = self.read(k, _CHAIN)
                         if end > k:
