@@ -30,10 +30,10 @@ sentence, as in "أغير اسمي"): only a listed given or family name — the
 stopping at punctuation, a digit, a function word or a word that is not a name part. Without a cue, a
 chain of listed names in a person-like shape is redacted: given + given/family ("فهد عبدالله القحطاني"),
 "بن/بنت" chains, "آل" + family, an ال…ي nisba or ال + given ("الصالح") after a given name, and a
-kunya ("أبو فهد", "أم محمد"). Given names
-that are also ordinary words (أمل، سعيد، متعب، عارف…) count only after a strong cue or with another name
-part after them; a name right after a place word ("مستشفى الملك فهد", "شارع عبدالله بن عمر") is not
-redacted. The lists live in ``nlp/resources/names_*.txt`` and ``pii_cues_*.txt``.
+kunya ("أبو فهد", "أم محمد"). Given names that are also ordinary words (أمل، سعيد، متعب، عارف…)
+count only after a strong cue or with another name part after them; a name right after a place word
+("مستشفى الملك فهد", "شارع عبدالله بن عمر") is not redacted. The lists live in
+``nlp/resources/names_*.txt`` and ``pii_cues_*.txt``.
 
 Placeholders. ``redact(text)`` writes typed Arabic placeholders ("[هاتف]", "[اسم]"), the platform's
 default language, so stored public texts keep one form (and texts stored before keep theirs). A page in
