@@ -15,7 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests.factories import make_agency
 from voice.db import libpq_url
-from voice.feedback.services import FeedbackService, Submission
+from voice.feedback.intake.service import IntakeService
+from voice.feedback.intake.submission import Submission
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "scripts" / "pg_backup.py"
@@ -83,7 +84,7 @@ def test_backup_tools_are_found() -> None:
 
 async def test_dump_and_restore_into_a_new_database(database_url: str, db: AsyncSession, tmp_path: Path) -> None:
     await make_agency(db, "passports")
-    service = FeedbackService(db)
+    service = IntakeService(db)
     for i, body in enumerate(BODIES):
         await service.submit(Submission(agency="passports", body=body, service="renewal" if i == 0 else None,
                                         kind=("complaint", "suggestion", "praise")[i], publish=i != 0))
@@ -119,7 +120,7 @@ async def test_dump_and_restore_into_a_new_database(database_url: str, db: Async
         engine = create_async_engine(restored, poolclass=NullPool)
         try:
             async with async_sessionmaker(engine, expire_on_commit=False)() as session, session.begin():
-                item = await FeedbackService(session).submit(Submission(agency="passports", body="بعد الاستعادة"))
+                item = await IntakeService(session).submit(Submission(agency="passports", body="بعد الاستعادة"))
             assert item.id > max(r["id"] for r in await _fetch(database_url, "SELECT id FROM feedback"))
         finally:
             await engine.dispose()

@@ -14,7 +14,7 @@ from tests.conftest import csrf_token, post_form
 from tests.factories import PASSWORD, make_agency, make_user
 from voice.accounts.models import Role
 from voice.feedback.models import Channel, Event, Feedback, Status
-from voice.feedback.services import TRACKING_ALPHABET, new_tracking_code, normalize_tracking_code
+from voice.feedback.tracking import TRACKING_ALPHABET, new_tracking_code, normalize_tracking_code
 
 BODY = "تطبيق الجوازات لا يرسل رمز التحقق OTP منذ يومين ولا أستطيع تجديد الجواز"
 
@@ -190,10 +190,11 @@ async def test_board_redacts_personal_data_and_searches_across_spellings(client:
 
 
 async def test_board_pages_with_a_cursor(client: httpx.AsyncClient, db: AsyncSession) -> None:
-    from voice.feedback.services import FeedbackService, Submission
+    from voice.feedback.intake.service import IntakeService
+    from voice.feedback.intake.submission import Submission
 
     await make_agency(db, "passports")
-    service = FeedbackService(db)
+    service = IntakeService(db)
     for i in range(25):
         await service.submit(Submission(agency="passports", body=f"ملاحظة رقم {i} عن الخدمة", publish=True))
     await db.commit()

@@ -27,7 +27,8 @@ from tests.browser.seed import demo_agency, empty_tables
 from tests.browser.serve import running_server
 from tests.factories import make_token, make_user
 from voice.accounts.models import Role
-from voice.feedback.services import FeedbackService, Submission
+from voice.feedback.intake.service import IntakeService
+from voice.feedback.intake.submission import Submission
 from voice.settings import PROJECT_ROOT
 
 EXAMPLES = int(os.environ.get("VOICE_FUZZ_EXAMPLES", "15"))
@@ -48,7 +49,7 @@ async def fuzz_token(engine: object) -> str:
         agency = await demo_agency(db, "passports")
         staff = await make_user(db, Role.AGENCY_STAFF, agency=agency)
         citizen = await make_user(db)
-        await FeedbackService(db).submit(Submission(agency="passports", body="تطبيق الجوازات لا يرسل رمز التحقق",
+        await IntakeService(db).submit(Submission(agency="passports", body="تطبيق الجوازات لا يرسل رمز التحقق",
                                                     publish=True, contact_email="hidden@example.sa"))
         await IdeaService(db).submit(IdeaDraft(title="تجديد الجواز من التطبيق",
                                                description="إتاحة تجديد جواز السفر بالكامل عبر التطبيق"), citizen)

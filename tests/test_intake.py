@@ -12,9 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
 from tests.factories import make_agency
 from voice.batching import GroupCommit
-from voice.feedback.intake import IntakeQueue
+from voice.feedback.intake.queue import IntakeQueue
+from voice.feedback.intake.service import IntakeService
+from voice.feedback.intake.statement import IntakeRow
+from voice.feedback.intake.submission import Submission, validate
 from voice.feedback.models import Event, Feedback, IdempotencyKey
-from voice.feedback.services import FeedbackService, IntakeRow, Submission
 
 BODY = "لا أستطيع تجديد الجواز من خلال الموقع منذ يومين"
 
@@ -149,7 +151,7 @@ async def _submit(engine_url: str, queue: IntakeQueue, sub: Submission, key: str
     engine = create_async_engine(engine_url, pool_size=1)
     try:
         async with AsyncSession(engine) as session:
-            service = FeedbackService(session, intake=queue)
+            service = IntakeService(session, queue=queue)
             if key is None:
                 return await service.receive(sub)
             return await service.submit_idempotent(sub, key, "anonymous", (sub.body + key).encode())
@@ -194,12 +196,11 @@ async def test_a_row_the_database_refuses_fails_alone(database_url: str, db: Asy
                                                       queue: IntakeQueue) -> None:
     """Validation keeps bad rows out; should one reach the database anyway, its batch-mates are stored."""
     await make_agency(db, "passports")
-    service = FeedbackService(db)
-    good = [service._validate(Submission(agency="passports", body=f"{BODY} {i}"), None) for i in range(5)]
+    good = [validate(Submission(agency="passports", body=f"{BODY} {i}"), None) for i in range(5)]
     bad = good[0].__class__(**{**good[0].__dict__, "language": "a-language-code-longer-than-its-column-allows"})
     from datetime import UTC, datetime
 
-    from voice.feedback.services import new_tracking_code
+    from voice.feedback.tracking import new_tracking_code
 
     rows = [IntakeRow(intake=i, code=new_tracking_code(), now=datetime.now(UTC), user_id=None) for i in [*good, bad]]
     results = await asyncio.gather(*(queue.store(r) for r in rows), return_exceptions=True)

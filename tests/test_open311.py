@@ -13,8 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tests.factories import make_agency, make_token, make_user
 from voice.accounts.models import Role, SubmitterKind
 from voice.catalogue.models import Service
+from voice.feedback.intake.service import IntakeService
+from voice.feedback.intake.submission import Submission
+from voice.feedback.lifecycle import LifecycleService
 from voice.feedback.models import Channel, Feedback, FeedbackKind, Status
-from voice.feedback.services import FeedbackService, Submission
 
 BASE = "/open311/v2"
 BODY = "تطبيق الجوازات لا يرسل رمز التحقق منذ يومين ولا أستطيع تجديد الجواز"
@@ -38,7 +40,7 @@ def assert_open311_error(response: httpx.Response, status: int) -> list[dict]:
 
 async def submit(db: AsyncSession, body: str = BODY, publish: bool = True, service: str | None = "renewal",
                  agency: str = "passports") -> Feedback:
-    item = await FeedbackService(db).submit(Submission(agency=agency, service=service, body=body, publish=publish))
+    item = await IntakeService(db).submit(Submission(agency=agency, service=service, body=body, publish=publish))
     await db.commit()
     return item
 
@@ -141,8 +143,8 @@ async def test_request_is_open_then_closed_and_always_redacted(client: httpx.Asy
     # The id is typed the way people type it: any case, no dashes.
     assert (await client.get(f"{BASE}/requests/{code.replace('-', '').lower()}.json")).status_code == 200
 
-    await FeedbackService(db).change_status(staff, item.id, "in_progress")
-    await FeedbackService(db).change_status(staff, item.id, "resolved", reason="تم إصلاح الخلل في إرسال الرمز")
+    await LifecycleService(session=db).change_status(staff, item.id, "in_progress")
+    await LifecycleService(session=db).change_status(staff, item.id, "resolved", reason="تم إصلاح الخلل في إرسال الرمز")
     await db.commit()
     [closed] = (await client.get(f"{BASE}/requests/{code}.json", params={"lang": "en"})).json()
     assert closed["status"] == "closed" and closed["status_notes"] == "تم إصلاح الخلل في إرسال الرمز"
@@ -150,7 +152,7 @@ async def test_request_is_open_then_closed_and_always_redacted(client: httpx.Asy
     assert datetime.fromisoformat(closed["updated_datetime"]) >= datetime.fromisoformat(request["updated_datetime"])
     assert "1098765432" not in str(closed)
 
-    await FeedbackService(db).change_status(staff, item.id, "in_progress")  # reopened: no stale note
+    await LifecycleService(session=db).change_status(staff, item.id, "in_progress")  # reopened: no stale note
     await db.commit()
     [reopened] = (await client.get(f"{BASE}/requests/{code}.json")).json()
     assert reopened["status"] == "open" and reopened["status_notes"] is None
@@ -168,7 +170,7 @@ async def test_list_shows_only_public_items_with_filters(client: httpx.AsyncClie
     old = await submit(db, "ملاحظة قديمة عمرها أكثر من تسعين يوما")
     await db.execute(update(Feedback).where(Feedback.id == old.id)
                      .values(created_at=datetime.now(UTC) - timedelta(days=120)))
-    await FeedbackService(db).change_status(staff, booking.id, "declined", reason="الخدمة تتبع جهة أخرى")
+    await LifecycleService(session=db).change_status(staff, booking.id, "declined", reason="الخدمة تتبع جهة أخرى")
     await db.commit()
 
     async def ids(**params: str) -> list[str]:
@@ -318,7 +320,21 @@ async def test_database_down_is_a_503_in_open311_format() -> None:
             assert response.headers["Retry-After"] == "5"
 
 
-def test_status_mapping_is_total() -> None:
-    from voice.feedback.open311 import CLOSED
-
-    assert {s for s in Status if s.is_closed} == set(CLOSED)
+async def test_every_status_is_listed_under_the_status_it_answers(client: httpx.AsyncClient, db: AsyncSession) -> None:
+    """The "status" filter and the "status" field agree for every status there is (both derive from
+    ``Status.is_closed``): each item is found under exactly the one word its answer carries."""
+    await make_agency(db, "passports")
+    items = {status: await submit(db, f"ملاحظة عن تجديد الجواز في حالة {status.value}") for status in Status}
+    for status, item in items.items():
+        await db.execute(update(Feedback).where(Feedback.id == item.id).values(status=status))
+    await db.commit()
+    listed = {}
+    for word in ("open", "closed"):
+        response = await client.get(f"{BASE}/requests.json", params={"status": word})
+        assert response.status_code == 200, response.text
+        for request in response.json():
+            assert request["status"] == word, request
+            assert request["service_request_id"] not in listed  # under one word only
+            listed[request["service_request_id"]] = word
+    assert listed == {f"FB-{item.id}": "closed" if status.is_closed else "open" for status, item in items.items()}
+    assert set(listed.values()) == {"open", "closed"}

@@ -23,9 +23,12 @@ from tests import conftest
 from tests.conftest import csrf_token, post_form, unique_email
 from tests.factories import PASSWORD, make_agency, make_user
 from voice.accounts.models import AuditEvent, Role, User
+from voice.feedback.intake.service import IntakeService
+from voice.feedback.intake.submission import Submission
+from voice.feedback.lifecycle import LifecycleService
 from voice.feedback.models import Event, Feedback, Report
 from voice.feedback.models import Response as Answer
-from voice.feedback.services import FeedbackService, Submission
+from voice.feedback.moderation import ModerationService
 from voice.settings import Settings
 from voice.themes.models import Theme
 from voice.workspace.models import Improvement, Transfer
@@ -74,7 +77,7 @@ async def world(db: AsyncSession) -> dict:
     staff = await make_user(db, Role.AGENCY_ADMIN, agency=home)
     admin = await make_user(db, Role.ADMIN)
     citizen = await make_user(db)
-    item = await FeedbackService(db).submit(Submission(
+    item = await IntakeService(db).submit(Submission(
         agency="passports", body="تطبيق الجوازات لا يرسل رمز التحقق منذ يومين", publish=True,
         contact_email="private.person@example.sa"))
     await db.commit()
@@ -343,7 +346,7 @@ async def test_html_pages_are_served_as_html(client: httpx.AsyncClient, db: Asyn
 async def test_private_data_never_reaches_public_pages_or_feeds(client: httpx.AsyncClient, db: AsyncSession) -> None:
     w = await world(db)
     national_id, phone, email = "1087654321", "0551234567", "private.person@example.sa"
-    item = await FeedbackService(db).submit(Submission(
+    item = await IntakeService(db).submit(Submission(
         agency="passports", body=f"رقم هويتي {national_id} وجوالي {phone} ولم يصلني رمز التحقق",
         publish=True, contact_email=email))
     await db.commit()
@@ -380,7 +383,7 @@ async def test_private_data_never_reaches_public_pages_or_feeds(client: httpx.As
 async def test_privileged_actions_leave_audit_events(client: httpx.AsyncClient, db: AsyncSession) -> None:
     w = await world(db)
     item = w["item"]
-    second = await FeedbackService(db).submit(Submission(agency="passports", body="الموقع يتوقف عند الدفع دائما",
+    second = await IntakeService(db).submit(Submission(agency="passports", body="الموقع يتوقف عند الدفع دائما",
                                                          publish=True))
     theme = Theme(agency_id=w["home"].id, scope="feedback", key="t1", label="موضوع", keywords=[], size=1)
     db.add(theme)
@@ -411,11 +414,10 @@ async def test_privileged_actions_leave_audit_events(client: httpx.AsyncClient, 
 async def test_open311_lists_never_reveal_tracking_codes(client, db) -> None:
     """The tracking code unlocks private answers; lists give a public id instead."""
     from tests.factories import make_agency
-    from voice.feedback.services import FeedbackService, Submission
 
     await make_agency(db, "passports")
-    public = await FeedbackService(db).submit(Submission(agency="passports", body="الموقع بطيء جداً اليوم", publish=True))
-    private = await FeedbackService(db).submit(Submission(agency="passports", body="ملاحظة غير منشورة أبداً"))
+    public = await IntakeService(db).submit(Submission(agency="passports", body="الموقع بطيء جداً اليوم", publish=True))
+    private = await IntakeService(db).submit(Submission(agency="passports", body="ملاحظة غير منشورة أبداً"))
     await db.commit()
     listing = await client.get("/open311/v2/requests.json")
     assert listing.status_code == 200
@@ -436,14 +438,13 @@ async def test_agency_cannot_undo_a_moderators_hiding(client, db) -> None:
     from tests.factories import PASSWORD, make_agency, make_user
     from voice.accounts.models import Role
     from voice.feedback.models import Feedback, Moderation
-    from voice.feedback.services import FeedbackService, Submission
 
     agency = await make_agency(db, "passports")
     staff = await make_user(db, Role.AGENCY_STAFF, agency=agency)
     admin = await make_user(db, Role.ADMIN)
-    item = await FeedbackService(db).submit(Submission(agency="passports", body="نص منشور ثم مخفي", publish=True))
+    item = await IntakeService(db).submit(Submission(agency="passports", body="نص منشور ثم مخفي", publish=True))
     await db.commit()
-    await FeedbackService(db).moderate(admin, item.id, "hide", "مخالف")
+    await ModerationService(session=db).moderate(admin, item.id, "hide", "مخالف")
     await db.commit()
     await post_form(client, "/signin", {"email": staff.email, "password": PASSWORD})
     refused = await post_form(client, f"/agency/feedback/{item.id}/approve", {})
@@ -455,13 +456,12 @@ async def test_agency_cannot_undo_a_moderators_hiding(client, db) -> None:
 async def test_status_notes_are_redacted_on_the_tracking_page(client, db) -> None:
     from tests.factories import make_agency, make_user
     from voice.accounts.models import Role
-    from voice.feedback.services import FeedbackService, Submission
 
     agency = await make_agency(db, "passports")
     staff = await make_user(db, Role.AGENCY_STAFF, agency=agency)
-    item = await FeedbackService(db).submit(Submission(agency="passports", body="طلب تجديد متأخر"))
+    item = await IntakeService(db).submit(Submission(agency="passports", body="طلب تجديد متأخر"))
     await db.commit()
-    await FeedbackService(db).change_status(staff, item.id, "declined", "صاحب الهوية 1098765432 غير مؤهل")
+    await LifecycleService(session=db).change_status(staff, item.id, "declined", "صاحب الهوية 1098765432 غير مؤهل")
     await db.commit()
     for path in (f"/track/{item.tracking_code}", f"/api/v1/feedback/{item.tracking_code}"):
         page = await client.get(path)
@@ -481,11 +481,10 @@ async def test_odd_ids_in_workspace_forms_are_not_500s(client, db) -> None:
     from tests.conftest import post_form
     from tests.factories import PASSWORD, make_agency, make_user
     from voice.accounts.models import Role
-    from voice.feedback.services import FeedbackService, Submission
 
     agency = await make_agency(db, "passports")
     staff = await make_user(db, Role.AGENCY_STAFF, agency=agency)
-    item = await FeedbackService(db).submit(Submission(agency="passports", body="نص للاختبار هنا"))
+    item = await IntakeService(db).submit(Submission(agency="passports", body="نص للاختبار هنا"))
     await db.commit()
     await post_form(client, "/signin", {"email": staff.email, "password": PASSWORD})
     for query in ("theme=%C2%B2", "assignee=99999999999999999999", "rating=%C2%B2"):

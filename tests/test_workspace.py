@@ -18,8 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tests.conftest import post_form
 from tests.factories import PASSWORD, make_agency, make_token, make_user
 from voice.accounts.models import Role
+from voice.feedback.intake.service import IntakeService
+from voice.feedback.intake.submission import Submission
 from voice.feedback.models import Feedback, Response, Status
-from voice.feedback.services import FeedbackService, Submission
 from voice.themes.models import Theme, ThemeRun
 from voice.workspace.models import Transfer
 
@@ -42,7 +43,7 @@ async def passports_with_feedback(db: AsyncSession, contact_every: int = 0) -> t
     spec = next(a for a in agencies if a["slug"] == "passports")
     agency = await make_agency(db, "passports", name_ar=spec["name_ar"], name_en=spec["name_en"],
                                services=spec["services"])
-    service = FeedbackService(db)
+    service = IntakeService(db)
     for n, row in enumerate(rows):
         await service.submit(Submission(
             agency="passports", service=row.get("service"), kind=row["kind"], submitter_kind=row["submitter_kind"],
@@ -93,7 +94,7 @@ async def test_staff_edits_survive_a_rerun(client: httpx.AsyncClient, db: AsyncS
     assert (await post_form(client, f"/agency/themes/{biggest.id}/rename", {"label": "رمز التحقق لا يصل"})).status_code == 303
     assert (await post_form(client, f"/agency/themes/{biggest.id}/pin", {"pinned": "1"})).status_code == 303
     # More feedback arrives, then themes are refreshed again.
-    service = FeedbackService(db)
+    service = IntakeService(db)
     for body in ["ما وصلني رمز التحقق على الجوال", "رسالة الـ OTP ما توصل أبداً", "كود التحقق لا يصل منذ أسبوع"]:
         await service.submit(Submission(agency="passports", body=body, publish=True))
     await db.commit()
@@ -158,7 +159,7 @@ async def test_transfer_moves_item_and_both_agencies_see_it(client: httpx.AsyncC
     right = await make_agency(db, "traffic", sla_days=7)
     staff = await make_user(db, Role.AGENCY_STAFF, agency=wrong)
     other_staff = await make_user(db, Role.AGENCY_STAFF, agency=right)
-    item = await FeedbackService(db).submit(Submission(agency="passports", body="مخالفة مرورية سجلت على سيارتي بالخطأ"))
+    item = await IntakeService(db).submit(Submission(agency="passports", body="مخالفة مرورية سجلت على سيارتي بالخطأ"))
     await db.commit()
     old_due = item.due_at
     await sign_in(client, staff.email)
@@ -183,7 +184,7 @@ async def test_improvement_delivered_is_public_with_linked_count(client: httpx.A
                                                                 run_jobs, mailbox) -> None:
     agency = await make_agency(db, "passports")
     staff = await make_user(db, Role.AGENCY_ADMIN, agency=agency)
-    service = FeedbackService(db)
+    service = IntakeService(db)
     items = [await service.submit(Submission(agency="passports", body=f"لا توجد مواعيد متاحة للحجز {i}",
                                              contact_email=f"p{i}@example.sa")) for i in range(3)]
     await db.commit()
@@ -213,7 +214,7 @@ async def test_exports_open_with_the_right_rows(client: httpx.AsyncClient, db: A
     agency = await make_agency(db, "passports")
     other = await make_agency(db, "traffic")
     staff = await make_user(db, Role.AGENCY_STAFF, agency=agency)
-    service = FeedbackService(db)
+    service = IntakeService(db)
     await service.submit(Submission(agency="passports", kind="complaint", body="=HYPERLINK(\"x\") شكوى أولى"))
     await service.submit(Submission(agency="passports", kind="praise", body="شكراً على سرعة التجديد"))
     await service.submit(Submission(agency="traffic", body="مخالفة لا تخص الجوازات"))
@@ -291,7 +292,7 @@ async def test_other_agencys_ids_are_refused(client: httpx.AsyncClient, db: Asyn
     theirs = await make_agency(db, "theirs")
     await make_agency(db, "third")
     me = await make_user(db, Role.AGENCY_ADMIN, agency=mine)
-    item = await FeedbackService(db).submit(Submission(agency="theirs", body="ملاحظة تخص جهة أخرى تماماً"))
+    item = await IntakeService(db).submit(Submission(agency="theirs", body="ملاحظة تخص جهة أخرى تماماً"))
     theme = Theme(agency_id=theirs.id, key="1", label="محور", keywords=[], size=1)
     run = ThemeRun(agency_id=theirs.id, status="succeeded")
     improvement = Improvement(agency_id=theirs.id, kind=ImprovementKind.SERVICE, title="تحسين")

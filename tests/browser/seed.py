@@ -10,7 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from tests.factories import make_agency
 from voice.catalogue.models import Agency
-from voice.feedback.services import FeedbackService, Submission
+from voice.feedback.intake.service import IntakeService
+from voice.feedback.intake.submission import Submission
 
 DEMO = Path(__file__).resolve().parents[2] / "src" / "voice" / "demo" / "data"
 
@@ -22,7 +23,7 @@ async def demo_agency(db: AsyncSession, slug: str = "passports", feedback: int =
                                sla_days=spec["sla_days"], services=spec["services"])
     if feedback:
         rows = [r for r in json.loads((DEMO / "feedback.json").read_text(encoding="utf-8")) if r["agency"] == slug]
-        service = FeedbackService(db)
+        service = IntakeService(db)
         for n, row in enumerate(rows[:feedback]):
             await service.submit(Submission(
                 agency=slug, service=row.get("service"), kind=row["kind"], submitter_kind=row["submitter_kind"],

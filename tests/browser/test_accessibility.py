@@ -16,8 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ideas.services import IdeaDraft, IdeaService
 from tests.factories import make_user
 from voice.accounts.models import Role
-from voice.feedback.services import BoardFilters, FeedbackService
-from voice.workspace.services import WorkspaceService
+from voice.feedback.board import BoardFilters, BoardService
+from voice.workspace.improvements import ImprovementService
 
 from .seed import demo_agency
 from .support import DESKTOP, PHONE, check_page, new_page, sign_in
@@ -54,10 +54,10 @@ async def _seed(db: AsyncSession) -> dict[str, str]:
     idea = await IdeaService(db).submit(IdeaDraft(
         title="تجديد الجواز دون زيارة المكتب", description="إتاحة تجديد جواز السفر بالكامل عبر التطبيق مع التوصيل للمنزل"),
         citizen)
-    await WorkspaceService(db).save_improvement(staff, {
+    await ImprovementService(session=db).save(staff, {
         "title": "رسائل التحقق تصل خلال دقيقة", "description": "غيّرنا مزوّد الرسائل النصية.",
         "kind": "service", "status": "delivered"})
-    item = (await FeedbackService(db).board(BoardFilters())).items[0]
+    item = (await BoardService(session=db).board(BoardFilters())).items[0]
     await db.commit()
     return {"staff": staff.email, "idea": f"/ideas/{idea.id}", "track": f"/track/{item.tracking_code}"}
 

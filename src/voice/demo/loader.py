@@ -15,8 +15,10 @@ from voice.accounts.models import Role, SubmitterKind, User
 from voice.accounts.services import UserService
 from voice.catalogue.models import Agency
 from voice.catalogue.services import AgencyService
+from voice.feedback.intake.service import IntakeService
+from voice.feedback.intake.submission import Submission
 from voice.feedback.models import Channel, Event, Response, Status
-from voice.feedback.services import FeedbackService, Submission
+from voice.feedback.rules import due_at
 
 DATA = Path(__file__).parent / "data"
 # Every demo account signs in with this password (printed by `voice demo load`). Demo only.
@@ -83,7 +85,7 @@ async def _people(session: AsyncSession, agencies: dict[str, Agency]) -> dict[st
 
 async def _feedback(session: AsyncSession, agencies: dict[str, Agency], users: dict[str, User],
                     rng: random.Random) -> tuple[int, dict[str, list[int]]]:
-    service = FeedbackService(session)
+    service = IntakeService(session)
     staff = {a.id: [u for u in users.values() if u.agency_id == a.id] for a in agencies.values()}
     now = datetime.now(UTC)
     count = 0
@@ -98,7 +100,7 @@ async def _feedback(session: AsyncSession, agencies: dict[str, Agency], users: d
         ))
         created = now - timedelta(days=row["days_ago"], hours=rng.randint(0, 23), minutes=rng.randint(0, 59))
         item.created_at = created
-        item.due_at = created + timedelta(days=agency.sla_days)
+        item.due_at = due_at(created, agency.sla_days)
         events = list((await session.scalars(select(Event).where(Event.feedback_id == item.id))).all())
         for event in events:
             event.created_at = created

@@ -6,15 +6,16 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
-from litestar.di import Provide
 from litestar.params import HeaderParameter
 
 from voice.accounts.models import User
 from voice.errors import ValidationFailed
-from voice.feedback.controllers import provide_feedback
+from voice.feedback.controllers import providers
+from voice.feedback.intake.service import IntakeService
+from voice.feedback.intake.submission import Submission
 from voice.feedback.models import Channel, Event
 from voice.feedback.models import Response as Answer
-from voice.feedback.services import FeedbackService, Submission
+from voice.feedback.tracking import TrackingService
 from voice.i18n import _, get_locale
 from voice.web.throttle import throttle
 
@@ -68,7 +69,7 @@ class FeedbackStatus(msgspec.Struct):
 class FeedbackApi(Controller):
     path = "/api/v1/feedback"
     tags = ["feedback"]
-    dependencies = {"feedback": Provide(provide_feedback, sync_to_thread=False)}
+    dependencies = {"intake": providers.intake, "tracking": providers.tracking}
 
     @post("/", summary="Submit feedback", middleware=[throttle("api_feedback", 30)], status_code=201,
           description="Send an `Idempotency-Key` header (8–200 characters, e.g. a UUID) to make retries safe: "
@@ -77,7 +78,7 @@ class FeedbackApi(Controller):
         self,
         request: Request,
         data: FeedbackIn,
-        feedback: FeedbackService,
+        intake: IntakeService,
         idempotency_key: Annotated[str | None, HeaderParameter(name="Idempotency-Key", required=False)] = None,
     ) -> Response[FeedbackCreated]:
         user: User | None = request.scope.get("user")
@@ -89,16 +90,16 @@ class FeedbackApi(Controller):
                          channel=channel, language=get_locale())
         if idempotency_key is not None:
             scope = f"user:{user.id}" if user else "anonymous"
-            status, body = await feedback.submit_idempotent(sub, idempotency_key, scope, msgspec.json.encode(data), user)
+            status, body = await intake.submit_idempotent(sub, idempotency_key, scope, msgspec.json.encode(data), user)
             return Response(FeedbackCreated(**body), status_code=status)
-        receipt = await feedback.receive(sub, user)
+        receipt = await intake.receive(sub, user)
         return Response(FeedbackCreated(**receipt.answer()), status_code=201)
 
     @get("/{tracking_code:str}", summary="Status, history and answers of one item",
          middleware=[throttle("api_track", 120)])
-    async def track(self, tracking_code: str, feedback: FeedbackService) -> FeedbackStatus:
-        item = await feedback.by_tracking_code(tracking_code)
-        events, answers = await feedback.public_history(item)
+    async def track(self, tracking_code: str, tracking: TrackingService) -> FeedbackStatus:
+        item = await tracking.by_tracking_code(tracking_code)
+        events, answers = await tracking.public_history(item)
         return _status(item, events, answers)
 
 

@@ -8,17 +8,17 @@ from contextlib import asynccontextmanager
 from litestar import Litestar
 
 from voice.component import Component
-from voice.feedback.agency import AgencyFeedbackPages, ModerationPages
 from voice.feedback.api import FeedbackApi
-from voice.feedback.controllers import FeedbackPages
-from voice.feedback.intake import IntakeQueue
-from voice.feedback.open311 import Open311Api
+from voice.feedback.controllers.moderation import ModerationPages
+from voice.feedback.controllers.public import FeedbackPages
+from voice.feedback.intake.queue import IntakeQueue
+from voice.feedback.open311.controller import Open311Api
 
 
 @asynccontextmanager
 async def intake_queue(app: Litestar) -> AsyncIterator[None]:
-    """The process's intake queue (see voice.feedback.intake), drained before the pool closes so that
-    no submission handed to it is dropped on a graceful stop."""
+    """The process's intake queue (see voice.feedback.intake.queue), drained before the pool closes so
+    that no submission handed to it is dropped on a graceful stop."""
     intake = app.state.intake = IntakeQueue(app.state.db_config.get_engine())
     try:
         yield
@@ -26,5 +26,6 @@ async def intake_queue(app: Litestar) -> AsyncIterator[None]:
         await intake.drain()
 
 
+# The agency's pages on feedback (answers, status, approval) are the workspace component's.
 component = Component(name="feedback", lifespans=[intake_queue], route_handlers=[
-    FeedbackPages, FeedbackApi, Open311Api, AgencyFeedbackPages, ModerationPages])
+    FeedbackPages, FeedbackApi, Open311Api, ModerationPages])

@@ -17,10 +17,13 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    and_,
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB, TSVECTOR
+from sqlalchemy.ext.hybrid import hybrid_method
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.sql import ColumnElement
 
 from voice.accounts.models import SubmitterKind, User, str_enum
 from voice.catalogue.models import Agency, Service
@@ -45,7 +48,13 @@ class Status(enum.StrEnum):
 
     @property
     def is_closed(self) -> bool:
+        """Resolved or declined: the one definition of "closed" (OPEN_STATUSES and CLOSED_STATUSES,
+        the inbox, the bulk actions and Open311's open/closed all derive from it)."""
         return self in (Status.RESOLVED, Status.DECLINED)
+
+
+CLOSED_STATUSES: tuple[Status, ...] = tuple(s for s in Status if s.is_closed)
+OPEN_STATUSES: tuple[Status, ...] = tuple(s for s in Status if not s.is_closed)
 
 
 class Channel(enum.StrEnum):
@@ -119,6 +128,21 @@ class Feedback(Base):
     author: Mapped[User | None] = relationship(lazy="noload", foreign_keys=[user_id])
     assignee: Mapped[User | None] = relationship(lazy="joined", foreign_keys=[assignee_id])
     theme: Mapped[Theme | None] = relationship(lazy="joined")
+
+    @property
+    def awaiting_review(self) -> bool:
+        """Published by its author, held until the agency approves it for the board."""
+        return self.moderation is Moderation.PENDING
+
+    @hybrid_method
+    def overdue(self, now: datetime) -> bool:
+        """Still open after its answer was due (in Python on a row, or as a query condition)."""
+        return not self.status.is_closed and self.due_at < now
+
+    @overdue.inplace.expression
+    @classmethod
+    def _overdue_condition(cls, now: datetime | ColumnElement[datetime]) -> ColumnElement[bool]:
+        return and_(cls.status.in_(OPEN_STATUSES), cls.due_at < now)
 
 
 class Event(Base):

@@ -1,9 +1,10 @@
-"""Theme discovery runs (background jobs) and staff edits that survive them.
+"""Theme discovery runs (background jobs): requested by staff, nightly, or after demo data loads.
 
 A run fits a new model on the agency's feedback while the previous themes stay in service, then
 swaps everything in one transaction: the new model becomes current, theme rows are updated by their
-stable keys, vanished themes are retired and every item points at its new theme. Staff edits live
-on the theme rows (the source of truth) and are re-applied to each new model before the swap.
+stable keys, vanished themes are retired and every item points at its new theme. Staff edits
+(voice.themes.edits) live on the theme rows (the source of truth) and are re-applied to each new
+model before the swap.
 """
 
 from __future__ import annotations
@@ -20,8 +21,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from voice.accounts.models import User
 from voice.accounts.services import audit
-from voice.errors import NotFound, ValidationFailed
-from voice.i18n import _
 from voice.jobs import defer, job_session, jobs
 from voice.themes.models import Theme, ThemeModel, ThemeRun
 from voice.themes.sources import SOURCES, source
@@ -190,119 +189,6 @@ def _reapply_edits(model: Any, rows: dict[str, Theme]) -> None:
         if target is not None and row.key.isdigit() and target.key.isdigit() \
                 and int(row.key) in live and int(target.key) in live:
             model.merge(int(target.key), int(row.key))
-
-
-# ----- staff edits ------------------------------------------------------------------------------
-
-async def _theme_for(session: AsyncSession, user: User, theme_id: int, scope: str = "feedback") -> Theme:
-    stmt = select(Theme).where(Theme.id == theme_id, Theme.scope == scope)
-    if not user.is_admin:
-        stmt = stmt.where(Theme.agency_id == user.agency_id)
-    theme = await session.scalar(stmt)
-    if theme is None:
-        log.warning("theme %s refused to user %s", theme_id, user.id)
-        raise NotFound(_("No such theme in your agency."))
-    return theme
-
-
-async def _current_model(session: AsyncSession, theme: Theme) -> tuple[ThemeModel | None, Any]:
-    from nlp import ThemeModel as Fitter
-
-    row = await session.scalar(select(ThemeModel).where(
-        ThemeModel.agency_id == theme.agency_id, ThemeModel.scope == theme.scope, ThemeModel.is_current.is_(True))
-        .with_for_update())
-    return row, (Fitter.from_bytes(row.blob) if row else None)
-
-
-def _live_key(model: Any, theme: Theme) -> int | None:
-    """The theme's id inside the fitted model, when the model still has it."""
-    if model is None or not theme.key.isdigit():
-        return None
-    key = int(theme.key)
-    return key if any(t.id == key for t in model.themes_) else None
-
-
-async def rename_theme(session: AsyncSession, user: User, theme_id: int, label: str) -> Theme:
-    theme = await _theme_for(session, user, theme_id)
-    label = " ".join((label or "").split())
-    if not 2 <= len(label) <= 200:
-        raise ValidationFailed(_("A theme name has 2 to 200 characters."), field="label")
-    row, model = await _current_model(session, theme)
-    theme.label, theme.renamed = label, True
-    if (key := _live_key(model, theme)) is not None:
-        model.rename(key, label)
-        row.blob = model.to_bytes()
-    await audit(session, "theme.rename", actor=user, target_type="theme", target_id=theme.id,
-                agency_id=theme.agency_id, label=label)
-    return theme
-
-
-async def pin_theme(session: AsyncSession, user: User, theme_id: int, pinned: bool) -> Theme:
-    theme = await _theme_for(session, user, theme_id)
-    row, model = await _current_model(session, theme)
-    theme.pinned = pinned
-    if (key := _live_key(model, theme)) is not None:
-        model.pin(key, pinned)
-        row.blob = model.to_bytes()
-    await audit(session, "theme.pin", actor=user, target_type="theme", target_id=theme.id,
-                agency_id=theme.agency_id, pinned=pinned)
-    return theme
-
-
-async def merge_themes(session: AsyncSession, user: User, into_id: int, other_id: int) -> Theme:
-    into = await _theme_for(session, user, into_id)
-    other = await _theme_for(session, user, other_id)
-    if into.id == other.id or into.agency_id != other.agency_id:
-        raise ValidationFailed(_("Choose two different themes of your agency."), field="other")
-    row, model = await _current_model(session, into)
-    into_key, other_key = _live_key(model, into), _live_key(model, other)
-    if into_key is not None and other_key is not None:
-        model.merge(into_key, other_key)
-        row.blob = model.to_bytes()
-    other.merged_into_id, other.retired = into.id, True
-    into.size += other.size
-    other.size = 0
-    members = source(into.scope).model
-    await session.execute(update(members).where(members.theme_id == other.id).values(theme_id=into.id))
-    await audit(session, "theme.merge", actor=user, target_type="theme", target_id=into.id,
-                agency_id=into.agency_id, merged=other.id)
-    return into
-
-
-async def split_theme(session: AsyncSession, user: User, theme_id: int) -> Theme:
-    """Split a theme that mixes two issues: the model makes two halves, every member is re-assigned,
-    and the new half gets its own row (the staff can then rename it). Returns the new theme."""
-    theme = await _theme_for(session, user, theme_id)
-    row, model = await _current_model(session, theme)
-    if _live_key(model, theme) is None:
-        raise ValidationFailed(_("Refresh themes before splitting one."), field="theme")
-    src = source(theme.scope)
-    members = (await session.execute(select(src.model.id, src.text().label("text")).where(
-        src.model.theme_id == theme.id, *src.rows(theme.agency_id)))).all()
-    try:
-        new_key = model.split(int(theme.key), [m.text for m in members])
-    except ValueError:
-        raise ValidationFailed(_("A theme needs at least two different items to be split."), field="theme") from None
-    new_theme = Theme(agency_id=theme.agency_id, scope=theme.scope, key=str(new_key),
-                      label=model.theme(new_key).label[:200] or theme.label, keywords=model.theme(new_key).keywords)
-    session.add(new_theme)
-    await session.flush()
-    kept = model.theme(int(theme.key))
-    theme.keywords = list(kept.keywords)
-    if not theme.renamed:
-        theme.label = kept.label[:200]
-    results = model.assign_many([m.text for m in members])
-    sizes = {theme.id: 0, new_theme.id: 0}
-    for member, (key, score) in zip(members, results, strict=True):
-        target = new_theme.id if key == new_key else theme.id
-        sizes[target] += 1
-        await session.execute(update(src.model).where(src.model.id == member.id)
-                              .values(theme_id=target, theme_score=score))
-    theme.size, new_theme.size = sizes[theme.id], sizes[new_theme.id]
-    row.blob = model.to_bytes()
-    await audit(session, "theme.split", actor=user, target_type="theme", target_id=theme.id,
-                agency_id=theme.agency_id, new=new_theme.id)
-    return new_theme
 
 
 @jobs.periodic(cron="30 2 * * *", periodic_id="nightly-themes")  # 02:30 UTC, 05:30 in Riyadh

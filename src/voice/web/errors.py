@@ -173,7 +173,7 @@ def handle_os_or_driver_error(request: Request, exc: Exception) -> Response[Any]
     return handle_unexpected(request, exc)
 
 
-def _database_errors() -> tuple[type[Exception], ...]:
+def database_errors() -> tuple[type[Exception], ...]:
     import asyncpg
     from sqlalchemy.exc import InterfaceError, OperationalError
 
@@ -183,7 +183,7 @@ def _database_errors() -> tuple[type[Exception], ...]:
 
 exception_handlers[UnicodeDecodeError] = handle_bad_encoding
 exception_handlers[OSError] = handle_os_or_driver_error
-for _exc in _database_errors():
+for _exc in database_errors():
     exception_handlers[_exc] = handle_database_down
 
 

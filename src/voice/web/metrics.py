@@ -1,5 +1,5 @@
 """What /metrics adds to Litestar's request metrics: the job queue and the database pool (the feedback
-intake counts its statements and rows itself, in voice.feedback.intake).
+intake counts its statements and rows itself, in voice.feedback.intake.queue).
 
 Job counts come from PostgreSQL at scrape time (one grouped query), so every web process reports the
 same numbers; the intake and pool figures are the scraped process's own. With several processes per

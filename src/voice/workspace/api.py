@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated
 
 import msgspec
@@ -10,15 +11,18 @@ from litestar.params import Parameter
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from voice.errors import NotFound, ValidationFailed
-from voice.feedback.services import FeedbackService
+from voice.errors import NotFound
+from voice.feedback.lifecycle import LifecycleService
 from voice.i18n import _
 from voice.themes.models import ThemeRun
 from voice.themes.services import request_refresh
 from voice.web.auth import agency_member
 from voice.web.throttle import throttle
-from voice.workspace.controllers import _filters
-from voice.workspace.services import WorkspaceService, agency_of
+from voice.workspace.access import agency_of
+from voice.workspace.controllers.base import dependencies
+from voice.workspace.controllers.inbox import inbox_filters
+from voice.workspace.dashboard import DashboardService
+from voice.workspace.inbox import INBOX_PAGE, InboxService
 
 Id = Annotated[int, Parameter(ge=1, le=2**62)]
 
@@ -89,32 +93,31 @@ class AgencyApi(Controller):
     path = "/api/v1/agency"
     tags = ["agency"]
     guards = [agency_member]
+    dependencies = dependencies
 
     @get("/feedback", summary="The agency's inbox (filters as in the workspace; 50 per page)")
-    async def inbox(self, request: Request, db_session: AsyncSession) -> InboxPage:
-        from datetime import UTC, datetime
-
-        f = _filters(request)
-        items, total = await WorkspaceService(db_session).inbox(agency_of(request.user), f)
+    async def inbox(self, request: Request, inbox: InboxService) -> InboxPage:
+        f = inbox_filters(request)
+        items, total = await inbox.inbox(agency_of(request.user), f)
         now = datetime.now(UTC)
-        return InboxPage(total=total, page=f.page, page_size=50, items=[InboxItem(
+        return InboxPage(total=total, page=f.page, page_size=INBOX_PAGE, items=[InboxItem(
             id=i.id, tracking_code=i.tracking_code, created_at=i.created_at.isoformat(), kind=i.kind.value,
             submitter_kind=i.submitter_kind.value, channel=i.channel.value,
             service=i.service.slug if i.service else None, theme_id=i.theme_id, status=i.status.value,
             rating=i.rating, due_at=i.due_at.isoformat(),
-            overdue=i.due_at < now and not i.status.is_closed, body=i.body, contact_email=i.contact_email)
+            overdue=i.overdue(now), body=i.body, contact_email=i.contact_email)
             for i in items])
 
     @post("/feedback/{feedback_id:int}/responses", summary="Answer one item", status_code=201,
           middleware=[throttle("api_answer", 120)])
     async def respond(self, request: Request, feedback_id: Id, data: ResponseIn,
-                      db_session: AsyncSession) -> ResponseOut:
-        response = await FeedbackService(db_session).answer(request.user, feedback_id, data.body, data.public)
+                      lifecycle: LifecycleService) -> ResponseOut:
+        response = await lifecycle.answer(request.user, feedback_id, data.body, data.public)
         return ResponseOut(id=response.id, feedback_id=feedback_id, public=response.public)
 
     @get("/themes", summary="The agency's current themes with their figures")
-    async def themes(self, request: Request, db_session: AsyncSession) -> list[ThemeOut]:
-        stats = await WorkspaceService(db_session).theme_stats(agency_of(request.user))
+    async def themes(self, request: Request, dashboard: DashboardService) -> list[ThemeOut]:
+        stats = await dashboard.theme_stats(agency_of(request.user))
         return [ThemeOut(id=s.theme.id, label=s.theme.label, keywords=list(s.theme.keywords or []), size=s.size,
                          last_7_days=s.last7, last_30_days=s.last30, complaint_share=s.complaint_share,
                          average_rating=s.avg_rating, open_past_due=s.overdue, pinned=s.theme.pinned)
@@ -142,6 +145,3 @@ class JobsApi(Controller):
             raise NotFound(_("No such job."))
         return JobStatus(job_id=run.id, status=run.status, stage=run.stage, progress=run.progress,
                          attempts=run.attempts, error=run.error, n_themes=run.n_themes)
-
-
-__all__ = ["AgencyApi", "JobsApi", "ValidationFailed"]

@@ -4,36 +4,30 @@ from __future__ import annotations
 
 import secrets
 from typing import Annotated, Any
-from urllib.parse import urlencode
 
+from advanced_alchemy.extensions.litestar.providers import create_service_provider
 from litestar import Controller, Request, Response, get, post
-from litestar.datastructures import Cookie, State
+from litestar.datastructures import Cookie
 from litestar.di import Provide
 from litestar.params import Parameter
 from litestar.response import Redirect, Template
-from litestar.status_codes import HTTP_303_SEE_OTHER
-from litestar.types import Scope
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from voice.accounts.models import SubmitterKind, User
 from voice.catalogue.models import Agency
 from voice.catalogue.services import AgencyService
 from voice.errors import DomainError
+from voice.feedback.board import BoardFilters, BoardService
+from voice.feedback.controllers import providers
+from voice.feedback.intake.service import IntakeService
+from voice.feedback.intake.submission import Submission
 from voice.feedback.models import Channel, FeedbackKind, Status
-from voice.feedback.services import BoardFilters, FeedbackService, Submission
+from voice.feedback.tracking import TrackingService, normalize_tracking_code
 from voice.i18n import get_locale
-from voice.themes.models import Theme
-from voice.web.forms import FormData, field, is_htmx
+from voice.themes.edits import ThemeService
+from voice.web.forms import FormData, field, is_htmx, redirect_to, url
 from voice.web.throttle import throttle
 
 DEVICE_COOKIE = "voice_device"
-
-
-def provide_feedback(state: State, scope: Scope) -> FeedbackService:
-    """The request's FeedbackService; its session (the request's own) is opened on first use."""
-    db_config = state.db_config
-    return FeedbackService(lambda: db_config.provide_session(state, scope), intake=state.get("intake"))
 
 
 def _form_context(agencies: list[Agency], form: dict[str, Any], errors: dict[str, str]) -> dict[str, Any]:
@@ -45,28 +39,27 @@ def _form_context(agencies: list[Agency], form: dict[str, Any], errors: dict[str
 
 
 class FeedbackPages(Controller):
-    dependencies = {"feedback": Provide(provide_feedback, sync_to_thread=False)}
+    dependencies = {"intake": providers.intake, "tracking": providers.tracking, "board": providers.board,
+                    "agencies": Provide(create_service_provider(AgencyService)),
+                    "themes": Provide(create_service_provider(ThemeService))}
     include_in_schema = False
 
     @get("/feedback/new", name="feedback_new")
-    async def new(self, request: Request, db_session: AsyncSession, agency: str | None = None) -> Template:
-        agencies = await AgencyService(session=db_session).catalogue()
+    async def new(self, request: Request, agencies: AgencyService, agency: str | None = None) -> Template:
         user: User | None = request.scope.get("user")
         form = {"agency": agency or "", "kind": "complaint",
                 "submitter_kind": user.kind.value if user else "individual", "publish": ""}
-        return Template("feedback/new.html", context=_form_context(agencies, form, {}))
+        return Template("feedback/new.html", context=_form_context(await agencies.catalogue(), form, {}))
 
     @get("/feedback/services", name="feedback_services")
-    async def services(self, db_session: AsyncSession, agency: str = "") -> Template:
+    async def services(self, agencies: AgencyService, agency: str = "") -> Template:
         """The e-service picker for the chosen agency (an htmx partial)."""
-        agencies = await AgencyService(session=db_session).catalogue()
-        chosen = next((a for a in agencies if a.slug == agency), None)
+        chosen = next((a for a in await agencies.catalogue() if a.slug == agency), None)
         return Template("feedback/partials/services.html",
                         context={"services": chosen.services if chosen else [], "form": {}, "errors": {}})
 
     @post("/feedback", name="feedback_submit", middleware=[throttle("feedback", 10)])
-    async def submit(self, request: Request, data: FormData, feedback: FeedbackService,
-                     db_session: AsyncSession) -> Any:
+    async def submit(self, request: Request, data: FormData, intake: IntakeService, agencies: AgencyService) -> Any:
         form = {k: field(data, k) for k in ("agency", "service", "kind", "submitter_kind", "rating",
                                             "body", "contact_email", "publish")}
         user: User | None = request.scope.get("user")
@@ -78,51 +71,49 @@ class FeedbackPages(Controller):
             language=get_locale(),
         )
         try:
-            item = await feedback.submit(submission, user)
+            item = await intake.submit(submission, user)
         except DomainError as exc:
-            agencies = await AgencyService(session=db_session).catalogue()
             template = "feedback/partials/form.html" if is_htmx(request) else "feedback/new.html"
             # htmx swaps 2xx answers by default; the form with its errors replaces itself.
-            return Template(template, context=_form_context(agencies, form, exc.errors),
+            return Template(template, context=_form_context(await agencies.catalogue(), form, exc.errors),
                             status_code=200 if is_htmx(request) else exc.status_code,
                             headers={"HX-Retarget": "#feedback-form", "HX-Reswap": "outerHTML"}
                             if is_htmx(request) else None)
         if is_htmx(request):
             return Template("feedback/partials/receipt.html", context={"item": item},
                             headers={"HX-Retarget": "#feedback-form", "HX-Reswap": "outerHTML"})
-        return Redirect(f"/track/{item.tracking_code}?new=1", status_code=HTTP_303_SEE_OTHER)
+        return redirect_to(request, "track_item", code=item.tracking_code, query={"new": 1})
 
     @get("/track", name="track")
-    async def track_form(self, code: str | None = None) -> Any:
-        from voice.feedback.services import normalize_tracking_code
-
+    async def track_form(self, request: Request, code: str | None = None) -> Any:
         if code:
             normalized = normalize_tracking_code(code)
             if normalized:
-                return Redirect(f"/track/{normalized}")
+                return Redirect(url(request, "track_item", code=normalized))
             return Template("feedback/track.html", context={"code": code, "error": True}, status_code=404)
         return Template("feedback/track.html", context={"code": "", "error": False})
 
     @get("/track/{code:str}", name="track_item", middleware=[throttle("track", 60)])
-    async def track(self, code: str, feedback: FeedbackService, new: bool = False) -> Template:
-        item = await feedback.by_tracking_code(code)
-        events, answers = await feedback.public_history(item)
+    async def track(self, code: str, tracking: TrackingService, new: bool = False) -> Template:
+        item = await tracking.by_tracking_code(code)
+        events, answers = await tracking.public_history(item)
         return Template("feedback/tracked.html",
                         context={"item": item, "events": events, "answers": answers, "new": new})
 
     @post("/track/{code:str}/rating", name="track_rating", middleware=[throttle("rating", 10)])
-    async def rate(self, request: Request, code: str, data: FormData, feedback: FeedbackService) -> Any:
-        item = await feedback.rate_answer(code, field(data, "satisfaction"))
+    async def rate(self, request: Request, code: str, data: FormData, tracking: TrackingService) -> Any:
+        item = await tracking.rate_answer(code, field(data, "satisfaction"))
         if is_htmx(request):
             return Template("feedback/partials/rated.html", context={"item": item})
-        return Redirect(f"/track/{item.tracking_code}", status_code=HTTP_303_SEE_OTHER)
+        return redirect_to(request, "track_item", code=item.tracking_code)
 
     @get("/feedback", name="board")
-    async def board(
+    async def board_page(
         self,
         request: Request,
-        feedback: FeedbackService,
-        db_session: AsyncSession,
+        board: BoardService,
+        agencies: AgencyService,
+        themes: ThemeService,
         agency: str | None = None,
         service: str | None = None,
         kind: str | None = None,
@@ -133,37 +124,33 @@ class FeedbackPages(Controller):
     ) -> Template:
         filters = BoardFilters(agency=agency or None, service=service or None, kind=kind or None,
                                status=status or None, theme=theme, q=q or None, cursor=cursor)
-        page = await feedback.board(filters)
-        answers = await feedback.public_answers([i.id for i in page.items])
+        page = await board.board(filters)
+        answers = await board.public_answers([i.id for i in page.items])
         query = {k: v for k, v in request.query_params.items() if k != "cursor" and v}
-        next_url = f"/feedback?{urlencode({**query, 'cursor': page.next_cursor})}" if page.next_cursor else None
+        next_url = url(request, "board", query={**query, "cursor": page.next_cursor}) if page.next_cursor else None
         context = {"page": page, "answers": answers, "filters": filters, "next_url": next_url}
         if is_htmx(request) and cursor:
             return Template("feedback/partials/board_items.html", context=context)
-        agencies = await AgencyService(session=db_session).catalogue()
-        themes = []
-        chosen = next((a for a in agencies if a.slug == agency), None)
-        if chosen is not None:
-            themes = (await db_session.scalars(select(Theme).where(
-                Theme.agency_id == chosen.id, Theme.scope == "feedback", Theme.retired.is_(False))
-                .order_by(Theme.size.desc()))).all()
-        context.update(agencies=agencies, services=chosen.services if chosen else [], themes=themes,
+        catalogue = await agencies.catalogue()
+        chosen = next((a for a in catalogue if a.slug == agency), None)
+        context.update(agencies=catalogue, services=chosen.services if chosen else [],
+                       themes=await themes.active(chosen.id) if chosen is not None else [],
                        kinds=list(FeedbackKind), statuses=list(Status))
         return Template("feedback/board.html", context=context)
 
     @post("/feedback/{feedback_id:int}/support", name="support", middleware=[throttle("support", 30)])
-    async def support(self, request: Request, feedback_id: int, feedback: FeedbackService) -> Any:
+    async def support(self, request: Request, feedback_id: int, board: BoardService) -> Any:
         user: User | None = request.scope.get("user")
         device = request.cookies.get(DEVICE_COOKIE)
         new_device = None
         if user is None and not device:
             device = new_device = secrets.token_urlsafe(24)
-        item, _added = await feedback.support(feedback_id, user, device)
+        item, _added = await board.support(feedback_id, user, device)
         response: Response[Any]
         if is_htmx(request):
             response = Template("feedback/partials/support.html", context={"item": item, "supported": True})
         else:
-            response = Redirect(request.headers.get("referer") or "/feedback", status_code=HTTP_303_SEE_OTHER)
+            response = Redirect(request.headers.get("referer") or url(request, "board"), status_code=303)
         if new_device:
             settings = request.app.state.settings
             response.cookies.append(Cookie(key=DEVICE_COOKIE, value=new_device, max_age=365 * 24 * 3600,
@@ -171,9 +158,9 @@ class FeedbackPages(Controller):
         return response
 
     @post("/feedback/{feedback_id:int}/report", name="report", middleware=[throttle("report", 10)])
-    async def report(self, request: Request, feedback_id: int, data: FormData, feedback: FeedbackService) -> Any:
-        await feedback.report(feedback_id, field(data, "reason"), request.scope.get("user"),
-                              request.cookies.get(DEVICE_COOKIE))
+    async def report(self, request: Request, feedback_id: int, data: FormData, board: BoardService) -> Any:
+        await board.report(feedback_id, field(data, "reason"), request.scope.get("user"),
+                           request.cookies.get(DEVICE_COOKIE))
         if is_htmx(request):
             return Template("feedback/partials/reported.html", context={})
-        return Redirect("/feedback", status_code=HTTP_303_SEE_OTHER)
+        return redirect_to(request, "board")

@@ -15,7 +15,7 @@ from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from voice.batching import GroupCommit
-from voice.feedback.services import IntakeRow, Stored, store_rows
+from voice.feedback.intake.statement import IntakeRow, Stored, store_rows
 
 STATEMENTS = Counter("voice_intake_statements", "Intake statements run by the feedback intake queue")
 ROWS = Counter("voice_intake_rows", "Submissions handed to the intake statement by the feedback intake queue")

@@ -1,0 +1,61 @@
+"""The agency's exports (the inbox and the themes dashboard as CSV or XLSX) and its charts page."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from litestar import Request, Response, get
+from litestar.response import Template
+from markupsafe import Markup
+
+from voice.errors import NotFound
+from voice.i18n import _
+from voice.web import charts
+from voice.web.exports import download
+from voice.workspace.access import agency_of
+from voice.workspace.controllers.base import WorkspacePages
+from voice.workspace.controllers.inbox import inbox_filters
+from voice.workspace.dashboard import DashboardService
+from voice.workspace.inbox import InboxService
+
+
+class ReportPages(WorkspacePages):
+
+    @get("/export/{what:str}", name="export")
+    async def export(self, request: Request, what: str, inbox: InboxService,
+                     dashboard: DashboardService) -> Response[bytes]:
+        """``what`` is "<table>.<format>": inbox (with the inbox's filters) or themes, as csv or xlsx."""
+        agency_id = agency_of(request.user)
+        name, _dot, fmt = what.partition(".")
+        if name == "inbox":
+            header, rows = await inbox.export_rows(agency_id, inbox_filters(request))
+        elif name == "themes":
+            header, rows = await dashboard.theme_export_rows(agency_id)
+        else:
+            raise NotFound(_("Unknown export."))
+        return download(name, fmt, header, rows)
+
+    @get("/charts", name="charts")
+    async def charts_page(self, request: Request, dashboard: DashboardService) -> Template:
+        agency_id = agency_of(request.user)
+        stats = (await dashboard.theme_stats(agency_id))[:6]
+        weeks = [(datetime.now(UTC) - timedelta(weeks=11 - i)).strftime("%d/%m") for i in range(12)]
+        volume = charts.lines({s.theme.label: s.weekly for s in stats}, weeks, _("Feedback per theme, by week"))
+        hours = await dashboard.response_hours(agency_id)
+        months = await dashboard.sla_by_month(agency_id)
+        sla_chart = charts.bars([m[0] for m in months], [round(100 * m[2] / m[1]) if m[1] else 0 for m in months],
+                                _("Share answered within the SLA, by month"), unit="%", max_value=100)
+        return Template("workspace/charts.html", context={
+            "volume": volume, "response_chart": _response_chart(hours), "sla_chart": sla_chart,
+            "answered": len(hours)})
+
+
+def _response_chart(hours: list[float]) -> Markup:
+    """Answered items counted by time to first answer, in buckets a person reads at a glance."""
+    buckets = [(_("<1 day"), 24), (_("1–3 days"), 72), (_("3–7 days"), 168), (_("1–2 weeks"), 336),
+               (_(">2 weeks"), float("inf"))]
+    counts, low = [], 0.0
+    for _label, high in buckets:
+        counts.append(sum(1 for h in hours if low <= h < high))
+        low = high
+    return charts.bars([b[0] for b in buckets], counts, _("Time to first answer"))
