@@ -7,6 +7,7 @@ import re
 from datetime import timedelta
 
 import httpx
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -335,3 +336,28 @@ async def test_publish_after_review_and_moderation(client: httpx.AsyncClient, db
     assert hidden.status_code == 303
     await post_form(client, "/signout", {})
     assert "الاستشارات" not in (await client.get("/feedback")).text
+
+
+async def test_answer_and_close_is_refused_whole_when_the_item_may_not_close(db: AsyncSession) -> None:
+    """The life cycle's transition check holds for answering-and-closing too (what a bulk answer does):
+    a resolved item may be answered, but not resolved again, and a refusal writes nothing."""
+    from voice.errors import Conflict
+    from voice.feedback.intake.service import IntakeService
+    from voice.feedback.intake.submission import Submission
+    from voice.feedback.lifecycle import LifecycleService
+    from voice.feedback.models import Response
+
+    agency = await make_agency(db, "passports")
+    staff = await make_user(db, Role.AGENCY_STAFF, agency=agency)
+    item = await IntakeService(db).submit(Submission(agency="passports", body=BODY))
+    lifecycle = LifecycleService(session=db)
+    await lifecycle.answer(staff, item.id, "تم إصلاح الخلل، جربوا الآن.", close=True)
+    assert item.status is Status.RESOLVED and item.resolved_at and item.first_response_at
+    kinds = (await db.scalars(select(Event.kind).where(Event.feedback_id == item.id).order_by(Event.id))).all()
+    assert kinds == ["created", "answer", "status"]
+    with pytest.raises(Conflict) as refused:
+        await lifecycle.answer(staff, item.id, "رد ثان مع إغلاق مرة أخرى", close=True)
+    assert "status" in refused.value.errors
+    assert await db.scalar(select(func.count()).select_from(Response).where(Response.feedback_id == item.id)) == 1
+    await lifecycle.answer(staff, item.id, "رد إضافي دون تغيير الحالة")  # answering alone stays allowed
+    assert await db.scalar(select(func.count()).select_from(Response).where(Response.feedback_id == item.id)) == 2

@@ -376,3 +376,57 @@ async def test_an_abandoned_run_does_not_block_refreshes(db: AsyncSession) -> No
     await db.commit()
     again = await request_refresh(db, agency.id, None)
     assert again.id == fresh_run.id  # a live run is reused, not duplicated
+
+
+def _bars(page: str, title: str) -> list[tuple[str, str]]:
+    """(label, value shown) of each bar of the page's chart called ``title``, left to right."""
+    import html
+    import re
+
+    svg = re.search(r'<svg class="chart"[^>]*aria-label="' + re.escape(html.escape(title)) + r'".*?</svg>', page)
+    assert svg, title
+    texts = [html.unescape(t) for t in re.findall(r"<text[^>]*>([^<]*)</text>", svg.group(0))]
+    return [(texts[i + 1], texts[i]) for i in range(0, len(texts), 2)]  # each bar: its value, then its label
+
+
+async def test_charts_page_draws_the_agencys_sla_months_and_answer_times(client: httpx.AsyncClient,
+                                                                        db: AsyncSession) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    agency = await make_agency(db, "passports", sla_days=5)
+    await make_agency(db, "traffic")
+    staff = await make_user(db, Role.AGENCY_STAFF, agency=agency)
+    now = datetime.now(UTC)
+
+    def month(back: int) -> datetime:
+        """Noon on the 10th, ``back`` months before this one."""
+        year, index = divmod(now.year * 12 + now.month - 1 - back, 12)
+        return datetime(year, index + 1, 10, 12, tzinfo=UTC)
+
+    earlier, later = month(3), month(1)
+    # (received, hours to the first answer or None): the SLA is 5 days (120 hours).
+    plan = [(earlier, 1), (earlier, 30), (earlier, 100), (earlier, 240), (later, 20), (later, None)]
+    service = IntakeService(db)
+    items = [await service.submit(Submission(agency="passports", body=f"ملاحظة عن الخدمة رقم {n}"))
+             for n in range(len(plan))]
+    theme = Theme(agency_id=agency.id, key="1", label="مواعيد الحجز", keywords=["مواعيد"], size=2)
+    db.add(theme)
+    await db.flush()
+    for item, (received, hours) in zip(items, plan, strict=True):
+        item.created_at, item.due_at = received, received + timedelta(days=5)
+        item.first_response_at = received + timedelta(hours=hours) if hours is not None else None
+        item.theme_id = theme.id if hours in (1, 20) else None
+    # Another agency's unanswered item this month: it must add no bar and no count.
+    await service.submit(Submission(agency="traffic", body="مخالفة لا تخص الجوازات"))
+    await db.commit()
+    await sign_in(client, staff.email)
+
+    page = await client.get("/agency/charts", params={"lang": "en"})
+    assert page.status_code == 200
+    # Received that month, and the share answered by the due date: 3 of 4, then 1 of 2.
+    assert _bars(page.text, "Share answered within the SLA, by month") == [
+        (earlier.strftime("%Y-%m"), "75%"), (later.strftime("%Y-%m"), "50%")]
+    assert _bars(page.text, "Time to first answer") == [
+        ("<1 day", "2"), ("1–3 days", "1"), ("3–7 days", "1"), ("1–2 weeks", "1"), (">2 weeks", "0")]
+    assert "5 answered items." in page.text
+    assert "مواعيد الحجز" in page.text  # the theme's weekly volume line is in the legend
