@@ -24,7 +24,8 @@ from voice.catalogue.services import AgencyService
 from voice.errors import DomainError, ValidationFailed
 from voice.i18n import _, get_locale
 from voice.ids import parse_id
-from voice.themes.services import active_themes, request_refresh
+from voice.themes.edits import ThemeService
+from voice.themes.services import request_refresh
 from voice.web.auth import admin, signed_in
 from voice.web.forms import FormData, field, is_htmx, redirect_to, url
 from voice.web.throttle import throttle
@@ -45,6 +46,7 @@ DEPENDENCIES = {
     "lifecycle": Provide(create_service_provider(IdeaLifecycleService)),
     "moderation": Provide(create_service_provider(IdeaModerationService)),
     "agencies": Provide(create_service_provider(AgencyService)),
+    "themes": Provide(create_service_provider(ThemeService)),
     "ideas_settings": Provide(ideas_settings, sync_to_thread=False),
 }
 
@@ -66,7 +68,7 @@ class IdeaPages(Controller):
         request: Request,
         ideas: IdeaService,
         agencies: AgencyService,
-        db_session: AsyncSession,
+        themes: ThemeService,
         agency: str | None = None,
         category: str | None = None,
         status: str | None = None,
@@ -84,7 +86,7 @@ class IdeaPages(Controller):
         if is_htmx(request) and page > 1:
             return Template("ideas/partials/items.html", context=context)
         context.update(agencies=await agencies.catalogue(), categories=list(IdeaCategory), statuses=list(IdeaStatus),
-                       sorts=SORTS, themes=await active_themes(db_session, None, scope="ideas"))
+                       sorts=SORTS, themes=await themes.active(None, scope="ideas"))
         return Template("ideas/browse.html", context=context)
 
     @get("/new", name="idea_new", guards=[signed_in])

@@ -34,14 +34,6 @@ ABANDONED_AFTER = timedelta(hours=6)  # far beyond the slowest run (50k texts wi
 _STAGES = {"normalize": 5, "vectorize": 45, "cluster": 80, "label": 90}
 
 
-async def active_themes(session: AsyncSession, agency_id: int | None, scope: str = "feedback") -> list[Theme]:
-    """The themes in service for an agency (None: the whole platform, as for ideas) in one scope,
-    largest first: what pickers and filters offer."""
-    return list((await session.scalars(select(Theme).where(
-        Theme.agency_id.is_not_distinct_from(agency_id), Theme.scope == scope, Theme.retired.is_(False))
-        .order_by(Theme.size.desc(), Theme.id))).all())
-
-
 async def request_refresh(session: AsyncSession, agency_id: int | None, user: User | None,
                           scope: str = "feedback") -> ThemeRun:
     """Queue a run unless one is already queued or running for this agency (then return that one);
