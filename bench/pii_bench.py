@@ -257,12 +257,34 @@ def score_real(sets: dict[str, list[str]], show: int) -> None:
 
 
 # ------------------------------------------------------------------------------------- speed
+def git_show(rev: str, path: str) -> str:
+    command = ["git", "-C", str(ROOT), "show", f"{rev}:{path}"]
+    return subprocess.run(command, check=True, capture_output=True, text=True).stdout
+
+
 def load_baseline(rev: str) -> Callable[[str], str]:
-    command = ["git", "-C", str(ROOT), "show", f"{rev}:src/nlp/redact.py"]
-    source = subprocess.run(command, check=True, capture_output=True, text=True).stdout
-    path = Path(tempfile.mkdtemp()) / "redact_baseline.py"
-    path.write_text(source, encoding="utf-8")
-    spec = importlib.util.spec_from_file_location("redact_baseline", path)
+    """The redactor of a git revision as the module ``redact_baseline``: src/nlp/redact.py, or the package
+    src/nlp/redact/ with its imports of its own modules pointed at the copy."""
+    folder = Path(tempfile.mkdtemp())
+    listing = ["git", "-C", str(ROOT), "ls-tree", "--name-only", f"{rev}:src/nlp/redact/"]
+    listed = subprocess.run(listing, capture_output=True, text=True)
+    if listed.returncode == 0:  # the package
+        package = folder / "redact_baseline"
+        package.mkdir()
+        for name in listed.stdout.split():
+            if name.endswith(".py"):
+                source = re.sub(
+                    r"^(\s*from )nlp\.redact\b",
+                    r"\1redact_baseline",
+                    git_show(rev, f"src/nlp/redact/{name}"),
+                    flags=re.M,
+                )
+                (package / name).write_text(source, encoding="utf-8")
+        path, search = package / "__init__.py", [str(package)]
+    else:
+        path, search = folder / "redact_baseline.py", None
+        path.write_text(git_show(rev, "src/nlp/redact.py"), encoding="utf-8")
+    spec = importlib.util.spec_from_file_location("redact_baseline", path, submodule_search_locations=search)
     module = importlib.util.module_from_spec(spec)
     sys.modules["redact_baseline"] = module  # dataclasses look their module up
     spec.loader.exec_module(module)
@@ -313,7 +335,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--show", type=int, default=12, help="hits printed per real set")
-    parser.add_argument("--baseline", help="git revision whose src/nlp/redact.py is timed alongside")
+    parser.add_argument("--baseline", help="git revision whose redactor (nlp.redact) is timed alongside")
     args = parser.parse_args()
 
     redact("اسمي فهد 0501234567")  # load the lists once, outside the timings
