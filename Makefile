@@ -7,11 +7,12 @@ PORT ?= 8000
 CAMEL_TOOLS := camel-tools==1.6.0
 STAMP := $(VENV)/.installed
 
-.PHONY: install run serve test fuzz lint messages clean-data help
+.PHONY: install run serve test test-fast fuzz lint messages clean-data help
 
 help:
 	@echo "make run    install, migrate, load demo data, serve on http://$(HOST):$(PORT)"
 	@echo "make test   run the whole test suite (starts its own PostgreSQL unless VOICE_TEST_DATABASE_URL is set)"
+	@echo "make test-fast  the quick loop while working: everything but the slow and browser tests"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +35,11 @@ serve: install
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The loop to run while working (under a minute): no theme refresh jobs, demo loads, subprocesses,
+# fuzzing or Chromium. `make test` (what CI runs) still runs everything.
+test-fast: install
+	$(BIN)/python -m pytest -m "not slow and not browser" $(PYTEST_ARGS)
 
 # A longer API fuzzing run (schemathesis): 200 examples per operation, status codes checked too.
 fuzz: install

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import asyncpg
+import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests.factories import make_agency
@@ -82,6 +83,7 @@ def test_backup_tools_are_found() -> None:
         assert Path(pg_backup.tool(name)).is_file()
 
 
+@pytest.mark.slow  # pg_dump and pg_restore of a whole migrated database
 async def test_dump_and_restore_into_a_new_database(database_url: str, db: AsyncSession, tmp_path: Path) -> None:
     await make_agency(db, "passports")
     service = IntakeService(db)

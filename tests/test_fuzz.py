@@ -16,34 +16,42 @@ import os
 from collections.abc import Iterator
 
 import pytest
-import schemathesis
-from hypothesis import HealthCheck, Phase, given, settings
-from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import response_schema_conformance, status_code_conformance
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ideas.services import IdeaDraft, IdeaService
-from tests.browser.seed import demo_agency, empty_tables
+from tests.browser.seed import demo_agency
 from tests.browser.serve import running_server
+from tests.conftest import empty_tables
 from tests.factories import make_token, make_user
 from voice.accounts.models import Role
 from voice.feedback.intake.service import IntakeService
 from voice.feedback.intake.submission import Submission
 from voice.settings import PROJECT_ROOT
 
+pytestmark = pytest.mark.slow  # a live server and hundreds of generated requests
+
 EXAMPLES = int(os.environ.get("VOICE_FUZZ_EXAMPLES", "15"))
 API_PREFIXES = ("/api/", "/open311/", "/health")
-# Status codes are checked too when asked (`make fuzz` does): most operations do not yet declare their
-# 401/403/404/422 answers, which the lead has as a list to fix in the route decorators.
-CHECKS = [not_a_server_error, response_schema_conformance]
-if os.environ.get("VOICE_FUZZ_STATUS_CODES", "") not in ("", "0", "off"):
-    CHECKS.append(status_code_conformance)
+# schemathesis and hypothesis are imported where they are used: importing them costs seconds, which
+# every run of the fast loop (which deselects this module) would otherwise pay.
+
+
+def _checks() -> list[object]:
+    """Status codes are checked too when asked (`make fuzz` does): most operations do not yet declare
+    their 401/403/404/422 answers, which the lead has as a list to fix in the route decorators."""
+    from schemathesis.checks import not_a_server_error
+    from schemathesis.specs.openapi.checks import response_schema_conformance, status_code_conformance
+
+    checks = [not_a_server_error, response_schema_conformance]
+    if os.environ.get("VOICE_FUZZ_STATUS_CODES", "") not in ("", "0", "off"):
+        checks.append(status_code_conformance)
+    return checks
 
 
 @pytest.fixture(scope="module")
 async def fuzz_token(engine: object) -> str:
     """A clean database with something to find, and an agency staff member's API token."""
-    await empty_tables(engine)  # type: ignore[arg-type]
+    await empty_tables(engine, keep="procrastinate")  # type: ignore[arg-type]
     async with async_sessionmaker(engine, expire_on_commit=False)() as db:  # type: ignore[arg-type]
         db: AsyncSession
         agency = await demo_agency(db, "passports")
@@ -67,17 +75,23 @@ def fuzz_server(database_url: str, fuzz_token: str) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def api_schema(fuzz_server: str, fuzz_token: str) -> object:
+    import schemathesis
+
     schema = schemathesis.openapi.from_url(f"{fuzz_server}/schema/openapi.json")
     schema.config.update(base_url=fuzz_server, headers={"Authorization": f"Bearer {fuzz_token}"})
     return schema
 
 
 def _fuzz(operation: object) -> None:
+    from hypothesis import HealthCheck, Phase, given, settings
+
+    checks = _checks()
+
     @given(case=operation.as_strategy())  # type: ignore[attr-defined]
     @settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
               phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
-    def run(case: schemathesis.Case) -> None:
-        case.call_and_validate(checks=CHECKS)
+    def run(case: object) -> None:
+        case.call_and_validate(checks=checks)  # type: ignore[attr-defined]
 
     run()
 

@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import httpx
+import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -27,6 +28,7 @@ def _voice(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
                           text=True, timeout=120, check=False)
 
 
+@pytest.mark.slow  # a fresh interpreter per command
 async def test_cli_user_create_with_token(database_url: str, db: AsyncSession, client: httpx.AsyncClient) -> None:
     agency = await make_agency(db, "moh")
     result = _voice(database_url, "user", "create", "--email", "Staff@MOH.example.sa", "--password",
@@ -40,6 +42,7 @@ async def test_cli_user_create_with_token(database_url: str, db: AsyncSession, c
     assert me.status_code == 200 and me.json()["agency"] == "moh"
 
 
+@pytest.mark.slow  # a fresh interpreter per command
 async def test_cli_refuses_bad_input_clearly(database_url: str, db: AsyncSession) -> None:
     await make_agency(db, "moh")
     short = _voice(database_url, "user", "create", "--email", "x@example.sa", "--password", "short",
@@ -54,6 +57,7 @@ async def test_cli_refuses_bad_input_clearly(database_url: str, db: AsyncSession
     assert (await db.scalar(select(User).where(User.email.in_(["x@example.sa", "y@example.sa", "z@example.sa"])))) is None
 
 
+@pytest.mark.slow  # a fresh interpreter per command
 def test_log_level_setting_holds_for_request_lines(database_url: str) -> None:
     """VOICE_LOG_LEVEL=WARNING silences the per-request lines; INFO (the default) keeps them."""
     script = (

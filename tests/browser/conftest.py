@@ -13,10 +13,10 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from tests.browser.seed import empty_tables
 from tests.browser.serve import running_server
+from tests.conftest import empty_tables
 from voice.settings import PROJECT_ROOT
 
 CHROMIUM = os.environ.get("VOICE_CHROMIUM", "/usr/bin/chromium")
@@ -26,13 +26,13 @@ ARTIFACTS = PROJECT_ROOT / "test-artifacts"
 
 
 @pytest.fixture
-async def db(engine: object) -> AsyncIterator[AsyncSession]:
+async def db(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
     """A session on a clean database, as in tests/conftest.py, but the job queue's tables are kept.
 
     The live server's worker is registered in procrastinate's tables; emptying them under it stops it.
     """
-    await empty_tables(engine)
-    async with async_sessionmaker(engine, expire_on_commit=False)() as session:  # type: ignore[arg-type]
+    await empty_tables(engine, keep="procrastinate")
+    async with async_sessionmaker(engine, expire_on_commit=False)() as session:
         yield session
 
 

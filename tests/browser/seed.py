@@ -5,8 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests.factories import make_agency
 from voice.catalogue.models import Agency
@@ -31,13 +30,3 @@ async def demo_agency(db: AsyncSession, slug: str = "passports", feedback: int =
                 contact_email=f"citizen{n}@example.sa" if n % 3 == 0 else None))
         await db.commit()
     return agency
-
-
-async def empty_tables(engine: AsyncEngine) -> None:
-    """Empty every table but the migration stamp and the job queue's (a live worker is registered there)."""
-    async with engine.begin() as conn:
-        tables = (await conn.execute(text(
-            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version' "
-            "AND tablename NOT LIKE 'procrastinate%'"))).scalars().all()
-        if tables:
-            await conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
