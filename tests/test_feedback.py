@@ -14,7 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tests.conftest import csrf_token, post_form
 from tests.factories import PASSWORD, make_agency, make_user
 from voice.accounts.models import Role
+from voice.feedback.intake.service import IntakeService
+from voice.feedback.intake.submission import Submission
+from voice.feedback.lifecycle import LifecycleService
 from voice.feedback.models import Channel, Event, Feedback, Status
+from voice.feedback.moderation import ModerationService
 from voice.feedback.tracking import TRACKING_ALPHABET, new_tracking_code, normalize_tracking_code
 
 BODY = "تطبيق الجوازات لا يرسل رمز التحقق OTP منذ يومين ولا أستطيع تجديد الجواز"
@@ -361,3 +365,49 @@ async def test_answer_and_close_is_refused_whole_when_the_item_may_not_close(db:
     assert await db.scalar(select(func.count()).select_from(Response).where(Response.feedback_id == item.id)) == 1
     await lifecycle.answer(staff, item.id, "رد إضافي دون تغيير الحالة")  # answering alone stays allowed
     assert await db.scalar(select(func.count()).select_from(Response).where(Response.feedback_id == item.id)) == 2
+
+
+async def test_agency_cannot_undo_a_moderators_hiding(client, db) -> None:
+    from sqlalchemy import select
+
+    from tests.conftest import post_form
+    from tests.factories import PASSWORD, make_agency, make_user
+    from voice.accounts.models import Role
+    from voice.feedback.models import Feedback, Moderation
+
+    agency = await make_agency(db, "passports")
+    staff = await make_user(db, Role.AGENCY_STAFF, agency=agency)
+    admin = await make_user(db, Role.ADMIN)
+    item = await IntakeService(db).submit(Submission(agency="passports", body="نص منشور ثم مخفي", publish=True))
+    await db.commit()
+    await ModerationService(session=db).moderate(admin, item.id, "hide", "مخالف")
+    await db.commit()
+    await post_form(client, "/signin", {"email": staff.email, "password": PASSWORD})
+    refused = await post_form(client, f"/agency/feedback/{item.id}/approve", {})
+    assert refused.status_code == 409
+    after = await db.scalar(select(Feedback).where(Feedback.id == item.id).execution_options(populate_existing=True))
+    assert after.moderation is Moderation.HIDDEN and not after.is_public
+
+
+async def test_status_notes_are_redacted_on_the_tracking_page(client, db) -> None:
+    from tests.factories import make_agency, make_user
+    from voice.accounts.models import Role
+
+    agency = await make_agency(db, "passports")
+    staff = await make_user(db, Role.AGENCY_STAFF, agency=agency)
+    item = await IntakeService(db).submit(Submission(agency="passports", body="طلب تجديد متأخر"))
+    await db.commit()
+    await LifecycleService(session=db).change_status(staff, item.id, "declined", "صاحب الهوية 1098765432 غير مؤهل")
+    await db.commit()
+    for path in (f"/track/{item.tracking_code}", f"/api/v1/feedback/{item.tracking_code}"):
+        page = await client.get(path)
+        assert page.status_code == 200 and "1098765432" not in page.text and "[رقم هوية]" in page.text
+
+
+@pytest.mark.parametrize("path", [
+    "/feedback?cursor=2024-01-01T00:00:00~99999999999999999999",
+    "/feedback?cursor=9999-12-31T23:59:59-23:59~1",
+    "/feedback?cursor=2024-01-01T00:00:00~1",  # no time zone: read as UTC
+])
+async def test_odd_board_cursors_start_from_the_top(client, db, path: str) -> None:
+    assert (await client.get(path)).status_code == 200

@@ -1,11 +1,17 @@
-"""Every user-facing string has an Arabic translation, and the catalogs agree with the code."""
+"""Arabic first: every user-facing string has an Arabic translation, the catalogs agree with the code, and
+pages come in Arabic, right to left, unless the visitor chooses English."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
+import httpx
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tests.factories import make_agency
 
 ROOT = Path(__file__).resolve().parents[1]
 LOCALE = ROOT / "src" / "voice" / "locale"
@@ -42,11 +48,43 @@ def test_arabic_catalog_has_six_plural_forms() -> None:
 
 
 def test_placeholders_survive_translation() -> None:
-    import re
-
     catalog = read_po((LOCALE / "ar" / "LC_MESSAGES" / "messages.po").open("rb"), locale="ar")
     for message in catalog:
         if not message.id or isinstance(message.id, tuple):
             continue
         wanted = set(re.findall(r"%\((\w+)\)s", message.id))
         assert set(re.findall(r"%\((\w+)\)s", message.string)) == wanted, message.id
+
+
+async def test_home_is_arabic_and_right_to_left_by_default(client: httpx.AsyncClient) -> None:
+    response = await client.get("/")
+    assert response.status_code == 200
+    assert '<html lang="ar" dir="rtl">' in response.text
+    assert "bootstrap.rtl.min.css" in response.text
+    assert "صوت" in response.text
+    assert response.headers["content-language"] == "ar"
+
+
+async def test_lang_query_switches_to_english_and_cookie_remembers(client: httpx.AsyncClient) -> None:
+    response = await client.get("/?lang=en")
+    assert '<html lang="en" dir="ltr">' in response.text
+    assert "bootstrap.min.css" in response.text and "bootstrap.rtl" not in response.text
+    assert client.cookies.get("lang") == "en"
+    again = await client.get("/signin")
+    assert '<html lang="en" dir="ltr">' in again.text
+    back = await client.get("/?lang=ar")
+    assert 'dir="rtl"' in back.text and client.cookies.get("lang") == "ar"
+
+
+async def test_unknown_language_falls_back_to_arabic(client: httpx.AsyncClient) -> None:
+    response = await client.get("/?lang=xx")
+    assert '<html lang="ar" dir="rtl">' in response.text
+
+
+async def test_numbers_use_arabic_indic_digits_in_arabic(client: httpx.AsyncClient, db: AsyncSession) -> None:
+    for _ in range(3):
+        await make_agency(db)  # two e-services each
+    arabic = await client.get("/")
+    assert "٣ جهة حكومية و٦ خدمة إلكترونية" in arabic.text  # written the Arabic way
+    english = await client.get("/?lang=en")
+    assert "3 agencies and 6 e-services" in english.text

@@ -338,3 +338,23 @@ async def test_every_status_is_listed_under_the_status_it_answers(client: httpx.
             listed[request["service_request_id"]] = word
     assert listed == {f"FB-{item.id}": "closed" if status.is_closed else "open" for status, item in items.items()}
     assert set(listed.values()) == {"open", "closed"}
+
+
+async def test_open311_lists_never_reveal_tracking_codes(client, db) -> None:
+    """The tracking code unlocks private answers; lists give a public id instead."""
+    from tests.factories import make_agency
+
+    await make_agency(db, "passports")
+    public = await IntakeService(db).submit(Submission(agency="passports", body="الموقع بطيء جداً اليوم", publish=True))
+    private = await IntakeService(db).submit(Submission(agency="passports", body="ملاحظة غير منشورة أبداً"))
+    await db.commit()
+    listing = await client.get("/open311/v2/requests.json")
+    assert listing.status_code == 200
+    assert public.tracking_code not in listing.text and private.tracking_code not in listing.text
+    [row] = listing.json()
+    assert row["service_request_id"] == f"FB-{public.id}"
+    by_public_id = await client.get(f"/open311/v2/requests/FB-{public.id}.json")
+    assert by_public_id.status_code == 200 and public.tracking_code not in by_public_id.text
+    assert (await client.get(f"/open311/v2/requests/FB-{private.id}.json")).status_code == 404
+    own = await client.get(f"/open311/v2/requests/{private.tracking_code}.json")  # the submitter's code
+    assert own.status_code == 200 and own.json()[0]["service_request_id"] == private.tracking_code

@@ -430,3 +430,20 @@ async def test_charts_page_draws_the_agencys_sla_months_and_answer_times(client:
         ("<1 day", "2"), ("1–3 days", "1"), ("3–7 days", "1"), ("1–2 weeks", "1"), (">2 weeks", "0")]
     assert "5 answered items." in page.text
     assert "مواعيد الحجز" in page.text  # the theme's weekly volume line is in the legend
+
+
+async def test_odd_ids_in_workspace_forms_are_not_500s(client, db) -> None:
+    from tests.conftest import post_form
+    from tests.factories import PASSWORD, make_agency, make_user
+    from voice.accounts.models import Role
+
+    agency = await make_agency(db, "passports")
+    staff = await make_user(db, Role.AGENCY_STAFF, agency=agency)
+    item = await IntakeService(db).submit(Submission(agency="passports", body="نص للاختبار هنا"))
+    await db.commit()
+    await post_form(client, "/signin", {"email": staff.email, "password": PASSWORD})
+    for query in ("theme=%C2%B2", "assignee=99999999999999999999", "rating=%C2%B2"):
+        assert (await client.get(f"/agency/inbox?{query}")).status_code == 200, query
+    for value in ("²", "99999999999999999999"):
+        r = await post_form(client, f"/agency/feedback/{item.id}/assign", {"assignee": value})
+        assert r.status_code == 303, value
