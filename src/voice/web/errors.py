@@ -8,21 +8,27 @@ from __future__ import annotations
 
 import logging
 from typing import Any
-from urllib.parse import urlencode
 
+import asyncpg
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from voice.errors import DomainError
 from voice.i18n import _, direction, get_locale
 from voice.web.auth import is_api_path
-from voice.web.forms import is_htmx
+from voice.web.forms import is_htmx, url
 from voice.web.locale import apply_locale
 from voice.web.security_headers import security_headers
 
 log = logging.getLogger("voice.errors")
+
+# Errors that always mean "PostgreSQL cannot be reached right now", whatever the statement: a 503.
+DATABASE_ERRORS: tuple[type[Exception], ...] = (
+    OperationalError, InterfaceError, asyncpg.exceptions.CannotConnectNowError,
+    asyncpg.exceptions.ConnectionDoesNotExistError, asyncpg.exceptions.AdminShutdownError)
 
 
 def _titles() -> dict[int, str]:
@@ -116,7 +122,7 @@ def handle_http_exception(request: Request, exc: HTTPException) -> Response[Any]
 def _to_sign_in(request: Request) -> Response[Any]:
     """Browsers asked to sign in go to the sign-in page and come back afterwards."""
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    location = "/signin?" + urlencode({"next": target})
+    location = url(request, "signin", query={"next": target})
     if is_htmx(request):
         return Response(None, status_code=200, headers={"HX-Redirect": location})
     return Redirect(location, status_code=303)
@@ -130,13 +136,6 @@ def handle_unexpected(request: Request, exc: Exception) -> Response[Any]:
         return error_page(request, HTTP_500_INTERNAL_SERVER_ERROR)
     except Exception:  # the template itself failed: fall back to text
         return Response(_title(500), status_code=500, media_type=MediaType.TEXT)
-
-
-exception_handlers: dict[Any, Any] = {
-    DomainError: handle_domain_error,
-    HTTPException: handle_http_exception,
-    Exception: handle_unexpected,
-}
 
 
 def handle_bad_encoding(request: Request, exc: UnicodeDecodeError) -> Response[Any]:
@@ -157,8 +156,6 @@ def database_unreachable(exc: BaseException) -> bool:
     file name attached) for a local server that is restarting; a driver error may carry a lost
     connection. Anything else is a real fault.
     """
-    import asyncpg
-
     if isinstance(exc, ConnectionError | TimeoutError) or (isinstance(exc, FileNotFoundError) and not exc.filename):
         return True
     orig = getattr(exc, "orig", None)
@@ -173,24 +170,14 @@ def handle_os_or_driver_error(request: Request, exc: Exception) -> Response[Any]
     return handle_unexpected(request, exc)
 
 
-def database_errors() -> tuple[type[Exception], ...]:
-    import asyncpg
-    from sqlalchemy.exc import InterfaceError, OperationalError
-
-    return (OperationalError, InterfaceError, asyncpg.exceptions.CannotConnectNowError,
-            asyncpg.exceptions.ConnectionDoesNotExistError, asyncpg.exceptions.AdminShutdownError)
-
-
-exception_handlers[UnicodeDecodeError] = handle_bad_encoding
-exception_handlers[OSError] = handle_os_or_driver_error
-for _exc in database_errors():
-    exception_handlers[_exc] = handle_database_down
-
-
-def _register_dbapi() -> None:
-    from sqlalchemy.exc import DBAPIError
-
-    exception_handlers[DBAPIError] = handle_os_or_driver_error
-
-
-_register_dbapi()
+exception_handlers: dict[Any, Any] = {
+    DomainError: handle_domain_error,
+    HTTPException: handle_http_exception,
+    UnicodeDecodeError: handle_bad_encoding,
+    # Litestar picks the handler of the closest class in the exception's MRO, so the driver errors that
+    # always mean "unreachable" get the 503 directly and other driver errors are looked at first.
+    OSError: handle_os_or_driver_error,
+    DBAPIError: handle_os_or_driver_error,
+    **dict.fromkeys(DATABASE_ERRORS, handle_database_down),
+    Exception: handle_unexpected,
+}

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from litestar.enums import RequestEncodingType
 from litestar.params import Body
+from litestar.response import Redirect
 
 # A urlencoded form body as a plain dict; handlers validate it through domain services so that
 # errors come back in the user's language on the page, not as Litestar's JSON 400.
@@ -22,7 +24,7 @@ def field(form: dict[str, Any], name: str, default: str = "") -> str:
     return str(value)[:MAX_FIELD] if value is not None else default
 
 
-def safe_next(target: str | None, default: str = "/") -> str:
+def safe_next(target: str | None, default: str) -> str:
     """Only same-site paths: '/x' yes; '//evil', 'https://evil', '/\\evil' no."""
     if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
         return default
@@ -36,8 +38,6 @@ def is_htmx(request: Any) -> bool:
 
 def url(request: Any, name: str, *, query: dict[str, Any] | None = None, anchor: str = "", **params: Any) -> str:
     """The path of the route called ``name`` (routes are named; paths are never written twice)."""
-    from urllib.parse import urlencode
-
     path = request.app.route_reverse(name, **params)
     if query:
         path += "?" + urlencode({k: v for k, v in query.items() if v is not None})
@@ -45,8 +45,6 @@ def url(request: Any, name: str, *, query: dict[str, Any] | None = None, anchor:
 
 
 def redirect_to(request: Any, name: str, *, query: dict[str, Any] | None = None, anchor: str = "",
-                **params: Any) -> Any:
+                **params: Any) -> Redirect:
     """A 303 to a named route: what a form POST answers (post/redirect/get)."""
-    from litestar.response import Redirect
-
     return Redirect(url(request, name, query=query, anchor=anchor, **params), status_code=303)

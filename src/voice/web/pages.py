@@ -21,7 +21,7 @@ async def home(db_session: AsyncSession) -> Template:
     return Template("home.html", context={"stats": {"agencies": agencies or 0, "services": services or 0}})
 
 
-@get("/health", tags=["operations"], summary="Liveness and database reachability", cache=False)
+@get("/health", name="health", tags=["operations"], summary="Liveness and database reachability", cache=False)
 async def health(request: Request) -> Response[dict[str, Any]]:
     """200 only when PostgreSQL answers within two seconds; 503 otherwise (load balancers use this)."""
     db_config = request.app.state.db_config

@@ -14,7 +14,7 @@ from sqlalchemy.exc import DBAPIError
 
 from voice.errors import DomainError
 from voice.i18n import _
-from voice.web.errors import database_errors, database_unreachable
+from voice.web.errors import DATABASE_ERRORS, database_unreachable
 from voice.web.locale import apply_locale
 
 log = logging.getLogger(__name__)
@@ -120,7 +120,7 @@ exception_handlers: dict[Any, Any] = {
     HTTPException: _on_http_exception,
     UnicodeDecodeError: _on_bad_encoding,
     Exception: _on_unexpected,
-    **{exc: _on_database_down for exc in database_errors()},
+    **dict.fromkeys(DATABASE_ERRORS, _on_database_down),
     OSError: _on_os_or_driver_error,
     DBAPIError: _on_os_or_driver_error,
 }
