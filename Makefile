@@ -51,7 +51,7 @@ lint: install
 # Re-extract translatable strings and merge them into the ar/en catalogs.
 messages: install
 	$(BIN)/pybabel extract -F babel.cfg -o src/voice/locale/messages.pot --no-location --sort-output --omit-header -k N_ .
-	$(BIN)/pybabel update -i src/voice/locale/messages.pot -d src/voice/locale -D messages --no-fuzzy-matching --ignore-obsolete --omit-header
+	$(BIN)/pybabel update -i src/voice/locale/messages.pot -d src/voice/locale -D messages --no-fuzzy-matching --ignore-obsolete
 
 clean-data:
 	rm -rf .data

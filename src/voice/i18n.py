@@ -34,7 +34,12 @@ _current: contextvars.ContextVar[str] = contextvars.ContextVar("voice_locale", d
 
 @cache
 def translations(lang: str) -> Translations:
-    """Load a catalog straight from its .po file: no compiled .mo files to keep in step."""
+    """Load a catalog straight from its .po file: no compiled .mo files to keep in step.
+
+    The plural form is chosen by CLDR's rule for the language, in CLDR's order of categories (Arabic:
+    zero, one, two, few 3-10, many 11-99, other 100+), whatever the catalog's header says: Babel's
+    built-in Arabic formula swaps "many" and "other", and a header lost by a tool would bring it back.
+    """
     path = PACKAGE_ROOT / "locale" / lang / "LC_MESSAGES" / "messages.po"
     if not path.exists():
         return Translations()
@@ -43,7 +48,20 @@ def translations(lang: str) -> Translations:
     buf = io.BytesIO()
     write_mo(buf, catalog)
     buf.seek(0)
-    return Translations(buf)
+    loaded = Translations(buf)
+    loaded.plural = plural_index(lang)
+    return loaded
+
+
+_CLDR_CATEGORIES = ("zero", "one", "two", "few", "many", "other")
+
+
+def plural_index(lang: str) -> Any:
+    """n → the index of its plural form in the catalogs: its CLDR category's place among the categories
+    the language has, in CLDR's order."""
+    rule = Locale.parse(lang).plural_form
+    present = [c for c in _CLDR_CATEGORIES if c in rule.tags or c == "other"]
+    return lambda n: present.index(rule(n))
 
 
 def normalize_lang(value: str | None) -> str | None:
@@ -94,8 +112,9 @@ def gettext(message: str, **variables: Any) -> str:
 
 
 def ngettext(singular: str, plural: str, n: int, **variables: Any) -> str:
+    """The form for ``n`` (Arabic has six), with ``%(num)s`` written in the locale's digits."""
     text = translations(get_locale()).ungettext(singular, plural, n)
-    variables.setdefault("num", n)
+    variables.setdefault("num", fmt_number(n))
     return text % variables
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from jinja2 import Environment
+from jinja2 import Environment, pass_context
+from markupsafe import Markup
 from litestar.contrib.jinja import JinjaTemplateEngine
 from litestar.template.config import TemplateConfig
 
@@ -18,6 +19,9 @@ def _configure(engine: JinjaTemplateEngine) -> None:
     env.add_extension("jinja2.ext.i18n")
     # newstyle gettext: variables are passed as keywords and escaped like any other output.
     env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
+    # Jinja's newstyle ngettext would call ours with the count alone and fill %(num)s with the bare
+    # number (Western digits in Arabic): ours writes it in the locale's digits, escaped like any value.
+    env.globals["ngettext"] = _ngettext
     env.globals.update(
         current_lang=i18n.get_locale,
         text_direction=i18n.direction,
@@ -31,6 +35,15 @@ def _configure(engine: JinjaTemplateEngine) -> None:
         date=i18n.fmt_date,
     )
     env.policies["ext.i18n.trimmed"] = True
+
+
+@pass_context
+def _ngettext(context: Any, singular: str, plural: str, n: int, **variables: Any) -> str:
+    text = i18n.translations(i18n.get_locale()).ungettext(singular, plural, n)
+    variables.setdefault("num", i18n.fmt_number(n))
+    if context.eval_ctx.autoescape:
+        text = Markup(text)
+    return text % variables
 
 
 def _localized(obj: Any, field: str = "name") -> str:
