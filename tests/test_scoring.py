@@ -90,4 +90,4 @@ def test_agreement_uses_the_complete_block_for_w() -> None:
     totals = {"a": {1: 10.0, 2: 20.0, 3: 30.0}, "b": {1: 15.0, 2: 25.0, 3: 35.0, 4: 99.0}}
     result = agreement(totals)
     assert result.kendall_w == pytest.approx(1.0) and result.kendall_entries == 3 and result.kendall_judges == 2
-    assert result.krippendorff_alpha is not None
+    assert result.krippendorff_alpha == pytest.approx(6 / 7)
