@@ -51,6 +51,8 @@ LABELS: dict[str, str] = {
     "api": N_("API"),
     "open311": N_("Open311"),
     "mobile": N_("Mobile app"),
+    "both": N_("Web and mobile"),
+    "counter": N_("Service counter"),
     # history events
     "created": N_("Received"),
     "answer": N_("Answered"),
@@ -85,6 +87,7 @@ LABELS: dict[str, str] = {
     "e_participation": N_("E-community participation (voice of the beneficiary)"),
     "smart_devices": N_("E-services on smart devices"),
     "e_contribution": N_("E-contribution (individuals)"),
+    "custom": N_("Added branch"),
 }
 
 

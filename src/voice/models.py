@@ -1,7 +1,15 @@
 """Every table of the application, imported in one place so Alembic and the tests see them all."""
 
 from ideas.models import Idea, IdeaComment, IdeaFollower, IdeaReport, IdeaStatusEvent, IdeaVote
-from voice.accounts.models import ApiToken, AuditEvent, StoreItem, User
+from voice.accounts.models import (
+    AccountToken,
+    ApiToken,
+    AuditEvent,
+    RecoveryCode,
+    SignInFailure,
+    StoreItem,
+    User,
+)
 from voice.awards.models import (
     Branch,
     Conflict,
@@ -22,6 +30,7 @@ from voice.themes.models import Theme, ThemeModel, ThemeRun
 from voice.workspace.models import BulkAnswer, Improvement, Transfer
 
 __all__ = [
+    "AccountToken",
     "Agency",
     "ApiToken",
     "AuditEvent",
@@ -43,6 +52,7 @@ __all__ = [
     "Improvement",
     "JudgeAssignment",
     "Notification",
+    "RecoveryCode",
     "Report",
     "Response",
     "ResultSnapshot",
@@ -50,6 +60,7 @@ __all__ = [
     "ScoreHistory",
     "ScoreSheet",
     "Service",
+    "SignInFailure",
     "StoreItem",
     "Support",
     "Theme",

@@ -1,8 +1,9 @@
-"""Passwords (argon2id) and API tokens (random, stored as SHA-256)."""
+"""Passwords (argon2id), API and one-time tokens (random, stored as SHA-256), signed values."""
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
 
 from argon2 import PasswordHasher
@@ -21,8 +22,10 @@ def hash_password(password: str) -> str:
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
+    """Whether the password matches; an unknown account or one without a password costs the same time."""
+    usable = bool(password_hash) and password_hash != UNUSABLE_PASSWORD
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        return _hasher.verify(password_hash if usable else _DUMMY_HASH, password) and usable  # type: ignore[arg-type]
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 
@@ -38,3 +41,27 @@ def new_api_token() -> str:
 def token_digest(token: str) -> str:
     # The token carries 256 bits of randomness, so a fast hash is enough (no need for argon2 here).
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+# A password hash that no password matches: accounts waiting for their owner to set one (invitations)
+# and accounts that sign in only through the single sign-on.
+UNUSABLE_PASSWORD = "!"  # noqa: S105  (not a secret: the marker of "no password")
+
+
+def one_time_token() -> str:
+    """A token for a link sent by e-mail (256 random bits)."""
+    return secrets.token_urlsafe(32)
+
+
+def sign(secret: str, payload: str) -> str:
+    """``payload.signature``: an HMAC-SHA256 that only holders of the secret key can make."""
+    mac = hmac.new(secret.encode(), payload.encode(), hashlib.sha256).hexdigest()
+    return f"{payload}.{mac}"
+
+
+def unsign(secret: str, value: str) -> str | None:
+    """The payload of a value made by ``sign``, or None if it was altered."""
+    payload = value.rpartition(".")[0]
+    if not payload or not hmac.compare_digest(sign(secret, payload), value):
+        return None
+    return payload

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import TypeVar
 
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from voice.accounts import lockout
 from voice.accounts.models import ApiToken, AuditEvent, Role, SubmitterKind, User
 from voice.accounts.security import (
+    UNUSABLE_PASSWORD,
     hash_password,
     needs_rehash,
     new_api_token,
@@ -24,10 +28,10 @@ from voice.db import DomainService
 from voice.errors import DomainError, ValidationFailed
 from voice.i18n import _
 
+T = TypeVar("T")
+
 PASSWORD_MIN = 12
 PASSWORD_MAX = 128
-LOCK_AFTER_FAILURES = 5
-LOCK_MINUTES = 15
 _DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
 
 
@@ -73,6 +77,24 @@ class SignUp:
     cr_number: str | None = None
     organisation: str | None = None
     locale: str = "ar"
+    display_name: str = ""
+
+
+def clean_display_name(value: str) -> str | None:
+    """A public display name: 2 to 80 characters once spaces are collapsed, or None when left empty."""
+    name = " ".join(value.split())
+    if not name:
+        return None
+    if not 2 <= len(name) <= 80:
+        raise ValidationFailed(_("A display name has 2 to 80 characters."), field="display_name")
+    return name
+
+
+def clean_full_name(value: str) -> str:
+    name = " ".join(value.split())
+    if not 2 <= len(name) <= 200:
+        raise ValidationFailed(_("Enter your name (2 to 200 characters)."), field="full_name")
+    return name
 
 
 class UserService(DomainService[User]):
@@ -89,21 +111,22 @@ class UserService(DomainService[User]):
         return list(await self.get_many(User.agency_id == agency_id, User.is_active.is_(True),
                                         order_by=[("full_name", False)]))
 
-    async def sign_up(self, form: SignUp) -> User:
-        """Create a citizen account (individual, business or government entity)."""
+    def check_sign_up(self, form: SignUp) -> tuple[str, dict]:
+        """Validate a citizen's sign-up form: the normalized e-mail and the account's fields, or every
+        problem at once (whether the e-mail is taken is not a problem the form may reveal)."""
         errors: dict[str, str] = {}
-        email = ""
-        try:
-            email = normalize_email(form.email)
-        except ValidationFailed as exc:
-            errors.update(exc.errors)
-        name = " ".join(form.full_name.split())
-        if not 2 <= len(name) <= 200:
-            errors["full_name"] = _("Enter your name (2 to 200 characters).")
-        try:
-            check_password(form.password, email)
-        except ValidationFailed as exc:
-            errors.update(exc.errors)
+
+        def collect(check: Callable[[], T]) -> T | None:
+            try:
+                return check()
+            except ValidationFailed as exc:
+                errors.update(exc.errors)
+                return None
+
+        email = collect(lambda: normalize_email(form.email))
+        name = collect(lambda: clean_full_name(form.full_name))
+        collect(lambda: check_password(form.password, form.email))
+        display = collect(lambda: clean_display_name(form.display_name))
         try:
             kind = SubmitterKind(form.kind)
         except ValueError:
@@ -115,37 +138,32 @@ class UserService(DomainService[User]):
         organisation = " ".join((form.organisation or "").split()) or None
         if kind is SubmitterKind.GOVERNMENT and not organisation:
             errors["organisation"] = _("Name the government entity you work for.")
-        if email and not errors and await self.by_email(email):
-            errors["email"] = _("An account with this e-mail already exists. Sign in instead.")
         if errors:
             raise ValidationFailed(next(iter(errors.values())), errors=errors)
-        return await self.create(
-            User(
-                email=email,
-                password_hash=hash_password(form.password),
-                full_name=name,
-                kind=kind,
-                cr_number=cr if kind is SubmitterKind.BUSINESS else None,
-                organisation=organisation if kind is SubmitterKind.GOVERNMENT else None,
-                role=Role.CITIZEN,
-                locale=form.locale if form.locale in ("ar", "en") else "ar",
-            ),
-            auto_commit=False,
-        )
+        return email or "", {
+            "full_name": name, "display_name": display, "kind": kind,
+            "cr_number": cr if kind is SubmitterKind.BUSINESS else None,
+            "organisation": organisation if kind is SubmitterKind.GOVERNMENT else None,
+            "locale": form.locale if form.locale in ("ar", "en") else "ar"}
 
     async def create_user(
         self,
         *,
         email: str,
-        password: str,
+        password: str | None,
         role: Role,
         full_name: str | None = None,
         agency: Agency | None = None,
         kind: SubmitterKind = SubmitterKind.INDIVIDUAL,
+        verified: bool = True,
+        display_name: str | None = None,
     ) -> User:
-        """Create any kind of account (CLI, demo data, admins)."""
+        """Create any kind of account (CLI, demo data, invitations: ``password=None`` leaves it unusable
+        until the person sets one). An account made by an administrator or the CLI has a vouched-for
+        e-mail; self sign-up passes ``verified=False``."""
         email = normalize_email(email)
-        check_password(password, email)
+        if password is not None:
+            check_password(password, email)
         if role.is_agency and agency is None:
             raise ValidationFailed(_("Agency staff must belong to an agency."), field="agency")
         if await self.by_email(email):
@@ -153,44 +171,42 @@ class UserService(DomainService[User]):
         return await self.create(
             User(
                 email=email,
-                password_hash=hash_password(password),
+                password_hash=hash_password(password) if password is not None else UNUSABLE_PASSWORD,
                 full_name=full_name or email.split("@")[0],
+                display_name=display_name,
                 role=role,
                 kind=kind,
                 agency_id=agency.id if (agency and role.is_agency) else None,
+                email_verified_at=datetime.now(UTC) if verified else None,
             ),
             auto_commit=False,
         )
 
-    async def authenticate(self, email: str, password: str) -> User:
-        """Check credentials with a per-account lockout after repeated failures."""
+    async def authenticate(self, email: str, password: str, client: str) -> User:
+        """Check a password, with back-off per account and client (voice.accounts.lockout). Existing and
+        unknown e-mails get the same answers: 401 for a wrong pair, 429 while this client must wait."""
         refused = DomainError(_("The e-mail or password is not correct."))
         refused.status_code = 401
+        key = lockout.account_key(email)
+        await lockout.check(self.session, key, client)
         user = await self.by_email(email) if email else None
-        now = datetime.now(UTC)
-        if user is not None and user.locked_until and user.locked_until > now:
-            verify_password(None, password)  # same cost as a real check
-            locked = DomainError(
-                _("Too many failed attempts. Try again in %(n)s minutes.", n=LOCK_MINUTES)
-            )
-            locked.status_code = 429
-            raise locked
         if user is None or not user.is_active or not verify_password(user.password_hash, password):
-            if user is not None:
-                failures = user.failed_logins + 1
-                values: dict = {"failed_logins": failures}
-                if failures >= LOCK_AFTER_FAILURES:
-                    values = {"failed_logins": 0, "locked_until": now + timedelta(minutes=LOCK_MINUTES)}
-                await self.session.execute(
-                    update(User).where(User.id == user.id).values(**values)
-                )
+            await lockout.record_failure(self.session, key, client)
             raise refused
-        user.failed_logins = 0
-        user.locked_until = None
-        user.last_login_at = now
+        await lockout.clear(self.session, key, client)
         if needs_rehash(user.password_hash):
             user.password_hash = hash_password(password)
         return user
+
+    async def set_password(self, user: User, password: str) -> None:
+        """A new password ends every session and remembered device of the account."""
+        check_password(password, user.email)
+        user.password_hash = hash_password(password)
+        user.session_epoch += 1
+        await lockout.clear(self.session, lockout.account_key(user.email))
+
+    async def signed_in(self, user: User) -> None:
+        user.last_login_at = datetime.now(UTC)
 
 
 class TokenService(DomainService[ApiToken]):
@@ -207,6 +223,15 @@ class TokenService(DomainService[ApiToken]):
             auto_commit=False,
         )
         return token
+
+    async def mine(self, user: User) -> list[ApiToken]:
+        return list(await self.get_many(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None),
+                                        order_by=[("created_at", True)]))
+
+    async def revoke_all(self, user: User) -> int:
+        result = await self.session.execute(update(ApiToken).where(
+            ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None)).values(revoked_at=datetime.now(UTC)))
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
     async def user_for(self, token: str) -> User | None:
         now = datetime.now(UTC)

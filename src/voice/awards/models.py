@@ -64,6 +64,8 @@ class BranchCode(enum.StrEnum):
     E_PARTICIPATION = "e_participation"
     SMART_DEVICES = "smart_devices"
     E_CONTRIBUTION = "e_contribution"
+    # A branch an administrator added to an edition (agencies' entries, the generic rubric).
+    CUSTOM = "custom"
 
 
 class Edition(Base):
@@ -98,12 +100,18 @@ class Branch(Base):
     """One of the award's seven branches in an edition; it carries the rubric (criteria + blind flag)."""
 
     __tablename__ = "award_branch"
-    __table_args__ = (UniqueConstraint("edition_id", "code", name="uq_award_branch_edition_code"),)
+    __table_args__ = (UniqueConstraint("edition_id", "slug", name="uq_award_branch_edition_slug"),
+                      Index("uq_award_branch_edition_code", "edition_id", "code", unique=True,
+                            postgresql_where=text("code <> 'custom'")))
 
     edition_id: Mapped[int] = mapped_column(ForeignKey("award_edition.id", ondelete="CASCADE"), index=True)
     code: Mapped[BranchCode] = mapped_column(str_enum(BranchCode, "branch_code"))
+    # The branch's name in URLs and the API: its code for the award's seven, chosen for added ones.
+    slug: Mapped[str] = mapped_column(String(64))
     name_ar: Mapped[str] = mapped_column(String(200))
     name_en: Mapped[str] = mapped_column(String(200))
+    description_ar: Mapped[str] = mapped_column(Text, default="", server_default="")
+    description_en: Mapped[str] = mapped_column(Text, default="", server_default="")
     position: Mapped[int] = mapped_column(SmallInteger, default=0)
     # Blind judging: judges never see author or agency names of this branch's entries.
     blind: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -135,7 +143,8 @@ class Criterion(Base):
     position: Mapped[int] = mapped_column(SmallInteger, default=0)
     name_ar: Mapped[str] = mapped_column(String(200))
     name_en: Mapped[str] = mapped_column(String(200))
-    description: Mapped[str] = mapped_column(Text, default="")
+    description: Mapped[str] = mapped_column(Text, default="")  # English
+    description_ar: Mapped[str] = mapped_column(Text, default="", server_default="")
     weight: Mapped[float] = mapped_column(Float, default=1.0)
     scale_max: Mapped[int] = mapped_column(SmallInteger, default=10)
 
@@ -196,6 +205,9 @@ class Conflict(Base):
     agency_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id", ondelete="CASCADE"))
     entry_id: Mapped[int | None] = mapped_column(ForeignKey("award_entry.id", ondelete="CASCADE"))
     reason: Mapped[str] = mapped_column(Text, default="")
+    # The administrator who recorded it; None when the judge declared it.
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"),
+                                                       default=None)
 
     agency: Mapped[Agency | None] = relationship(lazy="joined")
 

@@ -14,6 +14,9 @@ from voice.accounts.models import Role, User
 from voice.accounts.services import TokenService
 
 SESSION_USER_KEY = "uid"
+# The account's session epoch when the session was made: a password reset or a deactivation raises the
+# account's epoch, which ends every older session.
+SESSION_EPOCH_KEY = "ep"
 API_PREFIXES = ("/api/", "/open311/")
 
 
@@ -43,12 +46,15 @@ class AuthMiddleware(AbstractAuthenticationMiddleware):
                 raise NotAuthorizedException(detail="invalid token")
             auth = "token"
         elif not api:
-            uid = connection.scope.get("session", {}).get(SESSION_USER_KEY)
+            session_data = connection.scope.get("session") or {}
+            uid = session_data.get(SESSION_USER_KEY)
             if isinstance(uid, int):
                 async with db_config.get_session() as session:
-                    user = await session.scalar(select(User).where(User.id == uid, User.is_active.is_(True)))
+                    user = await session.scalar(select(User).where(
+                        User.id == uid, User.is_active.is_(True),
+                        User.session_epoch == int(session_data.get(SESSION_EPOCH_KEY) or 0)))
                 if user is None:
-                    connection.scope["session"].pop(SESSION_USER_KEY, None)
+                    connection.scope["session"].clear()
                 else:
                     auth = "session"
         return AuthenticationResult(user=user, auth=auth)

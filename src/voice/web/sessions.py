@@ -34,8 +34,12 @@ class SessionBackend(ServerSideSessionBackend):
         had_cookie = cookie not in (None, "", "null")
         empty = scope_session is Empty or not scope_session
         if empty:
-            if had_cookie:
-                await super().store_in_message(Empty, message, connection)
+            if had_cookie:  # signed out: forget the session and tell the browser to drop the cookie now
+                await self.delete(cookie, store=self.config.get_store_from_app(connection.scope["app"]))
+                params = dict(extract_dataclass_items(self.config, exclude_none=True, include=Cookie.__dict__.keys()))
+                params["max_age"] = 0
+                MutableScopeHeaders.from_message(message).add(
+                    "Set-Cookie", Cookie(value="", key=self.config.key, expires=0, **params).to_header(header=""))
             return
         fresh_id = bool(scope_session.pop(ROTATE, False))
         loaded = connection.scope.get("state", {}).get(_LOADED)
