@@ -76,6 +76,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.slow)
 
 
+# The shared app signs staff in with a password alone, so the other slices' tests need no authenticator;
+# tests/test_sign_in.py and the administration browser test run apps that require the second factor.
+os.environ.setdefault("VOICE_REQUIRE_TWO_FACTOR", "off")
+
+
 def _server_url() -> str:
     given = os.environ.get("VOICE_TEST_DATABASE_URL")
     if given:

@@ -148,7 +148,7 @@ class SingleSignOnService(DomainService[User]):
                 raise SingleSignOnRefused(_("The single sign-on did not share a verified e-mail address, so no "
                                             "account can be made. Ask the service desk for help."))
             name = " ".join(str(claims.get(settings.name_claim) or "").split())[:200] or email.split("@")[0]
-            user = User(email=email, password_hash=UNUSABLE_PASSWORD, full_name=name, role=Role.CITIZEN,
+            user = User(email=email, password_hash=UNUSABLE_PASSWORD, full_name=name, role=Role.CITIZEN, is_active=True,
                         email_verified_at=datetime.now(UTC))
             self.session.add(user)
         if not user.is_active:
