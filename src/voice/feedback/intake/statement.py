@@ -57,10 +57,11 @@ WITH input AS (
 ), valid AS MATERIALIZED (
     SELECT i.ord, nextval('feedback_id_seq') AS id, t.* FROM input i
     CROSS JOIN LATERAL (
-        SELECT a.id AS agency_id, a.sla_days, a.publish_after_review,
-               (SELECT s.id FROM service s WHERE s.agency_id = a.id AND s.slug = i.service AND s.is_active)
-                   AS service_id
-        FROM agency a WHERE a.slug = i.agency AND a.is_active
+        SELECT a.id AS agency_id, a.publish_after_review, s.id AS service_id,
+               -- Agency.sla_for: the service's own SLA, else the agency's for this kind, else its default.
+               COALESCE(s.sla_days, (a.sla_by_kind ->> i.kind)::int, a.sla_days) AS sla_days
+        FROM agency a LEFT JOIN service s ON s.agency_id = a.id AND s.slug = i.service AND s.is_active
+        WHERE a.slug = i.agency AND a.is_active
     ) t
     WHERE i.service IS NULL OR t.service_id IS NOT NULL
 ), claim AS (
