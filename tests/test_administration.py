@@ -217,3 +217,52 @@ async def test_a_deactivated_agency_takes_no_new_feedback_and_keeps_its_records(
     assert refused.status_code == 422
     assert "ports" not in [a["slug"] for a in (await client.get("/api/v1/agencies")).json()]
     assert await db.scalar(select(func.count()).select_from(Feedback)) == 1
+
+
+async def test_award_branches_added_described_removed_and_conflicts_recorded_by_admins(
+        client: httpx.AsyncClient, db: AsyncSession) -> None:
+    from voice.awards.models import Branch, Conflict, Edition
+
+    admin = await make_user(db, Role.ADMIN)
+    judge = await make_user(db, Role.JUDGE)
+    await make_agency(db, "passports")
+    await sign_in(client, admin.email)
+    made = await post_form(client, "/awards/admin/editions", {
+        "number": "3", "name_ar": "الدورة الثالثة", "name_en": "Third edition", "opens_on": "2027-01-01",
+        "closes_on": "2027-03-01", "evidence_from": "2026-01-01", "evidence_to": "2026-12-31"})
+    edition_id = int(made.headers["location"].rsplit("/", 1)[1])
+    add = {"slug": "ai-services", "name_ar": "خدمات الذكاء الاصطناعي", "name_en": "AI services",
+           "description_ar": "خدمات تستعمل الذكاء الاصطناعي", "description_en": "Services that use AI"}
+    assert (await post_form(client, f"/awards/admin/editions/{edition_id}/branches", add)).status_code == 303
+    dup = await post_form(client, f"/awards/admin/editions/{edition_id}/branches", add)
+    assert dup.status_code == 422 and "بهذا المعرّف" in dup.text
+    branch = await db.scalar(select(Branch).where(Branch.slug == "ai-services"))
+    assert branch.code.value == "custom" and len(branch.criteria) == 4 and branch.criteria[0].description_ar
+    renamed = await post_form(client, f"/awards/admin/branches/{branch.id}", {
+        "name_ar": "الذكاء الاصطناعي في الخدمات", "name_en": "AI in services", "description_ar": "وصف",
+        "description_en": "About"})
+    assert renamed.status_code == 303
+    api = (await client.get("/api/v1/awards/editions")).json()
+    assert "ai-services" in [b["code"] for e in api for b in e["branches"]]
+    # A conflict recorded by the administrator, for an assigned judge only.
+    g2c = await db.scalar(select(Branch).where(Branch.edition_id == edition_id, Branch.slug == "g2c"))
+    assert (await post_form(client, f"/awards/admin/branches/{g2c.id}/judges", {"email": judge.email})
+            ).status_code == 303
+    stranger = await post_form(client, f"/awards/admin/editions/{edition_id}/conflicts", {
+        "judge": admin.email, "agency": "passports", "reason": "x"})
+    assert stranger.status_code == 422 and "محكّم" in stranger.text
+    assert (await post_form(client, f"/awards/admin/editions/{edition_id}/conflicts", {
+        "judge": judge.email, "agency": "passports", "reason": "عمل سابقًا في الجهة"})).status_code == 303
+    conflict = await db.scalar(select(Conflict).where(Conflict.judge_id == judge.id))
+    assert conflict.recorded_by_id == admin.id
+    page = await client.get(f"/awards/admin/editions/{edition_id}")
+    assert "عمل سابقًا في الجهة" in page.text and "الذكاء الاصطناعي في الخدمات" in page.text
+    # Removing a branch works until judging opens.
+    assert (await post_form(client, f"/awards/admin/branches/{branch.id}", {"remove": "1"})).status_code == 303
+    assert await db.scalar(select(Branch).where(Branch.id == branch.id)) is None
+    edition = await db.get(Edition, edition_id)
+    for step in ("open_for_entries", "judging"):
+        await post_form(client, f"/awards/admin/editions/{edition_id}/status", {"status": step})
+    await db.refresh(edition)
+    refused = await post_form(client, f"/awards/admin/branches/{g2c.id}", {"remove": "1"})
+    assert refused.status_code == 409 and "بعد بدء التحكيم" in refused.text

@@ -50,7 +50,7 @@ class AwardApi(Controller):
     async def editions(self, editions: EditionService) -> list[EditionOut]:
         out = []
         for e in await editions.editions():
-            branches = [{"code": b.code.value, "name_ar": b.name_ar, "name_en": b.name_en, "blind": b.blind}
+            branches = [{"code": b.slug, "name_ar": b.name_ar, "name_en": b.name_en, "blind": b.blind}
                         for b in await editions.branches(e.id)]
             out.append(EditionOut(e.id, e.number, e.name_ar, e.name_en, e.status.value, e.opens_on.isoformat(),
                                   e.closes_on.isoformat(), e.evidence_from.isoformat(), e.evidence_to.isoformat(),
@@ -74,6 +74,6 @@ class AwardApi(Controller):
         edition = await results.edition_for(request.user, edition_id)
         chosen = await editions.branch_by_code(edition.id, branch)
         r = await results.ranking(chosen, request.user)
-        return RankingOut(edition.id, chosen.code.value, r.published, chosen.blind and not r.published,
+        return RankingOut(edition.id, chosen.slug, r.published, chosen.blind and not r.published,
                           "mean z-score of the judges (per-judge normalization, sample std)", tie_break_rule(),
                           r.agreement, list(r.rows))

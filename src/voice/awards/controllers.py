@@ -48,7 +48,7 @@ DEPENDENCIES = {
 async def _branch_param(editions: EditionService, edition: Edition, code: str | None) -> tuple[list[Branch], Branch]:
     """The edition's branches and the one asked for (e-contribution, or the first, when none is)."""
     branches = await editions.branches(edition.id)
-    chosen = next((b for b in branches if b.code.value == code), None) or next(
+    chosen = next((b for b in branches if b.slug == code), None) or next(
         (b for b in branches if b.code is BranchCode.E_CONTRIBUTION), branches[0] if branches else None)
     if chosen is None:
         raise NotFound(_("No such branch."))
@@ -173,13 +173,58 @@ class AwardAdminPages(Controller):
     @get("/editions/{edition_id:int}", name="award_edition_admin")
     async def edition(self, edition_id: Id, editions: EditionService, judging: JudgingService,
                       agencies: AgencyService) -> Template:
+        return await self._edition_page(edition_id, editions, judging, agencies)
+
+    async def _edition_page(self, edition_id: int, editions: EditionService, judging: JudgingService,
+                            agencies: AgencyService, form: dict | None = None, errors: dict | None = None,
+                            status: int = 200) -> Template:
         edition = await editions.edition(edition_id)
         branches = await editions.branches(edition.id)
         return Template("awards/edition_admin.html", context={
             "edition": edition, "branches": branches, "judges": {b.id: await editions.judges(b.id) for b in branches},
             "counts": await editions.entry_counts(edition.id), "progress": await judging.progress(edition.id),
             "agencies": await agencies.get_many(order_by=[("name_ar", False)]),
-            "next_status": edition.status.next_step})
+            "conflicts": await editions.conflicts(edition.id), "form": form or {}, "errors": errors or {},
+            "next_status": edition.status.next_step}, status_code=status)
+
+    @post("/editions/{edition_id:int}/branches", name="award_branch_add")
+    async def add_branch(self, request: Request, edition_id: Id, data: FormData, editions: EditionService,
+                         judging: JudgingService, agencies: AgencyService) -> Any:
+        form = {k: field(data, k) for k in ("slug", "name_ar", "name_en", "description_ar", "description_en")}
+        try:
+            await editions.add_branch(request.user, edition_id, form)
+        except DomainError as exc:
+            if exc.status_code != 422:
+                raise
+            return await self._edition_page(edition_id, editions, judging, agencies, form, exc.errors, 422)
+        return redirect_to(request, "award_edition_admin", edition_id=edition_id)
+
+    @post("/branches/{branch_id:int}", name="award_branch_update")
+    async def update_branch(self, request: Request, branch_id: Id, data: FormData, editions: EditionService) -> Any:
+        if field(data, "remove") == "1":
+            edition_id = await editions.remove_branch(request.user, branch_id)
+            return redirect_to(request, "award_edition_admin", edition_id=edition_id)
+        try:
+            branch = await editions.update_branch(request.user, branch_id, {k: field(data, k) for k in data})
+        except DomainError as exc:
+            if exc.status_code != 422:
+                raise
+            return Template("awards/rubric.html", status_code=422, context={
+                "branch": await editions.branch(branch_id), "errors": exc.errors})
+        return redirect_to(request, "award_rubric", branch_id=branch.id)
+
+    @post("/editions/{edition_id:int}/conflicts", name="award_conflict_record")
+    async def record_conflict(self, request: Request, edition_id: Id, data: FormData, editions: EditionService,
+                              judging: JudgingService, agencies: AgencyService) -> Any:
+        form = {k: field(data, k) for k in ("judge", "agency", "reason")}
+        try:
+            await judging.record_conflict(request.user, edition_id, form["judge"], agency_slug=form["agency"],
+                                          reason=form["reason"])
+        except DomainError as exc:
+            if exc.status_code != 422:
+                raise
+            return await self._edition_page(edition_id, editions, judging, agencies, form, exc.errors, 422)
+        return redirect_to(request, "award_edition_admin", edition_id=edition_id, anchor="conflicts")
 
     @post("/editions/{edition_id:int}/status", name="award_edition_status")
     async def status(self, request: Request, edition_id: Id, data: FormData,

@@ -1,8 +1,10 @@
 """Award editions as platform administrators set them up: an edition with its seven branches and
-default rubrics, rubric editing until judging starts, and which judges score which branch."""
+default rubrics, branches added, renamed, described and removed, rubric editing until judging starts,
+which judges score which branch, and conflicts of interest recorded by the administrators."""
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any
 
@@ -12,7 +14,8 @@ from sqlalchemy import delete, func, select
 from voice.accounts.models import Role, User
 from voice.accounts.services import audit
 from voice.awards.defaults import BRANCHES, DEFAULT_SCALE, RUBRICS
-from voice.awards.models import Branch, Criterion, Edition, Entry, JudgeAssignment
+from voice.awards.models import Branch, BranchCode, Criterion, Edition, Entry, JudgeAssignment
+from voice.awards.models import Conflict as ConflictRow
 from voice.db import DomainService
 from voice.errors import Conflict, NotFound, ValidationFailed
 from voice.i18n import _
@@ -56,7 +59,9 @@ class EditionService(DomainService[Edition]):
         return branch
 
     async def branch_by_code(self, edition_id: int, code: str) -> Branch:
-        branch = await self.session.scalar(select(Branch).where(Branch.edition_id == edition_id, Branch.code == code))
+        """A branch by its slug (the code, for the award's seven branches)."""
+        branch = await self.session.scalar(select(Branch).where(Branch.edition_id == edition_id,
+                                                                Branch.slug == str(code)[:64]))
         if branch is None:
             raise NotFound(_("No such branch."))
         return branch
@@ -98,15 +103,68 @@ class EditionService(DomainService[Edition]):
         self.session.add(edition)
         await self.session.flush()
         for position, (code, ar, en, blind) in enumerate(BRANCHES):
-            branch = Branch(edition_id=edition.id, code=code, name_ar=ar, name_en=en, position=position, blind=blind)
+            branch = Branch(edition_id=edition.id, code=code, slug=code.value, name_ar=ar, name_en=en,
+                            position=position, blind=blind)
             rubric = RUBRICS.get(code, RUBRICS["generic"])
-            branch.criteria = [Criterion(position=i, name_ar=c[0], name_en=c[1], description=c[2], weight=c[3],
-                                         scale_max=DEFAULT_SCALE) for i, c in enumerate(rubric)]
+            branch.criteria = [Criterion(position=i, name_ar=c[0], name_en=c[1], description=c[2],
+                                         description_ar=c[4], weight=c[3], scale_max=DEFAULT_SCALE)
+                               for i, c in enumerate(rubric)]
             self.session.add(branch)
         await self.session.flush()
         await audit(self.session, "award.edition.create", actor=actor, target_type="award_edition",
                     target_id=edition.id)
         return edition
+
+    # ----- branches ---------------------------------------------------------------------------
+
+    async def add_branch(self, actor: User, edition_id: int, data: dict[str, Any]) -> Branch:
+        """A branch of the administrators' own (agencies' entries, the generic rubric), until judging opens."""
+        edition = await self.edition(edition_id)
+        if not edition.status.rubrics_editable:
+            raise Conflict(_("Branches cannot change once judging has started."))
+        errors: dict[str, str] = {}
+        slug = str(data.get("slug", "")).strip().lower()
+        if not re.fullmatch(r"[a-z0-9](?:[a-z0-9-_]{0,62}[a-z0-9])?", slug):
+            errors["slug"] = _("A slug is 1 to 64 lower-case Latin letters, digits and dashes.")
+        elif await self.session.scalar(select(Branch.id).where(Branch.edition_id == edition.id, Branch.slug == slug)):
+            errors["slug"] = _("This edition already has a branch with this slug.")
+        branch = Branch(edition_id=edition.id, code=BranchCode.CUSTOM, slug=slug, blind=False,
+                        position=len(await self.branches(edition.id)))
+        _apply_branch_texts(branch, data, errors)
+        if errors:
+            raise ValidationFailed(next(iter(errors.values())), errors=errors)
+        branch.criteria = [Criterion(position=i, name_ar=c[0], name_en=c[1], description=c[2], description_ar=c[4],
+                                     weight=c[3], scale_max=DEFAULT_SCALE) for i, c in enumerate(RUBRICS["generic"])]
+        self.session.add(branch)
+        await self.session.flush()
+        await audit(self.session, "award.branch.add", actor=actor, target_type="award_branch", target_id=branch.id,
+                    edition=edition.id, slug=slug)
+        return branch
+
+    async def update_branch(self, actor: User, branch_id: int, data: dict[str, Any]) -> Branch:
+        """Rename a branch and describe it in both languages (names may change until results are out)."""
+        branch = await self.branch(branch_id)
+        if branch.edition.results_published:
+            raise Conflict(_("The results of this edition are published."))
+        errors: dict[str, str] = {}
+        _apply_branch_texts(branch, data, errors)
+        if errors:
+            raise ValidationFailed(next(iter(errors.values())), errors=errors)
+        await self.session.flush()
+        await audit(self.session, "award.branch.update", actor=actor, target_type="award_branch", target_id=branch.id)
+        return branch
+
+    async def remove_branch(self, actor: User, branch_id: int) -> int:
+        """Remove a branch before judging opens (its entries and judges go with it); returns its edition."""
+        branch = await self.branch(branch_id)
+        if not branch.edition.status.rubrics_editable:
+            raise Conflict(_("Branches cannot change once judging has started."))
+        edition_id = branch.edition_id
+        await self.session.delete(branch)
+        await self.session.flush()
+        await audit(self.session, "award.branch.remove", actor=actor, target_type="award_branch", target_id=branch_id,
+                    edition=edition_id, slug=branch.slug)
+        return edition_id
 
     # ----- rubrics ----------------------------------------------------------------------------
 
@@ -160,6 +218,12 @@ class EditionService(DomainService[Edition]):
         await audit(self.session, "award.judge.unassign", actor=actor, target_type="award_branch",
                     target_id=branch_id, judge=judge_id)
 
+    async def conflicts(self, edition_id: int) -> list[tuple[ConflictRow, User]]:
+        """Every conflict of interest in the edition with its judge (declared or recorded by an admin)."""
+        return [(c, j) for c, j in (await self.session.execute(
+            select(ConflictRow, User).join(User, User.id == ConflictRow.judge_id)
+            .where(ConflictRow.edition_id == edition_id).order_by(ConflictRow.id))).all()]
+
     async def judges(self, branch_id: int) -> list[User]:
         rows = await self.session.scalars(select(JudgeAssignment).where(JudgeAssignment.branch_id == branch_id)
                                           .order_by(JudgeAssignment.id))
@@ -182,3 +246,17 @@ def _apply_criterion(c: Criterion, data: dict[str, Any], prefix: str, errors: di
         return
     c.name_ar, c.name_en, c.weight, c.scale_max = name_ar, name_en, weight, scale
     c.description = str(data.get(prefix + "description", "")).strip()[:2000]
+    c.description_ar = str(data.get(prefix + "description_ar", "")).strip()[:2000]
+
+
+def _apply_branch_texts(branch: Branch, data: dict[str, Any], errors: dict[str, str]) -> None:
+    name_ar = " ".join(str(data.get("name_ar", "")).split())[:200]
+    name_en = " ".join(str(data.get("name_en", "")).split())[:200]
+    if len(name_ar) < 2:
+        errors["name_ar"] = _("Enter the Arabic name.")
+    if len(name_en) < 2:
+        errors["name_en"] = _("Enter the English name.")
+    branch.name_ar, branch.name_en = name_ar, name_en
+    branch.description_ar = str(data.get("description_ar", "")).strip()[:4000]
+    branch.description_en = str(data.get("description_en", "")).strip()[:4000]
+

@@ -77,14 +77,25 @@ class JudgingService(DomainService[ScoreSheet]):
         return list((await self.session.scalars(select(Conflict).where(
             Conflict.judge_id == judge.id, Conflict.edition_id == edition_id).order_by(Conflict.id))).all())
 
+    async def record_conflict(self, admin: User, edition_id: int, judge_email: str, agency_slug: str = "",
+                              entry_id: int | None = None, reason: str = "") -> Conflict:
+        """A conflict an administrator knows of, under the same rule as a judge's own declaration."""
+        judge = await self.session.scalar(select(User).where(User.email == judge_email.strip().lower()[:254]))
+        if judge is None or not await self.session.scalar(select(JudgeAssignment.id).where(
+                JudgeAssignment.edition_id == edition_id, JudgeAssignment.judge_id == judge.id)):
+            raise ValidationFailed(_("Choose a judge of this edition."), field="judge")
+        return await self.declare_conflict(judge, edition_id, agency_slug, entry_id, reason, recorded_by=admin)
+
     async def declare_conflict(self, judge: User, edition_id: int, agency_slug: str = "", entry_id: int | None = None,
-                               reason: str = "") -> Conflict:
-        """Declare a conflict of interest: with an agency (its entries) or one entry. Cannot be taken back."""
+                               reason: str = "", recorded_by: User | None = None) -> Conflict:
+        """Declare a conflict of interest: with an agency (its entries) or one entry. Cannot be taken back.
+        ``recorded_by`` is the administrator who recorded it for the judge."""
         edition = await EditionService(session=self.session).edition(edition_id)
         if not await self.session.scalar(select(JudgeAssignment.id).where(
                 JudgeAssignment.edition_id == edition.id, JudgeAssignment.judge_id == judge.id)):
             raise NotFound(_("No such award edition."))
-        row = Conflict(edition_id=edition.id, judge_id=judge.id, reason=reason.strip()[:2000])
+        row = Conflict(edition_id=edition.id, judge_id=judge.id, reason=reason.strip()[:2000],
+                       recorded_by_id=recorded_by.id if recorded_by else None)
         if agency_slug:
             agency = await self.session.scalar(select(Agency).where(Agency.slug == agency_slug))
             if agency is None:
@@ -104,8 +115,9 @@ class JudgingService(DomainService[ScoreSheet]):
         hidden = select(Entry.id).where(Entry.edition_id == edition.id, not_(judge_may_see(judge.id)))
         await self.session.execute(delete(ScoreSheet).where(ScoreSheet.judge_id == judge.id,
                                                             ScoreSheet.entry_id.in_(hidden)))
-        await audit(self.session, "award.conflict.declare", actor=judge, target_type="award_edition",
-                    target_id=edition.id, agency=row.agency_id, entry=row.entry_id)
+        await audit(self.session, "award.conflict.record" if recorded_by else "award.conflict.declare",
+                    actor=recorded_by or judge, target_type="award_edition", target_id=edition.id,
+                    agency=row.agency_id, entry=row.entry_id, judge=judge.id)
         return row
 
     # ----- score sheets -----------------------------------------------------------------------
