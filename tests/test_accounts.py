@@ -172,3 +172,53 @@ async def test_token_created_on_account_page_works(client: httpx.AsyncClient, db
     me = await httpx.AsyncClient(transport=client._transport, base_url="http://testserver").get(
         "/api/v1/me", headers={"Authorization": f"Bearer {token}"})
     assert me.json()["email"] == user.email
+
+
+async def test_my_contributions_my_data_and_erasing_my_account(client: httpx.AsyncClient, db: AsyncSession) -> None:
+    from ideas.models import IdeaComment
+    from ideas.services import IdeaDraft, IdeaService
+    from voice.feedback.models import Feedback
+
+    agency = await make_agency(db, "passports")
+    user = await make_user(db)
+    user.full_name, user.display_name = "هند عبدالله الشمري", "هند"
+    await db.commit()
+    await sign_in(client, user.email)
+    sent = await post_form(client, "/feedback", {"agency": "passports", "kind": "suggestion",
+                                                 "submitter_kind": "individual",
+                                                 "body": "أقترح إضافة خيار الدفع عبر المحفظة الرقمية في التجديد"})
+    assert sent.status_code == 303
+    idea = await IdeaService(session=db).submit(IdeaDraft(
+        title="تذكير قبل انتهاء الجواز", problem="ينسى الناس موعد التجديد فتتعطل سفراتهم",
+        description="رسالة قبل شهرين من انتهاء صلاحية الجواز مع رابط التجديد المباشر", category="digital_services",
+        agency=agency.slug), user)
+    await db.commit()
+    assert (await post_form(client, f"/ideas/{idea.id}/comments", {"body": "وأيضًا تذكير للهوية الوطنية"})
+            ).status_code in (200, 303)
+    mine = await client.get("/account/contributions")
+    assert mine.status_code == 200 and "تذكير قبل انتهاء الجواز" in mine.text and "وأيضًا تذكير" in mine.text
+    code = (await db.scalar(select(Feedback.tracking_code).where(Feedback.user_id == user.id)))
+    assert code in mine.text
+    # Public pages show the display name, never the legal name.
+    public = await client.get(f"/ideas/{idea.id}")
+    assert "هند" in public.text and "الشمري" not in public.text
+    data = await client.get("/account/data.json")
+    assert data.status_code == 200 and data.headers["content-type"].startswith("application/json")
+    exported = data.json()
+    assert exported["account"]["full_name"] == "هند عبدالله الشمري" and exported["feedback"][0]["tracking_code"] == code
+    assert exported["ideas"][0]["title"] == "تذكير قبل انتهاء الجواز" and exported["comments"]
+
+    wrong = await post_form(client, "/account/erase", {"confirm": "someone@else.sa"})
+    assert wrong.status_code == 422
+    erased = await post_form(client, "/account/erase", {"confirm": user.email})
+    assert erased.status_code == 303
+    assert (await client.get("/account")).status_code == 303  # signed out
+    assert (await post_form(client, "/signin", {"email": user.email, "password": PASSWORD})).status_code == 401
+    await db.refresh(user)
+    assert user.erased_at and user.display_name is None and "الشمري" not in user.full_name
+    # Public texts stay, anonymised; the agency keeps the feedback, unlinked from the person.
+    public = await client.get(f"/ideas/{idea.id}")
+    assert public.status_code == 200 and "تذكير قبل انتهاء الجواز" in public.text and "هند" not in public.text
+    assert await db.scalar(select(func.count()).select_from(IdeaComment)) == 1
+    item = await db.scalar(select(Feedback).where(Feedback.tracking_code == code))
+    assert item is not None and item.user_id is None

@@ -13,7 +13,7 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 
 # The documented order of the domain slices: each may import only those before it.
 SLICES = ("catalogue", "accounts", "notifications", "administration", "themes", "feedback", "workspace", "ideas",
-          "consultations", "awards")
+          "consultations", "awards", "privacy")
 
 # Layers, lowest first. A module may import modules of its own layer or below.
 FOUNDATION, DATA, DOMAIN, WEB, APP = range(5)

@@ -36,6 +36,7 @@ from voice.workspace.models import (
 
 PEOPLE = json.loads((Path(__file__).resolve().parents[1] / "src/voice/demo/data/people.json").read_text())
 AUTHOR = "سلمى عبدالعزيز المؤلفة"
+AUTHOR_DISPLAY = "سلمى ع."  # the display name public pages show (never the legal name)
 AGENCY_AR = "هيئة الاختبار السرية"
 
 
@@ -69,7 +70,7 @@ async def judging_setup(db: AsyncSession, n_ideas: int = 3):
     admin = await make_user(db, Role.ADMIN)
     agency = await make_agency(db, name_ar=AGENCY_AR, name_en="Secret Test Authority")
     author = await make_user(db, Role.CITIZEN)
-    author.full_name = AUTHOR
+    author.full_name, author.display_name = AUTHOR, AUTHOR_DISPLAY
     await db.commit()
     ideas = [await make_idea(db, author, f"فكرة رقم {i}", agency.id) for i in range(n_ideas)]
     edition = await new_edition(db, admin)
@@ -179,7 +180,7 @@ async def test_blind_judging_hides_author_and_agency_names(client: httpx.AsyncCl
     pages = [await client.get("/awards/judging"), await client.get(f"/awards/judging/entries/{entries[0].id}")]
     for page in pages:
         assert page.status_code == 200
-        for secret in (AUTHOR, AGENCY_AR, agency.name_en, agency.slug):
+        for secret in (AUTHOR, AUTHOR_DISPLAY, AGENCY_AR, agency.name_en, agency.slug):
             assert secret not in page.text
     assert "سندرس الفكرة" in pages[1].text and ideas[0].title in pages[1].text
     # The live ranking (admins only before publication) hides the names too, in HTML and in the API.
@@ -218,7 +219,8 @@ async def test_normalization_changes_the_ranking(client: httpx.AsyncClient, db: 
     assert [r["entry_id"] for r in rows] == [b.id, c.id, a.id] and api["published"] is True
     assert rows[0]["mean_raw"] == pytest.approx(60.0) and rows[0]["final_score"] == pytest.approx(2 ** -0.5)
     assert rows[1]["mean_raw"] == pytest.approx(70.0) and rows[2]["mean_raw"] == pytest.approx(20.0)
-    assert rows[0]["entrant"] == AUTHOR  # names are public once published
+    assert rows[0]["entrant"] == AUTHOR_DISPLAY  # display names are public once published
+    assert AUTHOR not in str(api)
 
 
 async def test_submission_is_final_and_publishing_freezes(client: httpx.AsyncClient, db: AsyncSession) -> None:

@@ -14,6 +14,7 @@ from voice.component import Component
 from voice.feedback.component import component as feedback
 from voice.jobs import retry_stalled_jobs
 from voice.notifications.component import component as notifications
+from voice.privacy.component import component as privacy
 from voice.themes.component import component as themes
 from voice.workspace.component import component as workspace
 
@@ -21,7 +22,7 @@ from voice.workspace.component import component as workspace
 core = Component(name="core", tasks=[retry_stalled_jobs])
 
 COMPONENTS: tuple[Component, ...] = (core, catalogue, accounts, notifications, administration, themes, feedback,
-                                     workspace, ideas, awards)
+                                     workspace, ideas, awards, privacy)
 
 
 def load() -> tuple[Component, ...]:

@@ -45,7 +45,7 @@ def entrant_name(entry: Entry) -> str:
     if entry.agency is not None:
         return entry.agency.name(get_locale())
     if entry.idea is not None and entry.idea.author is not None:
-        return entry.idea.author.full_name
+        return entry.idea.author.public_name  # the display name: results are public
     return ""
 
 

@@ -28,6 +28,15 @@ from voice.i18n import _
 from voice.web.auth import SESSION_EPOCH_KEY, signed_in
 from voice.web.forms import FormData, field, redirect_to
 
+async def _me(request: Request, db_session: AsyncSession) -> User:
+    """The signed-in person as a row of this request's transaction (``request.user`` was loaded by the
+    authentication middleware in a session of its own, so changes to it would not be saved)."""
+    user = await db_session.get(User, request.user.id)
+    if user is None:
+        raise Forbidden(_("Your sign-in has expired. Sign in again."))
+    return user
+
+
 _SERVICES = {"users": Provide(create_service_provider(UserService)),
              "tokens": Provide(create_service_provider(TokenService)),
              "two_factor": Provide(create_service_provider(TwoFactorService))}
@@ -56,7 +65,7 @@ class AccountController(Controller):
     @post("/profile", name="profile_save", status_code=303)
     async def profile(self, request: Request, data: FormData, tokens: TokenService, two_factor: TwoFactorService,
                       db_session: AsyncSession) -> Any:
-        user: User = request.user
+        user = await _me(request, db_session)
         form = {k: field(data, k) for k in ("full_name", "display_name", "locale")}
         errors: dict[str, str] = {}
         values: dict[str, Any] = {}
@@ -75,7 +84,7 @@ class AccountController(Controller):
     @post("/password", name="password_change", status_code=303)
     async def password(self, request: Request, data: FormData, users: UserService, tokens: TokenService,
                        two_factor: TwoFactorService, db_session: AsyncSession) -> Any:
-        user: User = request.user
+        user = await _me(request, db_session)
         try:
             if not verify_password(user.password_hash, field(data, "current_password")):
                 raise ValidationFailed(_("Your current password is not correct."), field="current_password")
@@ -98,7 +107,7 @@ class AccountController(Controller):
 
     @get("/two-factor", name="two_factor")
     async def two_factor_page(self, request: Request, two_factor: TwoFactorService, db_session: AsyncSession) -> Any:
-        user: User = request.user
+        user = await _me(request, db_session)
         if user.has_two_factor:
             return redirect_to(request, "account")
         uri = two_factor.provisioning_uri(user)  # keeps a new secret until the code confirms it
@@ -110,7 +119,7 @@ class AccountController(Controller):
     @post("/two-factor", name="two_factor_enrol", status_code=200)
     async def enrol(self, request: Request, data: FormData, two_factor: TwoFactorService,
                     db_session: AsyncSession) -> Template:
-        user: User = request.user
+        user = await _me(request, db_session)
         try:
             codes = await two_factor.confirm_enrolment(user, field(data, "code"), client_of(request))
         except DomainError as exc:
@@ -123,7 +132,7 @@ class AccountController(Controller):
 
     @post("/two-factor/codes", name="recovery_codes_new", status_code=200)
     async def new_codes(self, request: Request, two_factor: TwoFactorService, db_session: AsyncSession) -> Template:
-        user: User = request.user
+        user = await _me(request, db_session)
         if not user.has_two_factor:
             raise Forbidden(_("Turn on two-factor sign-in first."))
         codes = await two_factor.replace_recovery_codes(user)
@@ -132,7 +141,7 @@ class AccountController(Controller):
 
     @post("/two-factor/off", name="two_factor_off", status_code=303)
     async def off(self, request: Request, two_factor: TwoFactorService, db_session: AsyncSession) -> Redirect:
-        user: User = request.user
+        user = await _me(request, db_session)
         if user.role.is_privileged and accounts_settings(request).two_factor_required:
             raise Forbidden(_("Your role requires two-factor sign-in."))
         await two_factor.turn_off(user)
