@@ -28,6 +28,7 @@ from voice.i18n import _
 from voice.web.auth import SESSION_EPOCH_KEY, signed_in
 from voice.web.forms import FormData, field, redirect_to
 
+
 async def _me(request: Request, db_session: AsyncSession) -> User:
     """The signed-in person as a row of this request's transaction (``request.user`` was loaded by the
     authentication middleware in a session of its own, so changes to it would not be saved)."""
