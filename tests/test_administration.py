@@ -266,3 +266,31 @@ async def test_award_branches_added_described_removed_and_conflicts_recorded_by_
     await db.refresh(edition)
     refused = await post_form(client, f"/awards/admin/branches/{g2c.id}", {"remove": "1"})
     assert refused.status_code == 409 and "بعد بدء التحكيم" in refused.text
+
+
+async def test_the_cli_uses_the_same_services(database_url: str, db: AsyncSession, client: httpx.AsyncClient) -> None:
+    from tests.test_migrations_and_cli import _voice
+
+    added = _voice(database_url, "agency", "add", "--slug", "housing", "--name-ar", "الإسكان", "--name-en", "Housing",
+                   "--sla-days", "6")
+    assert added.returncode == 0, added.stderr
+    assert _voice(database_url, "agency", "add-service", "housing", "--slug", "sakani", "--name-ar", "سكني",
+                  "--name-en", "Sakani", "--channel", "mobile").returncode == 0
+    assert _voice(database_url, "agency", "set", "housing", "--sla", "complaint=2").returncode == 0
+    refused = _voice(database_url, "agency", "add", "--slug", "housing", "--name-ar", "مكرر", "--name-en", "Dup",
+                     "--sla-days", "0")
+    assert refused.returncode != 0 and "slug" in refused.stderr
+    invited = _voice(database_url, "user", "invite", "--email", "clerk@housing.gov.sa", "--role", "agency_staff",
+                     "--agency", "housing")
+    assert invited.returncode == 0, invited.stderr
+    no_agency = _voice(database_url, "user", "invite", "--email", "x@housing.gov.sa", "--role", "agency_staff")
+    assert no_agency.returncode != 0
+    assert _voice(database_url, "user", "deactivate", "clerk@housing.gov.sa").returncode == 0
+    listed = (await client.get("/api/v1/agencies")).json()
+    assert [(a["slug"], [s["slug"] for s in a["services"]]) for a in listed] == [("housing", ["sakani"])]
+    housing = await db.scalar(select(Agency).where(Agency.slug == "housing"))
+    assert housing.sla_by_kind == {"complaint": 2}
+    clerk = await db.scalar(select(User).where(User.email == "clerk@housing.gov.sa"))
+    assert clerk.agency_id == housing.id and not clerk.is_active
+    audited = set((await db.scalars(select(AuditEvent.action).where(AuditEvent.actor_id.is_(None)))).all())
+    assert {"agency.create", "service.create", "agency.update", "user.invite", "user.deactivate"} <= audited

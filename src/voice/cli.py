@@ -132,6 +132,154 @@ def user_create(email: str, password: str, role: str, agency_slug: str | None, n
         click.echo(issued)
 
 
+def _system_actor() -> Any:
+    """Who the CLI acts as: a platform administrator that is nobody (audit events show "the system")."""
+    from voice.accounts.models import Role, User
+
+    return User(role=Role.ADMIN, full_name="Voice", email="cli@voice.local", is_active=True)
+
+
+def _admin_run(work: Callable[[Any, Any], Awaitable[T]]) -> T:
+    """Run ``work(session, actor)`` in one transaction; domain refusals become a clean CLI error."""
+    from voice.errors import DomainError
+
+    try:
+        return _run(lambda: _with_session(lambda session: work(session, _system_actor())))
+    except DomainError as exc:
+        details = "; ".join(f"{k}: {v}" for k, v in exc.errors.items())
+        raise click.ClickException(details or exc.message) from exc
+
+
+@user.command("invite")
+@click.option("--email", required=True)
+@click.option("--role", required=True, type=click.Choice(["citizen", "agency_staff", "agency_admin", "judge", "admin"]))
+@click.option("--agency", "agency_slug", default="", help="Agency slug (staff roles).")
+@click.option("--name", default="")
+def user_invite(email: str, role: str, agency_slug: str, name: str) -> None:
+    """Invite someone by e-mail: they set their own password (the link is valid for seven days)."""
+    from voice.administration.people import Invitation, PeopleService
+
+    _admin_run(lambda s, actor: PeopleService(session=s).invite(actor, Invitation(email, role, agency_slug, name)))
+    click.echo(f"invited {email} as {role}")
+
+
+@user.command("role")
+@click.argument("email")
+@click.argument("role", type=click.Choice(["citizen", "agency_staff", "agency_admin", "judge", "admin"]))
+@click.option("--agency", "agency_slug", default="")
+def user_role(email: str, role: str, agency_slug: str) -> None:
+    """Change someone's role (and agency)."""
+    from voice.administration.people import PeopleService
+
+    async def work(session: Any, actor: Any) -> None:
+        people = PeopleService(session=session)
+        await people.change_role(actor, await _user_id(session, email), role, agency_slug)
+
+    _admin_run(work)
+    click.echo(f"{email} is now {role}")
+
+
+async def _user_id(session: Any, email: str) -> int:
+    from voice.accounts.services import UserService
+    from voice.errors import NotFound
+
+    found = await UserService(session=session).by_email(email)
+    if found is None:
+        raise NotFound(f"no account with the e-mail {email}")
+    return found.id
+
+
+def _account_action(action: str, doc: str) -> None:
+    @user.command(action.replace("_", "-"), help=doc)
+    @click.argument("email")
+    def command(email: str) -> None:
+        from voice.administration.people import PeopleService
+
+        async def work(session: Any, actor: Any) -> None:
+            await PeopleService(session=session).act(actor, await _user_id(session, email), action)
+
+        _admin_run(work)
+        click.echo(f"{action.replace('_', ' ')}: {email}")
+
+
+for _action, _doc in (("deactivate", "Deactivate an account (its sessions and API tokens end)."),
+                      ("reactivate", "Reactivate an account."),
+                      ("unlock", "Forget failed sign-ins on an account."),
+                      ("reset_password", "Make the password unusable and e-mail a reset link."),
+                      ("revoke_tokens", "Revoke all API tokens of an account."),
+                      ("reset_two_factor", "Turn two-factor sign-in off (enrolment again at next sign-in).")):
+    _account_action(_action, _doc)
+
+
+@main.group()
+def agency() -> None:
+    """Agencies and their e-services."""
+
+
+@agency.command("add")
+@click.option("--slug", required=True)
+@click.option("--name-ar", required=True)
+@click.option("--name-en", required=True)
+@click.option("--sla-days", default=5, show_default=True)
+@click.option("--contact-email", default="")
+def agency_add(slug: str, name_ar: str, name_en: str, sla_days: int, contact_email: str) -> None:
+    """Add an agency."""
+    from voice.administration.catalogue import CatalogueAdminService
+
+    _admin_run(lambda s, actor: CatalogueAdminService(session=s).create_agency(actor, {
+        "slug": slug, "name_ar": name_ar, "name_en": name_en, "sla_days": sla_days, "contact_email": contact_email}))
+    click.echo(f"agency {slug} added")
+
+
+@agency.command("set")
+@click.argument("slug")
+@click.option("--sla-days", default=None, type=int)
+@click.option("--sla", "sla_kind", multiple=True, help="KIND=DAYS, e.g. complaint=3 (repeatable).")
+@click.option("--active/--inactive", default=None)
+@click.option("--contact-email", default=None)
+def agency_set(slug: str, sla_days: int | None, sla_kind: tuple[str, ...], active: bool | None,
+               contact_email: str | None) -> None:
+    """Change an agency's SLAs, contact or active state."""
+    from voice.administration.catalogue import CatalogueAdminService
+
+    data: dict[str, Any] = {k: v for k, v in (("sla_days", sla_days), ("is_active", active),
+                                              ("contact_email", contact_email)) if v is not None}
+    if sla_kind:
+        data["sla_by_kind"] = dict(item.split("=", 1) for item in sla_kind if "=" in item)
+    _admin_run(lambda s, actor: CatalogueAdminService(session=s).update_agency(actor, slug, data))
+    click.echo(f"agency {slug} updated")
+
+
+@agency.command("list")
+def agency_list() -> None:
+    """Agencies with their SLA and e-services."""
+    from voice.administration.catalogue import CatalogueAdminService
+
+    rows = _admin_run(lambda s, actor: CatalogueAdminService(session=s).agencies_for(actor))
+    for a in rows:
+        state = "" if a.is_active else " (inactive)"
+        click.echo(f"{a.slug}\t{a.sla_days} d\t{a.name_en}{state}\t" + ", ".join(s.slug for s in a.services))
+
+
+@agency.command("add-service")
+@click.argument("agency_slug")
+@click.option("--slug", required=True)
+@click.option("--name-ar", required=True)
+@click.option("--name-en", required=True)
+@click.option("--channel", default="web", show_default=True, type=click.Choice(["web", "mobile", "both", "counter"]))
+@click.option("--sla-days", default=None, type=int)
+def agency_add_service(agency_slug: str, slug: str, name_ar: str, name_en: str, channel: str,
+                       sla_days: int | None) -> None:
+    """Add an e-service to an agency."""
+    from voice.administration.catalogue import CatalogueAdminService
+
+    data: dict[str, Any] = {"slug": slug, "name_ar": name_ar, "name_en": name_en, "channel": channel}
+    if sla_days is not None:
+        data["sla_days"] = sla_days
+    _admin_run(lambda s, actor: CatalogueAdminService(session=s).add_service(actor, agency_slug, data))
+    click.echo(f"e-service {agency_slug}/{slug} added")
+
+
 @main.command("worker")
 @click.option("--concurrency", default=2, show_default=True)
 def worker(concurrency: int) -> None:

@@ -14,7 +14,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from voice.accounts.models import Role, SubmitterKind, User
 from voice.accounts.services import UserService
 from voice.catalogue.models import Agency
-from voice.catalogue.services import AgencyService
 from voice.feedback.intake.service import IntakeService
 from voice.feedback.intake.submission import Submission
 from voice.feedback.models import Channel, Event, Response, Status
@@ -34,8 +33,7 @@ async def load_demo(session: AsyncSession, *, force: bool = False) -> str:
     if existing and not force:
         return "demo data: the database already has data; nothing loaded"
     rng = random.Random(2026)  # noqa: S311  (the same demo every time; not security)
-    agencies = {a.slug: a for a in [await AgencyService(session=session).upsert(item)
-                                    for item in read("agencies.json")]}
+    agencies = {a.slug: a for a in [await _agency(session, item) for item in read("agencies.json")]}
     users = await _people(session, agencies)
     items, by_issue = await _feedback(session, agencies, users, rng)
     improvements = await _improvements(session, agencies, by_issue)
@@ -55,6 +53,20 @@ async def load_demo(session: AsyncSession, *, force: bool = False) -> str:
             f"{improvements} improvements, {ideas} ideas, {entries} award entries (a past edition with "
             f"published results and a current one in judging); theme discovery queued for every agency. "
             f"Demo accounts (e.g. {read('people.json')['admin']['email']}) use the password {DEMO_PASSWORD!r}.")
+
+
+async def _agency(session: AsyncSession, item: dict[str, Any]) -> Agency:
+    """An agency and its e-services, through the service the administration pages use."""
+    from voice.administration.catalogue import CatalogueAdminService
+
+    catalogue = CatalogueAdminService(session=session)
+    actor = User(role=Role.ADMIN, full_name="Voice demo", email="demo@voice.local", is_active=True)
+    fields = ("slug", "name_ar", "name_en", "description_ar", "description_en", "sla_days", "contact_email")
+    agency = await catalogue.create_agency(actor, {k: item[k] for k in fields if k in item})
+    for service in item.get("services", []):
+        await catalogue.add_service(actor, agency.slug, service)
+    await session.refresh(agency, ["services"])
+    return agency
 
 
 async def _people(session: AsyncSession, agencies: dict[str, Agency]) -> dict[str, User]:
@@ -78,7 +90,9 @@ async def _people(session: AsyncSession, agencies: dict[str, Agency]) -> dict[st
         await add(person["email"], person["name"], Role.JUDGE)
     for person in people["citizens"]:
         kind = SubmitterKind(person["kind"])
-        await add(person["email"], person["name"], Role.CITIZEN, kind=kind, cr_number=person.get("cr_number"))
+        # Public pages show a display name; the demo's citizens chose their first name.
+        await add(person["email"], person["name"], Role.CITIZEN, kind=kind, cr_number=person.get("cr_number"),
+                  display_name=person["name"].split()[0])
     await session.flush()
     return out
 
