@@ -222,3 +222,24 @@ async def test_my_contributions_my_data_and_erasing_my_account(client: httpx.Asy
     assert await db.scalar(select(func.count()).select_from(IdeaComment)) == 1
     item = await db.scalar(select(Feedback).where(Feedback.tracking_code == code))
     assert item is not None and item.user_id is None
+
+
+async def test_password_change_needs_the_current_one_and_signs_out_other_devices(
+        client: httpx.AsyncClient, db: AsyncSession) -> None:
+    user = await make_user(db)
+    other = httpx.AsyncClient(transport=client._transport, base_url="http://testserver")
+    await sign_in(other, user.email)
+    assert (await other.get("/account")).status_code == 200
+    await sign_in(client, user.email)
+    wrong = await post_form(client, "/account/password", {"current_password": "not it at all",
+                                                          "new_password": "a brand new passphrase"})
+    assert wrong.status_code == 422 and "الحالية غير صحيحة" in wrong.text
+    weak = await post_form(client, "/account/password", {"current_password": PASSWORD, "new_password": "short"})
+    assert weak.status_code == 422
+    ok = await post_form(client, "/account/password", {"current_password": PASSWORD,
+                                                       "new_password": "a brand new passphrase"})
+    assert ok.status_code == 303
+    assert (await client.get("/account")).status_code == 200  # this device stays signed in
+    assert (await other.get("/account")).status_code == 303  # the other one does not
+    await post_form(client, "/signout", {})
+    assert (await sign_in(client, user.email, "a brand new passphrase")).status_code == 303

@@ -294,3 +294,12 @@ async def test_the_cli_uses_the_same_services(database_url: str, db: AsyncSessio
     assert clerk.agency_id == housing.id and not clerk.is_active
     audited = set((await db.scalars(select(AuditEvent.action).where(AuditEvent.actor_id.is_(None)))).all())
     assert {"agency.create", "service.create", "agency.update", "user.invite", "user.deactivate"} <= audited
+
+
+async def test_control_characters_in_admin_input_never_reach_the_database(client: httpx.AsyncClient,
+                                                                          db: AsyncSession) -> None:
+    token = await make_token(db, await make_user(db, Role.ADMIN))
+    answer = await client.post("/api/v1/admin/agencies", headers=bearer(token), json={
+        "slug": "nul", "name_ar": "جهة\x00 تجريبية", "name_en": "Test\x07 agency", "sla_days": 3})
+    assert answer.status_code == 201, answer.text
+    assert answer.json()["name_ar"] == "جهة تجريبية" and answer.json()["name_en"] == "Test agency"

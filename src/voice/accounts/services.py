@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -80,9 +81,15 @@ class SignUp:
     display_name: str = ""
 
 
+def one_line(value: object, limit: int = 200) -> str:
+    """A name-like text on one line: control characters dropped (PostgreSQL refuses NUL), spaces collapsed."""
+    text = "".join(ch for ch in str(value or "") if unicodedata.category(ch) != "Cc" or ch in "\t\n\r")
+    return " ".join(text.split())[:limit]
+
+
 def clean_display_name(value: str) -> str | None:
     """A public display name: 2 to 80 characters once spaces are collapsed, or None when left empty."""
-    name = " ".join(value.split())
+    name = one_line(value, 81)
     if not name:
         return None
     if not 2 <= len(name) <= 80:
@@ -91,7 +98,7 @@ def clean_display_name(value: str) -> str | None:
 
 
 def clean_full_name(value: str) -> str:
-    name = " ".join(value.split())
+    name = one_line(value, 201)
     if not 2 <= len(name) <= 200:
         raise ValidationFailed(_("Enter your name (2 to 200 characters)."), field="full_name")
     return name

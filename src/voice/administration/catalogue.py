@@ -10,7 +10,7 @@ from advanced_alchemy.repository import SQLAlchemyAsyncRepository
 from sqlalchemy import func, select
 
 from voice.accounts.models import User
-from voice.accounts.services import audit, normalize_email
+from voice.accounts.services import audit, normalize_email, one_line
 from voice.administration.scope import require_agency, require_platform_admin
 from voice.catalogue.models import Agency, Channel, Service
 from voice.db import DomainService
@@ -26,7 +26,7 @@ _SERVICE_FIELDS = ("slug", "name_ar", "name_en", "description_ar", "channel", "s
 
 
 def _text(value: Any, limit: int = 200) -> str:
-    return " ".join(str(value or "").split())[:limit]
+    return one_line(value, limit)
 
 
 def _flag(value: Any) -> bool:
@@ -116,7 +116,7 @@ class CatalogueAdminService(DomainService[Agency]):
                     errors[key] = message
         for key in ("description_ar", "description_en"):
             if key in data:
-                values[key] = str(data.get(key) or "").strip()[:4000]
+                values[key] = str(data.get(key) or "").replace("\x00", "").strip()[:4000]
         if data.get("contact_email"):
             try:
                 values["contact_email"] = normalize_email(str(data["contact_email"]))
@@ -204,7 +204,7 @@ class CatalogueAdminService(DomainService[Agency]):
                 if len(values[key]) < 2:
                     errors[key] = message
         if "description_ar" in data:
-            values["description_ar"] = str(data.get("description_ar") or "").strip()[:4000]
+            values["description_ar"] = str(data.get("description_ar") or "").replace("\x00", "").strip()[:4000]
         if creating or "channel" in data:
             channel = str(data.get("channel") or "").strip()
             if channel not in {c.value for c in Channel}:
