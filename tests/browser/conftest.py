@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from tests.browser.serve import running_server
-from tests.conftest import empty_tables
+from tests.conftest import MailSink, empty_tables
 from voice.settings import PROJECT_ROOT
 
 CHROMIUM = os.environ.get("VOICE_CHROMIUM", "/usr/bin/chromium")
@@ -37,10 +37,15 @@ async def db(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
 
 
 @pytest.fixture(scope="package")
-def live_server(database_url: str) -> Iterator[str]:
-    """The app under uvicorn on a free loopback port, with the job worker in-process; yields its URL."""
+def live_server(database_url: str, mail_sink: MailSink) -> Iterator[str]:
+    """The app under uvicorn on a free loopback port, with the job worker in-process; yields its URL.
+
+    Its mail goes to the session's SMTP sink: every live server on the test database runs a worker on
+    the same job queue, so a mail queued through one server may be sent by another's worker.
+    """
     try:
-        with running_server(database_url, ARTIFACTS / "server.log") as base:
+        with running_server(database_url, ARTIFACTS / "server.log",
+                            SMTP_HOST="127.0.0.1", SMTP_PORT=str(mail_sink.port)) as base:
             yield base
     except RuntimeError as exc:
         pytest.fail(str(exc), pytrace=False)
