@@ -23,6 +23,12 @@ from voice.awards.models import (
     ScoreSheet,
 )
 from voice.catalogue.models import Agency, Service
+from voice.consultations.models import (
+    Consultation,
+    ConsultationArticle,
+    ConsultationComment,
+    ConsultationReport,
+)
 from voice.db import metadata
 from voice.feedback.models import Event, Feedback, IdempotencyKey, Report, Response, Support
 from voice.notifications.models import Notification
@@ -37,6 +43,10 @@ __all__ = [
     "Branch",
     "BulkAnswer",
     "Conflict",
+    "Consultation",
+    "ConsultationArticle",
+    "ConsultationComment",
+    "ConsultationReport",
     "Criterion",
     "Edition",
     "Entry",

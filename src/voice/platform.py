@@ -11,6 +11,7 @@ from voice.administration.component import component as administration
 from voice.awards.component import component as awards
 from voice.catalogue.component import component as catalogue
 from voice.component import Component
+from voice.consultations.component import component as consultations
 from voice.feedback.component import component as feedback
 from voice.jobs import retry_stalled_jobs
 from voice.notifications.component import component as notifications
@@ -22,7 +23,7 @@ from voice.workspace.component import component as workspace
 core = Component(name="core", tasks=[retry_stalled_jobs])
 
 COMPONENTS: tuple[Component, ...] = (core, catalogue, accounts, notifications, administration, themes, feedback,
-                                     workspace, ideas, awards, privacy)
+                                     workspace, ideas, consultations, awards, privacy)
 
 
 def load() -> tuple[Component, ...]:

@@ -24,14 +24,31 @@ class Source:
 
 
 SOURCES: dict[str, Source] = {}
+# Families of scopes with one theme set per record (a consultation's comments): the scope is
+# "<prefix>_<record id>" (at most 16 characters, an identifier) and the family makes its Source.
+FAMILIES: dict[str, Callable[[int], Source]] = {}
 
 
 def register(scope: str, source: Source) -> None:
     SOURCES[scope] = source
 
 
+def register_family(prefix: str, make: Callable[[int], Source]) -> None:
+    if not prefix.isidentifier() or "_" in prefix:
+        raise ValueError(f"bad scope family prefix {prefix!r}")
+    FAMILIES[prefix] = make
+
+
+def family_scope(prefix: str, record_id: int) -> str:
+    """The scope of one record's themes, such as "cons_12" for consultation 12."""
+    return f"{prefix}_{int(record_id)}"
+
+
 def source(scope: str) -> Source:
-    try:
-        return SOURCES[scope]
-    except KeyError:
-        raise ValueError(f"unknown theme scope {scope!r}") from None
+    found = SOURCES.get(scope)
+    if found is not None:
+        return found
+    prefix, _sep, tail = scope.partition("_")
+    if prefix in FAMILIES and tail.isdigit():
+        return FAMILIES[prefix](int(tail))
+    raise ValueError(f"unknown theme scope {scope!r}")

@@ -1,0 +1,6 @@
+"""E-consultation on draft policies and regulations, as a component of the platform. Its tables and its
+theme scope family ("cons_<id>") register themselves in ``voice.consultations.models``."""
+
+from voice.component import Component
+
+component = Component(name="consultations", route_handlers=[])
