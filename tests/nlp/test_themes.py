@@ -1,15 +1,13 @@
 """ThemeModel: themes, determinism, tiny inputs, stable ids and human edits across re-fits, assignment."""
 
-import time
 from collections import Counter
 
-import numpy as np
 import pytest
 from sklearn.metrics import normalized_mutual_info_score
 
 from nlp import ThemeModel
 
-from .corpus import TOPICS, feedback_corpus
+from .corpus import feedback_corpus
 
 
 def majority(truth, labels) -> dict:
@@ -74,7 +72,7 @@ def test_tiny_inputs(texts):
         assert m.assign("اي شي") == (None, 0.0)
 
 
-def test_assign_new_text_fast(model, corpus):
+def test_assign_new_texts(model, corpus):
     texts, truth = corpus
     theme_of = majority(truth, model.labels_)
     theme_id, score = model.assign("تجديد جواز السفر متأخر جدا")
@@ -82,13 +80,9 @@ def test_assign_new_text_fast(model, corpus):
     assert model.assign("asdkjh qwe zzz")[0] is None
     batch = model.assign_many(["فاتورة الكهرباء عالية", "رمز التحقق لا يصل"])
     assert [b[0] for b in batch] == [theme_of["electricity"], theme_of["login"]]
-    model.assign("warm up")
-    times = []
-    for text in texts[:50]:
-        t0 = time.perf_counter()
-        model.assign(text)
-        times.append(time.perf_counter() - t0)
-    assert np.percentile(times, 99) < 0.05  # generous here; bench/nlp_bench.py measures the real p99
+    # assign agrees with the fit on the texts the model was fitted on (latency: bench/assign_bench.py)
+    agree = sum(model.assign(text)[0] == label for text, label in zip(texts, model.labels_, strict=True))
+    assert agree >= 0.9 * len(texts)
 
 
 def test_stable_ids_when_corpus_grows(corpus):
@@ -141,6 +135,3 @@ def test_human_edits_survive_refit(corpus):
     assert theme_of["hospital"] in {t.id for t in third.themes_}
     assert theme_of["hospital"] not in third.retired_ids_
 
-
-def test_topics_cover_fixture():
-    assert len(TOPICS) == 5
