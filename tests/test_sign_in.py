@@ -6,6 +6,7 @@ provider on loopback."""
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import AsyncIterator, Iterator
 from urllib.parse import parse_qs, urlsplit
 
@@ -245,6 +246,24 @@ async def test_wrong_codes_are_throttled(web: httpx.AsyncClient, db: AsyncSessio
     assert statuses[:FREE_FAILURES + 1] == [422] * (FREE_FAILURES + 1) and statuses[-1] == 429
     # Even the right code waits now.
     assert (await post_form(web, "/signin/code", {"code": pyotp.TOTP(secret).now()})).status_code == 429
+
+
+async def test_a_code_is_good_once(web: httpx.AsyncClient, db: AsyncSession) -> None:
+    admin = await make_user(db, Role.ADMIN)
+    await sign_in(web, admin.email)
+    secret = re.search(r'data-testid="totp-secret">([A-Z2-7]+)<', (await web.get("/signin/enrol")).text).group(1)
+    totp = pyotp.TOTP(secret)
+    now = time.time()
+    # Enrolment spends the current step's code; the next step's code (clock drift) still works once.
+    assert (await post_form(web, "/signin/enrol", {"code": totp.at(now)})).status_code == 200
+    await post_form(web, "/signout", {})
+    await sign_in(web, admin.email)
+    replay = await post_form(web, "/signin/code", {"code": totp.at(now)})
+    assert replay.status_code == 422 and "غير صحيح" in replay.text
+    assert (await post_form(web, "/signin/code", {"code": totp.at(now + 30)})).status_code == 303
+    await post_form(web, "/signout", {})
+    await sign_in(web, admin.email)
+    assert (await post_form(web, "/signin/code", {"code": totp.at(now + 30)})).status_code == 422
 
 
 # ----- national single sign-on --------------------------------------------------------------------

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from advanced_alchemy.extensions.litestar.store import StoreModelMixin
 from advanced_alchemy.types import DateTimeUTC
-from sqlalchemy import Boolean, Enum, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, Enum, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -89,6 +89,8 @@ class User(Base):
     # RFC 6238 shared secret (base32); two-factor sign-in is on once totp_enabled_at is set.
     totp_secret: Mapped[str | None] = mapped_column(String(64), default=None)
     totp_enabled_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
+    # The last 30-second step whose code was accepted: a code is good once (no replay).
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger, default=None)
     # Set when the person erased their account (PDPL): the row stays, anonymised, for the records
     # agencies must keep.
     erased_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)

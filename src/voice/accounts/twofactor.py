@@ -35,6 +35,22 @@ def _clean_code(code: str) -> str:
     return "".join(ch for ch in code if ch.isalnum()).lower()[:32]
 
 
+def accept_code(user: User, secret: str, code: str, now: float | None = None) -> bool:
+    """Whether ``code`` is the app's code for this or a neighbouring 30-second step (clock drift) and
+    that step is later than the last one accepted: a code seen once, e.g. over a shoulder or by a
+    phishing relay, cannot be used again (RFC 6238, section 5.2). Records the step it accepts."""
+    cleaned = _clean_code(code)
+    if len(cleaned) != 6 or not cleaned.isdigit():
+        return False
+    totp = pyotp.TOTP(secret)
+    current = totp.timecode(datetime.fromtimestamp(now or time.time(), UTC))
+    for step in (current - 1, current, current + 1):
+        if step > (user.totp_last_step or -1) and secrets.compare_digest(totp.generate_otp(step), cleaned):
+            user.totp_last_step = step
+            return True
+    return False
+
+
 def new_recovery_codes() -> list[str]:
     # Ten characters in two groups of five, from an alphabet without look-alikes (0/o, 1/l).
     alphabet = "abcdefghjkmnpqrstuvwxyz23456789"
@@ -71,6 +87,7 @@ class TwoFactorService(DomainService[RecoveryCode]):
             raise Conflict(_("Two-factor sign-in is already on for this account."))
         if not user.totp_secret:
             user.totp_secret = pyotp.random_base32()
+            user.totp_last_step = None
         return user.totp_secret
 
     def provisioning_uri(self, user: User) -> str:
@@ -82,7 +99,7 @@ class TwoFactorService(DomainService[RecoveryCode]):
         secret = self.secret_for_enrolment(user)
         key = lockout.second_factor_key(user.id)
         await lockout.check(self.session, key, client)
-        if not pyotp.TOTP(secret).verify(_clean_code(code), valid_window=1):
+        if not accept_code(user, secret, code):
             await lockout.record_failure(self.session, key, client)
             raise ValidationFailed(_("This code is not correct. Enter the 6 digits your app shows now."),
                                    field="code")
@@ -103,8 +120,7 @@ class TwoFactorService(DomainService[RecoveryCode]):
         key = lockout.second_factor_key(user.id)
         await lockout.check(self.session, key, client)
         cleaned = _clean_code(code)
-        if user.totp_secret and len(cleaned) == 6 and cleaned.isdigit() and pyotp.TOTP(user.totp_secret).verify(
-                cleaned, valid_window=1):
+        if user.totp_secret and accept_code(user, user.totp_secret, cleaned):
             await lockout.clear(self.session, key, client)
             return "totp"
         spent = await self.session.execute(update(RecoveryCode).where(
@@ -124,5 +140,6 @@ class TwoFactorService(DomainService[RecoveryCode]):
         """Remove the second factor (the person must enrol again at their next sign-in if required)."""
         user.totp_secret = None
         user.totp_enabled_at = None
+        user.totp_last_step = None
         user.session_epoch += 1  # remembered devices stop counting
         await self.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
