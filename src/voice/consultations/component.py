@@ -2,5 +2,6 @@
 theme scope family ("cons_<id>") register themselves in ``voice.consultations.models``."""
 
 from voice.component import Component
+from voice.consultations.api import AgencyConsultationApi, ConsultationApi
 
-component = Component(name="consultations", route_handlers=[])
+component = Component(name="consultations", route_handlers=[AgencyConsultationApi, ConsultationApi])
