@@ -88,6 +88,20 @@ LABELS: dict[str, str] = {
     "smart_devices": N_("E-services on smart devices"),
     "e_contribution": N_("E-contribution (individuals)"),
     "custom": N_("Added branch"),
+    # consultations: statuses and phases, stances, decisions in the response report
+    "published": N_("Published"),
+    "closed": N_("Closed"),
+    "upcoming": N_("Opens soon"),
+    "open": N_("Open for comments"),
+    "ended": N_("Comment period over"),
+    "reported": N_("Response published"),
+    "support": N_("Support"),
+    "oppose": N_("Oppose"),
+    "suggest": N_("Suggest a change"),
+    "kept": N_("Kept"),
+    "amended": N_("Amended"),
+    "removed": N_("Removed"),
+    "added": N_("Added"),
 }
 
 

@@ -3,5 +3,8 @@ theme scope family ("cons_<id>") register themselves in ``voice.consultations.mo
 
 from voice.component import Component
 from voice.consultations.api import AgencyConsultationApi, ConsultationApi
+from voice.consultations.controllers import ConsultationPages
+from voice.consultations.pages import ConsultationStaffPages
 
-component = Component(name="consultations", route_handlers=[AgencyConsultationApi, ConsultationApi])
+component = Component(name="consultations", route_handlers=[ConsultationPages, ConsultationStaffPages,
+                                                                 AgencyConsultationApi, ConsultationApi])

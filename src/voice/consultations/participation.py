@@ -172,6 +172,15 @@ class ConsultationParticipationService(DomainService[Consultation]):
             ConsultationComment.parent_id.is_(None)))).unique().all()
         return {c.article_id: c for c in rows}
 
+    async def thread(self, consultation_id: int, moderator: bool = False, limit: int = 2000
+                     ) -> list[ConsultationComment]:
+        """The comments public pages show (moderators also see hidden ones), oldest first."""
+        stmt = select(ConsultationComment).where(ConsultationComment.consultation_id == consultation_id)
+        if not moderator:
+            stmt = stmt.where(ConsultationComment.hidden.is_(False))
+        return list((await self.session.scalars(stmt.order_by(ConsultationComment.created_at, ConsultationComment.id)
+                                                .limit(limit))).unique().all())
+
     async def report(self, comment_id: int, reason: str, user: User | None) -> ConsultationReport:
         comment = await self.session.get(ConsultationComment, comment_id)
         if comment is None or comment.hidden:
