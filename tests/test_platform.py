@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import httpx
 import pytest
 from sqlalchemy import text
@@ -88,6 +90,33 @@ async def test_static_assets_are_served_locally(client: httpx.AsyncClient) -> No
                  "/static/vendor/fonts/ibm-plex-sans-arabic/ibm-plex-sans-arabic-arabic-400-normal.woff2"):
         assert (await client.get(path)).status_code == 200, path
     assert "cdn" not in page.lower() and "https://" not in page
+
+
+async def test_pages_link_static_files_that_are_cached_for_good(client: httpx.AsyncClient) -> None:
+    page = (await client.get("/")).text
+    linked = re.findall(r'(?:href|src)="(/static/[^"?]+)\?v=([0-9a-f]{16})"', page)
+    assert {path for path, _ in linked} >= {"/static/css/app.css", "/static/css/fonts.css",
+                                            "/static/vendor/htmx/htmx.min.js", "/static/js/app.js"}
+    for path, fingerprint in linked:
+        answer = await client.get(f"{path}?v={fingerprint}")
+        assert answer.status_code == 200 and "immutable" in answer.headers["cache-control"], path
+        # The fingerprint is the content's: another build's (a stale page) is not cached for good.
+        assert "immutable" not in (await client.get(f"{path}?v=0000000000000000")).headers["cache-control"]
+    # Fonts are named from the stylesheet through fingerprinted URLs as well.
+    fonts_css = next(p + "?v=" + f for p, f in linked if p.endswith("fonts.css"))
+    fonts = re.findall(r'url\("(/static/[^"]+\.woff2\?v=[0-9a-f]{16})"\)', (await client.get(fonts_css)).text)
+    assert fonts and "immutable" in (await client.get(fonts[0])).headers["cache-control"]
+
+
+async def test_unfingerprinted_static_files_revalidate_with_etags(client: httpx.AsyncClient) -> None:
+    first = await client.get("/static/css/app.css")
+    assert first.status_code == 200 and first.headers["cache-control"] == "no-cache"
+    again = await client.get("/static/css/app.css", headers={"If-None-Match": first.headers["etag"]})
+    assert again.status_code == 304 and again.content == b""
+    changed = await client.get("/static/css/app.css", headers={"If-None-Match": '"0123456789abcdef"'})
+    assert changed.status_code == 200 and changed.content == first.content
+    for outside in ("/static/../settings.py", "/static/%2e%2e/settings.py", "/static/nothing-here.css"):
+        assert (await client.get(outside)).status_code == 404, outside
 
 
 async def test_openapi_schema_and_docs_page(client: httpx.AsyncClient) -> None:

@@ -26,13 +26,13 @@ from litestar.plugins.htmx import HTMXPlugin
 from litestar.plugins.prometheus import PrometheusConfig
 from litestar.plugins.structlog import StructlogConfig, StructlogPlugin
 from litestar.response import Template
-from litestar.static_files import create_static_files_router
 
 import voice.models  # noqa: F401  (every table mapped before the first request)
 from voice import __version__, platform
 from voice.accounts.models import StoreItem
 from voice.db import describe, sqlalchemy_config
 from voice.settings import Settings, get_settings
+from voice.web.assets import Assets, static_files
 from voice.web.auth import AuthMiddleware
 from voice.web.errors import exception_handlers
 from voice.web.locale import LocaleMiddleware
@@ -95,6 +95,7 @@ def create_app(settings: Settings | None = None, sections: dict[str, Any] | None
     # commits too); a failed commit answers 503 instead of the success page. Set after construction:
     # the hook needs the scope key the config picked for its sessions.
     db.before_send_handler = commit_before_answer(db.session_scope_key)
+    assets = Assets(settings.static_dir)  # one fingerprint table for the pages and the route
     log.info("database: %s", describe(db.connection_string or ""))
 
     sessions = SessionConfig(
@@ -148,8 +149,7 @@ def create_app(settings: Settings | None = None, sections: dict[str, Any] | None
             home,
             health,
             *platform.route_handlers(),
-            create_static_files_router(path="/static", directories=[settings.static_dir], name="static",
-                                       include_in_schema=False),
+            static_files(assets),
         ],
         plugins=[
             SQLAlchemyPlugin(config=db),
@@ -177,7 +177,7 @@ def create_app(settings: Settings | None = None, sections: dict[str, Any] | None
             "rate_limits": SQLAlchemyStore(db, model=StoreItem, namespace="rate_limits"),
             "throttle": SQLAlchemyStore(db, model=StoreItem, namespace="throttle"),
         },
-        template_config=template_config(settings),
+        template_config=template_config(settings, assets),
         lifespan=[*platform.lifespans(), *([_inprocess_worker] if settings.inprocess_worker else [])],
         on_startup=[_warm_start],
         openapi_config=OpenAPIConfig(

@@ -12,6 +12,7 @@ from markupsafe import Markup
 from voice import i18n
 from voice.labels import label
 from voice.settings import Settings
+from voice.web.assets import Assets
 
 
 def _configure(engine: JinjaTemplateEngine) -> None:
@@ -52,9 +53,13 @@ def _localized(obj: Any, field: str = "name") -> str:
     return getattr(obj, f"{field}_{lang}", None) or getattr(obj, f"{field}_ar", "")
 
 
-def template_config(settings: Settings) -> TemplateConfig:
+def template_config(settings: Settings, assets: Assets) -> TemplateConfig:
+    def configure(engine: JinjaTemplateEngine) -> None:
+        _configure(engine)
+        engine.engine.globals["static"] = assets.url  # fingerprinted URLs: cached for a year
+
     return TemplateConfig(
         directory=settings.templates_dir,  # absolute: the working directory does not matter
         engine=JinjaTemplateEngine,
-        engine_callback=_configure,
+        engine_callback=configure,
     )
