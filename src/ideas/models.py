@@ -22,7 +22,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from voice.accounts.models import SubmitterKind, User, str_enum
 from voice.catalogue.models import Agency, Service
-from voice.db import Base
+from voice.db import Base, PublicSearchText, PublicText
 from voice.themes.models import Theme
 from voice.themes.sources import Source, register
 
@@ -64,12 +64,12 @@ class Idea(Base):
     )
 
     # Titles are short and shown everywhere: stored already redacted.
-    title: Mapped[str] = mapped_column(String(200))
+    title: Mapped[str] = mapped_column(PublicText(200))
     # What the person wrote, never altered; the *_public forms have personal data replaced.
     description: Mapped[str] = mapped_column(Text)
-    description_public: Mapped[str] = mapped_column(Text)
+    description_public: Mapped[str] = mapped_column(PublicText)
     problem: Mapped[str] = mapped_column(Text, default="")
-    problem_public: Mapped[str] = mapped_column(Text, default="")
+    problem_public: Mapped[str] = mapped_column(PublicText, default="")
     author_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="RESTRICT"), index=True)
     # Individuals and businesses both contribute; the award reports them apart.
     author_kind: Mapped[SubmitterKind] = mapped_column(str_enum(SubmitterKind, "submitter_kind"))
@@ -78,16 +78,16 @@ class Idea(Base):
     category: Mapped[IdeaCategory] = mapped_column(str_enum(IdeaCategory, "idea_category"), index=True)
     status: Mapped[IdeaStatus] = mapped_column(str_enum(IdeaStatus, "idea_status"), default=IdeaStatus.SUBMITTED,
                                                index=True)
-    decline_reason: Mapped[str | None] = mapped_column(Text)
+    decline_reason: Mapped[str | None] = mapped_column(PublicText)
     # The latest official answer given with a status change, and the agency that gave it.
-    answer: Mapped[str | None] = mapped_column(Text)
+    answer: Mapped[str | None] = mapped_column(PublicText)
     answer_agency_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id", ondelete="SET NULL"))
     adopted_by_agency_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id", ondelete="SET NULL"),
                                                              index=True)
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("idea.id", ondelete="SET NULL"), index=True)
     moderation: Mapped[IdeaModeration] = mapped_column(str_enum(IdeaModeration, "idea_moderation"),
                                                        default=IdeaModeration.VISIBLE, index=True)
-    moderation_reason: Mapped[str | None] = mapped_column(Text)
+    moderation_reason: Mapped[str | None] = mapped_column(PublicText)
     # The word filter matched: the idea waits for a moderator instead of being refused.
     held_for_review: Mapped[bool] = mapped_column(Boolean, default=False)
     # Denormalized "visible to everyone" (moderation is visible), so public indexes hold only that.
@@ -97,7 +97,7 @@ class Idea(Base):
     theme_score: Mapped[float | None] = mapped_column()
     votes: Mapped[int] = mapped_column(Integer, default=0)
     comments_count: Mapped[int] = mapped_column(Integer, default=0)
-    search_text: Mapped[str] = mapped_column(Text, default="")
+    search_text: Mapped[str] = mapped_column(PublicSearchText, default="")
     search_vector: Mapped[str] = mapped_column(
         TSVECTOR, Computed("to_tsvector('simple'::regconfig, search_text)", persisted=True)
     )
@@ -143,9 +143,9 @@ class IdeaComment(Base):
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("idea_comment.id", ondelete="CASCADE"), index=True)
     author_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
     body: Mapped[str] = mapped_column(Text)
-    body_public: Mapped[str] = mapped_column(Text)
+    body_public: Mapped[str] = mapped_column(PublicText)
     hidden: Mapped[bool] = mapped_column(Boolean, default=False)
-    hidden_reason: Mapped[str | None] = mapped_column(Text)
+    hidden_reason: Mapped[str | None] = mapped_column(PublicText)
 
     author: Mapped[User] = relationship(lazy="joined", innerjoin=True)
 
@@ -173,8 +173,8 @@ class IdeaStatusEvent(Base):
     to_status: Mapped[str | None] = mapped_column(String(32))
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
     agency_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id", ondelete="SET NULL"))
-    note: Mapped[str | None] = mapped_column(Text)
-    answer: Mapped[str | None] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(PublicText)
+    answer: Mapped[str | None] = mapped_column(PublicText)
     # Moderation steps are for moderators only; the rest shows on the idea page.
     public: Mapped[bool] = mapped_column(Boolean, default=True)
 

@@ -31,7 +31,7 @@ from voice.catalogue.models import Agency, Service
 from voice.db import DomainService
 from voice.errors import Forbidden, ValidationFailed
 from voice.i18n import _
-from voice.text import clean_body, public_text, query_terms, search_text
+from voice.text import clean_body, public_text, query_terms
 from voice.themes.assign import schedule as schedule_theme_assignment
 
 PAGE_SIZE = 20
@@ -146,7 +146,7 @@ class IdeaService(DomainService[Idea]):
             category=category, status=IdeaStatus.SUBMITTED,
             moderation=IdeaModeration.PENDING if pending else IdeaModeration.VISIBLE,
             held_for_review=held, is_public=not pending,
-            search_text=search_text(" ".join((title, description_public, problem_public))),
+            search_text=" ".join((title, description_public, problem_public)),
             language=draft.language if draft.language in ("ar", "en") else "ar",
         )
         self.session.add(idea)

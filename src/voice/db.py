@@ -16,9 +16,13 @@ from advanced_alchemy.extensions.litestar import (
     SQLAlchemyAsyncConfig,
 )
 from advanced_alchemy.service import SQLAlchemyAsyncRepositoryService
-from sqlalchemy import event
+from sqlalchemy import String, Text, event
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
+from sqlalchemy.orm import Mapper
+from sqlalchemy.types import TypeDecorator
+
+from voice.text import public_value, search_text
 
 if TYPE_CHECKING:
     from voice.settings import Settings
@@ -31,6 +35,58 @@ metadata = orm_registry.metadata
 Base = BigIntAuditBase
 
 ModelT = TypeVar("ModelT", bound=Base)
+
+
+class PublicText(TypeDecorator[str]):
+    """The type of every column the public may read (board, tracking page, ideas, comments, "you said, we
+    did", results, Open311, the public API and search): whatever is written is stored redacted.
+
+    Redaction (``voice.text.public_text`` → ``nlp.redact``) happens twice, in one place: when a mapped
+    attribute of this type is set (so the object in memory, rendered in the same request, already holds
+    the public form) and when a value is bound to the column (so ``insert()``/``update()`` statements and
+    typed parameters of raw SQL cannot skip it). The second pass costs a set lookup. A text that is not of
+    this type is private by definition; ``tests/test_public_text.py`` makes every text column declare
+    which it is, so a new field cannot reach a page unredacted by being forgotten.
+    """
+
+    impl = Text
+    cache_ok = True
+
+    def __init__(self, length: int | None = None) -> None:
+        super().__init__()
+        self.length = length
+
+    def load_dialect_impl(self, dialect: Any) -> Any:
+        return dialect.type_descriptor(String(self.length) if self.length else Text())
+
+    def process_bind_param(self, value: str | None, dialect: Any) -> str | None:
+        return None if value is None else public_value(value, self.length)
+
+
+class PublicSearchText(TypeDecorator[str]):
+    """The column public search runs on: assign the public text; what is stored is the search terms of its
+    redacted form (``search_text(public_text(value))``), so a value that was redacted in any written form
+    cannot be found by any form of it."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Any) -> str | None:
+        return None if value is None else search_text(public_value(value))
+
+
+def _redact_on_set(length: int | None) -> Any:
+    def redact(target: Any, value: Any, oldvalue: Any, initiator: Any) -> Any:
+        return public_value(value, length) if isinstance(value, str) else value
+    return redact
+
+
+@event.listens_for(Mapper, "mapper_configured")
+def _public_columns_redact_when_set(mapper: Mapper, cls: type) -> None:
+    for prop in mapper.column_attrs:
+        column = prop.columns[0]
+        if isinstance(column.type, PublicText) and prop.parent is mapper:
+            event.listen(prop.class_attribute, "set", _redact_on_set(column.type.length), retval=True)
 
 
 class DomainService(SQLAlchemyAsyncRepositoryService[ModelT]):

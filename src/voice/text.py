@@ -39,11 +39,33 @@ def clean_body(raw: str, field: str = "body") -> str:
     return text
 
 
+# Texts known to be redacted already (outputs of ``public_text``): a public column redacts when the
+# attribute is set and again when the value is bound, and the second pass is then a set lookup. Only
+# redacted forms are remembered, never an original.
+_REDACTED: set[str] = set()
+_REDACTED_MAX = 4096
+
+
 def public_text(body: str) -> str:
-    """The body with personal data (IDs, phones, e-mails, IBANs) replaced by typed placeholders."""
+    """The text with personal data (IDs, phones, e-mails, IBANs, cards, plates, names after cues) replaced by
+    typed placeholders: the one function behind every public text (``voice.db.PublicText`` calls it)."""
+    if not body or body in _REDACTED:
+        return body
     from nlp.redact import redact
 
-    return redact(body)
+    out = redact(body)
+    if len(_REDACTED) >= _REDACTED_MAX:
+        _REDACTED.clear()
+    _REDACTED.add(out)
+    return out
+
+
+def public_value(body: str, length: int | None = None) -> str:
+    """``public_text`` cut to ``length`` characters (a placeholder can be longer than what it replaced)."""
+    out = public_text(body)
+    if length is not None and len(out) > length:
+        out = out[: length - 1] + "…"
+    return out
 
 
 def search_terms(text: str) -> list[str]:

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ideas.models import Idea
 from voice.accounts.models import User, str_enum
 from voice.catalogue.models import Agency
-from voice.db import Base
+from voice.db import Base, PublicText
 
 
 class EditionStatus(enum.StrEnum):
@@ -172,8 +172,8 @@ class Entry(Base):
     idea_id: Mapped[int | None] = mapped_column(ForeignKey("idea.id", ondelete="CASCADE"), index=True)
     # The idea's author: a judge never scores their own idea.
     author_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"), index=True)
-    title: Mapped[str] = mapped_column(String(200))
-    narrative: Mapped[str] = mapped_column(Text, default="")
+    title: Mapped[str] = mapped_column(PublicText(200))
+    narrative: Mapped[str] = mapped_column(PublicText, default="")
     # Supporting documents as links: [{"title": ..., "url": "https://..."}].
     documents: Mapped[list] = mapped_column(JSONB, default=list)
     submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
@@ -261,7 +261,7 @@ class ResultSnapshot(Base):
     branch_id: Mapped[int] = mapped_column(ForeignKey("award_branch.id", ondelete="CASCADE"), index=True)
     entry_id: Mapped[int] = mapped_column(ForeignKey("award_entry.id", ondelete="CASCADE"))
     rank: Mapped[int] = mapped_column(Integer)
-    title: Mapped[str] = mapped_column(String(200))
+    title: Mapped[str] = mapped_column(PublicText(200))
     entrant: Mapped[str] = mapped_column(String(200), default="")
     mean_raw: Mapped[float] = mapped_column(Float)
     mean_normalized: Mapped[float] = mapped_column(Float)

@@ -27,7 +27,7 @@ from sqlalchemy.sql import ColumnElement
 
 from voice.accounts.models import SubmitterKind, User, str_enum
 from voice.catalogue.models import Agency, Service
-from voice.db import Base
+from voice.db import Base, PublicSearchText, PublicText
 from voice.themes.models import Theme
 from voice.themes.sources import Source, register
 
@@ -96,9 +96,9 @@ class Feedback(Base):
     # What the person wrote, never altered; shown only to the responsible agency.
     body: Mapped[str] = mapped_column(Text)
     # The same text with personal data replaced by typed placeholders: what the public sees.
-    body_public: Mapped[str] = mapped_column(Text)
+    body_public: Mapped[str] = mapped_column(PublicText)
     # Normalized words and stems of the public text, for search across Arabic spelling variants.
-    search_text: Mapped[str] = mapped_column(Text, default="")
+    search_text: Mapped[str] = mapped_column(PublicSearchText, default="")
     search_vector: Mapped[str] = mapped_column(
         TSVECTOR, Computed("to_tsvector('simple'::regconfig, search_text)", persisted=True)
     )
@@ -106,7 +106,7 @@ class Feedback(Base):
     contact_email: Mapped[str | None] = mapped_column(String(254))
     publish: Mapped[bool] = mapped_column(Boolean, default=False)
     moderation: Mapped[Moderation] = mapped_column(str_enum(Moderation, "moderation"), default=Moderation.VISIBLE)
-    moderation_reason: Mapped[str | None] = mapped_column(Text)
+    moderation_reason: Mapped[str | None] = mapped_column(PublicText)
     # Denormalized "is on the public board" so the board's index only holds what it shows.
     is_public: Mapped[bool] = mapped_column(Boolean, default=False)
     status: Mapped[Status] = mapped_column(str_enum(Status, "feedback_status"), default=Status.RECEIVED, index=True)
@@ -156,7 +156,7 @@ class Event(Base):
     to_status: Mapped[str | None] = mapped_column(String(32))
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
     agency_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id", ondelete="SET NULL"))
-    note: Mapped[str | None] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(PublicText)
     # Public events show on the tracking page; internal ones only to the agency.
     public: Mapped[bool] = mapped_column(Boolean, default=True)
 
@@ -171,7 +171,7 @@ class Response(Base):
     feedback_id: Mapped[int] = mapped_column(ForeignKey("feedback.id", ondelete="CASCADE"), index=True)
     agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id", ondelete="RESTRICT"))
     author_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
-    body: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(PublicText)
     public: Mapped[bool] = mapped_column(Boolean, default=True)
     # Set when the answer was sent to a whole theme at once.
     bulk_answer_id: Mapped[int | None] = mapped_column(ForeignKey("bulk_answer.id", ondelete="SET NULL"))

@@ -9,7 +9,7 @@ from sqlalchemy import Boolean, ForeignKey, Index, Integer, LargeBinary, String,
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from voice.db import Base
+from voice.db import Base, PublicText
 
 
 class Theme(Base):
@@ -21,7 +21,7 @@ class Theme(Base):
     agency_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id", ondelete="CASCADE"), index=True)
     scope: Mapped[str] = mapped_column(String(16), default="feedback")  # feedback | ideas
     key: Mapped[str] = mapped_column(String(64))  # the stable id the theme model gives it
-    label: Mapped[str] = mapped_column(String(200))
+    label: Mapped[str] = mapped_column(PublicText(200))
     keywords: Mapped[list] = mapped_column(JSONB, default=list)
     size: Mapped[int] = mapped_column(Integer, default=0)
     quality: Mapped[float | None] = mapped_column()

@@ -5,12 +5,12 @@ from __future__ import annotations
 import enum
 from datetime import date
 
-from sqlalchemy import Column, Date, ForeignKey, String, Table, Text
+from sqlalchemy import Column, Date, ForeignKey, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from voice.accounts.models import str_enum
 from voice.catalogue.models import Agency
-from voice.db import Base, metadata
+from voice.db import Base, PublicText, metadata
 
 
 class ImprovementKind(enum.StrEnum):
@@ -45,8 +45,8 @@ class Improvement(Base):
 
     agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id", ondelete="CASCADE"), index=True)
     kind: Mapped[ImprovementKind] = mapped_column(str_enum(ImprovementKind, "improvement_kind"))
-    title: Mapped[str] = mapped_column(String(200))
-    description: Mapped[str] = mapped_column(Text, default="")
+    title: Mapped[str] = mapped_column(PublicText(200))
+    description: Mapped[str] = mapped_column(PublicText, default="")
     status: Mapped[ImprovementStatus] = mapped_column(
         str_enum(ImprovementStatus, "improvement_status"), default=ImprovementStatus.PLANNED, index=True)
     delivered_on: Mapped[date | None] = mapped_column(Date)
@@ -77,6 +77,6 @@ class BulkAnswer(Base):
 
     agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id", ondelete="CASCADE"), index=True)
     theme_id: Mapped[int | None] = mapped_column(ForeignKey("theme.id", ondelete="SET NULL"))
-    body: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(PublicText)
     author_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
     item_count: Mapped[int] = mapped_column(default=0)

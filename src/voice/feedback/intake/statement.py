@@ -7,9 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import bindparam, text
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from voice.db import PublicSearchText, PublicText
 from voice.feedback.intake.submission import Intake
 from voice.feedback.models import Status
 from voice.feedback.rules import due_at_sql, moderation_on_arrival_sql, public_on_arrival_sql
@@ -96,7 +98,12 @@ LEFT JOIN valid v USING (ord)
 LEFT JOIN claim c ON c.scope = i.scope AND c.key = i.key
 LEFT JOIN item it ON it.id = v.id
 ORDER BY i.ord
-""")  # noqa: S608
+""").bindparams(  # noqa: S608
+    # The public columns' types: the public text and its search terms are made here too, whatever the caller
+    # passed (voice.db.PublicText).
+    bindparam("body_public", type_=ARRAY(PublicText())),
+    bindparam("search_text", type_=ARRAY(PublicSearchText())),
+)
 
 
 async def store_rows(connection: AsyncSession | AsyncConnection, rows: list[IntakeRow]) -> list[Stored]:

@@ -12,7 +12,7 @@ from voice.accounts.services import ascii_digits
 from voice.errors import ValidationFailed
 from voice.feedback.models import Channel, FeedbackKind
 from voice.i18n import _
-from voice.text import clean_body, public_text, search_text
+from voice.text import clean_body, public_text
 
 
 @dataclass
@@ -43,7 +43,7 @@ class Intake:
     channel: Channel
     body: str
     body_public: str
-    search_text: str
+    search_text: str  # what public search indexes (the public text); the column stores its search terms
     rating: int | None
     contact_email: str | None
     publish: bool
@@ -81,7 +81,7 @@ def validate(sub: Submission, user: User | None) -> Intake:
     public = public_text(body)
     return Intake(
         agency=agency, service=(sub.service or "").strip() or None, kind=kind, submitter_kind=submitter_kind,
-        channel=sub.channel, body=body, body_public=public, search_text=search_text(public), rating=rating,
+        channel=sub.channel, body=body, body_public=public, search_text=public, rating=rating,
         contact_email=email or (user.email if user else None), publish=bool(sub.publish),
         language=sub.language if sub.language in ("ar", "en") else "ar")
 
