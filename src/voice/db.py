@@ -57,7 +57,7 @@ class PublicText(TypeDecorator[str]):
         self.length = length
 
     def load_dialect_impl(self, dialect: Any) -> Any:
-        return dialect.type_descriptor(String(self.length) if self.length else Text())
+        return String(self.length) if self.length else Text()
 
     def process_bind_param(self, value: str | None, dialect: Any) -> str | None:
         return None if value is None else public_value(value, self.length)
