@@ -26,7 +26,7 @@ NOT_PUBLIC = {
     # originals, shown only to the responsible agency (their public form is a PublicText column)
     "feedback.body", "feedback.contact_email", "idea.description", "idea.problem", "idea_comment.body",
     # moderation and internal records (moderators, staff, the audit view)
-    "feedback_report.reason", "feedback_report.device", "feedback_support.device", "feedback_transfer.reason",
+    "feedback_report.reason", "consultation_report.reason", "feedback_report.device", "feedback_support.device", "feedback_transfer.reason",
     "idea_report.reason", "audit_event.action", "audit_event.target_type", "audit_event.target_id",
     "audit_event.ip", "sign_in_failure.account", "sign_in_failure.client", "theme_run.stage",
     "theme_run.error", "notification.to_address", "notification.subject", "notification.body",
@@ -56,6 +56,7 @@ PUBLIC_BY_DESIGN = {
     "award_branch.description_ar", "award_branch.description_en", "award_criterion.name_ar",
     "award_criterion.name_en", "award_criterion.description", "award_criterion.description_ar",
     "user_account.display_name", "user_account.organisation", "award_result.entrant",
+    "consultation_comment.organisation", "consultation.draft_document",  # a link to the published draft
 }
 # What must stay public-typed: the texts staff and citizens write that public pages, the API and Open311 show.
 MUST_BE_PUBLIC = {
@@ -64,6 +65,10 @@ MUST_BE_PUBLIC = {
     "idea.description_public", "idea.problem_public", "idea.decline_reason", "idea.answer",
     "idea.moderation_reason", "idea_comment.body_public", "idea_comment.hidden_reason", "idea_status_event.note",
     "idea_status_event.answer", "award_entry.title", "award_entry.narrative", "award_result.title",
+    "consultation.title_ar", "consultation.title_en", "consultation.summary_ar", "consultation.summary_en",
+    "consultation.close_reason", "consultation.report_summary", "consultation_article.title",
+    "consultation_article.body", "consultation_article.reason", "consultation_article.amended_body",
+    "consultation_comment.body_public", "consultation_comment.hidden_reason",
 }
 SEARCH_COLUMNS = {"feedback.search_text", "idea.search_text"}
 

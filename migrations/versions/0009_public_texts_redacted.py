@@ -9,7 +9,7 @@ is now redacted. No schema change; downgrade keeps the redacted texts (the origi
 are in their private columns; staff texts are public by nature).
 
 Revision ID: 0009
-Revises: 0008
+Revises: 0016
 Create Date: 2026-11-27 22:10:00
 """
 
@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0009'
-down_revision: str | None = '0008'
+down_revision: str | None = '0016'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -35,6 +35,12 @@ PUBLIC_COLUMNS = [
     ("idea_comment", "body_public", None), ("idea_comment", "hidden_reason", None),
     ("idea_status_event", "note", None), ("idea_status_event", "answer", None),
     ("award_entry", "title", 200), ("award_entry", "narrative", None), ("award_result", "title", 200),
+    ("consultation", "title_ar", 300), ("consultation", "title_en", 300), ("consultation", "summary_ar", None),
+    ("consultation", "summary_en", None), ("consultation", "close_reason", None),
+    ("consultation", "report_summary", None), ("consultation_article", "title", 300),
+    ("consultation_article", "body", None), ("consultation_article", "reason", None),
+    ("consultation_article", "amended_body", None), ("consultation_comment", "body_public", None),
+    ("consultation_comment", "hidden_reason", None),
 ]
 # What public search indexes, per table (voice.db.PublicSearchText stores search_text(public_text(...))).
 SEARCH_SOURCES = {
@@ -57,7 +63,7 @@ def upgrade() -> None:
             if not rows:
                 break
             last = rows[-1][0]
-            changed = [{"id": i, "v": public_value(v, length)} for i, v in rows if public_value(v, length) != v]
+            changed = [{"id": i, "v": new} for i, v in rows if (new := public_value(v, length)) != v]
             if changed:
                 conn.execute(sa.text(f"UPDATE {table} SET {column} = :v WHERE id = :id"), changed)  # noqa: S608
     for table, source in SEARCH_SOURCES.items():
@@ -69,7 +75,8 @@ def upgrade() -> None:
             if not rows:
                 break
             last = rows[-1][0]
-            changed = [{"id": i, "v": t} for i, s, old in rows if (t := search_text(public_value(s or ""))) != old]
+            changed = [{"id": i, "v": t} for i, text, old in rows
+                       if (t := search_text(public_value(text or ""))) != old]
             if changed:
                 conn.execute(sa.text(f"UPDATE {table} SET search_text = :v WHERE id = :id"), changed)  # noqa: S608
 

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from voice.accounts.models import SubmitterKind, User, str_enum
 from voice.catalogue.models import Agency
-from voice.db import Base
+from voice.db import Base, PublicText
 from voice.themes.models import Theme
 from voice.themes.sources import Source, register_family
 
@@ -47,10 +47,10 @@ class Consultation(Base):
                             postgresql_where=text("status <> 'draft'")),)
 
     agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id", ondelete="RESTRICT"), index=True)
-    title_ar: Mapped[str] = mapped_column(String(300))
-    title_en: Mapped[str | None] = mapped_column(String(300))
-    summary_ar: Mapped[str] = mapped_column(Text)
-    summary_en: Mapped[str | None] = mapped_column(Text)
+    title_ar: Mapped[str] = mapped_column(PublicText(300))
+    title_en: Mapped[str | None] = mapped_column(PublicText(300))
+    summary_ar: Mapped[str] = mapped_column(PublicText)
+    summary_en: Mapped[str | None] = mapped_column(PublicText)
     # Who is asked: a list of SubmitterKind values (individuals, businesses, government bodies).
     audience: Mapped[list] = mapped_column(JSONB, default=list)
     opens_on: Mapped[date] = mapped_column(Date)
@@ -60,13 +60,13 @@ class Consultation(Base):
     published_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
     closed_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
     # Given when staff close before closes_on; shown on the public page.
-    close_reason: Mapped[str | None] = mapped_column(Text)
+    close_reason: Mapped[str | None] = mapped_column(PublicText)
     # Hook for the full draft as a PDF: the attachments mechanism stores the file and records its key
     # here (None: no PDF; the articles are the draft).
     draft_document: Mapped[str | None] = mapped_column(String(500))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
     # The response report: written after closing, public once report_published_at is set.
-    report_summary: Mapped[str | None] = mapped_column(Text)
+    report_summary: Mapped[str | None] = mapped_column(PublicText)
     report_published_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
     comments_count: Mapped[int] = mapped_column(Integer, default=0)
 
@@ -98,12 +98,12 @@ class ConsultationArticle(Base):
     consultation_id: Mapped[int] = mapped_column(ForeignKey("consultation.id", ondelete="CASCADE"), index=True)
     number: Mapped[int] = mapped_column(Integer)
     position: Mapped[int] = mapped_column(Integer, default=0)
-    title: Mapped[str] = mapped_column(String(300), default="")
-    body: Mapped[str] = mapped_column(Text, default="")  # the draft text ("" for an article added in the report)
+    title: Mapped[str] = mapped_column(PublicText(300), default="")
+    body: Mapped[str] = mapped_column(PublicText, default="")  # the draft text ("" for an article added in the report)
     # The response report: decision, reason and the new text (amended or added).
     decision: Mapped[Decision | None] = mapped_column(str_enum(Decision, "consultation_decision"))
-    reason: Mapped[str | None] = mapped_column(Text)
-    amended_body: Mapped[str | None] = mapped_column(Text)
+    reason: Mapped[str | None] = mapped_column(PublicText)
+    amended_body: Mapped[str | None] = mapped_column(PublicText)
     added_in_report: Mapped[bool] = mapped_column(Boolean, default=False)
 
     consultation: Mapped[Consultation] = relationship(back_populates="articles")
@@ -131,10 +131,10 @@ class ConsultationComment(Base):
     organisation_agency_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id", ondelete="SET NULL"))
     stance: Mapped[Stance | None] = mapped_column(str_enum(Stance, "consultation_stance"))  # None on replies
     body: Mapped[str] = mapped_column(Text)  # as written, never shown publicly
-    body_public: Mapped[str] = mapped_column(Text)  # personal data redacted
+    body_public: Mapped[str] = mapped_column(PublicText)  # personal data redacted
     edited_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
     hidden: Mapped[bool] = mapped_column(Boolean, default=False)
-    hidden_reason: Mapped[str | None] = mapped_column(Text)
+    hidden_reason: Mapped[str | None] = mapped_column(PublicText)
     theme_id: Mapped[int | None] = mapped_column(ForeignKey("theme.id", ondelete="SET NULL"), index=True)
     theme_score: Mapped[float | None] = mapped_column()
 
