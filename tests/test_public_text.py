@@ -25,6 +25,7 @@ from voice.workspace.models import Improvement
 NOT_PUBLIC = {
     # originals, shown only to the responsible agency (their public form is a PublicText column)
     "feedback.body", "feedback.contact_email", "idea.description", "idea.problem", "idea_comment.body",
+    "consultation_comment.body",
     # moderation and internal records (moderators, staff, the audit view)
     "feedback_report.reason", "consultation_report.reason", "feedback_report.device", "feedback_support.device", "feedback_transfer.reason",
     "idea_report.reason", "audit_event.action", "audit_event.target_type", "audit_event.target_id",
