@@ -52,7 +52,8 @@ _NO_AUTH = ["^/static/", "^/health$", "^/schema", "^/metrics"]
 
 @asynccontextmanager
 async def _inprocess_worker(app: Litestar) -> AsyncIterator[None]:
-    """Run the job worker beside the web server (single-machine default); production runs `voice worker`."""
+    """Run the job worker beside the web server (`voice serve` on the embedded database, browser tests);
+    `voice run` starts it as a child process instead, production runs `voice worker`."""
     settings: Settings = app.state.settings
 
     async def keep_running() -> None:

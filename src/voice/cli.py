@@ -282,11 +282,13 @@ def agency_add_service(agency_slug: str, slug: str, name_ar: str, name_en: str, 
 
 @main.command("worker")
 @click.option("--concurrency", default=2, show_default=True)
-def worker(concurrency: int) -> None:
+@click.option("--nice", "niceness", default=0, show_default=True, help="Lower this process's CPU priority by N.")
+@click.option("--parent", default=None, type=int, hidden=True, help="Stop when this process is gone (voice run).")
+def worker(concurrency: int, niceness: int, parent: int | None) -> None:
     """Run a background job worker (e-mail, theme refresh). Run as many as needed, on any machine."""
-    from voice.worker import run_worker
+    from voice.worker import worker_main
 
-    asyncio.run(run_worker(get_settings(), concurrency=concurrency, own_signals=True))
+    worker_main(concurrency, niceness, parent)
 
 
 @main.command("serve")
@@ -328,18 +330,62 @@ def _serve(settings: Any, host: str | None, port: int | None, workers: int) -> N
 @click.option("--host", default=None)
 @click.option("--port", default=None, type=int)
 @click.option("--no-demo", is_flag=True, help="Do not load demo data into an empty database.")
-@click.pass_context
-def run(ctx: click.Context, host: str | None, port: int | None, no_demo: bool) -> None:
-    """Migrate, load demo data into an empty database, and serve."""
+def run(host: str | None, port: int | None, no_demo: bool) -> None:
+    """Migrate, load demo data into an empty database, and serve, with a job worker in a child process.
+
+    Ctrl-C or SIGTERM stops everything within seconds: the web server, the worker (its running jobs go
+    back to the queue) and the embedded PostgreSQL."""
+    import os
+    import signal
+
+    from voice.db import stop_embedded_postgres
     from voice.demo.loader import load_demo
     from voice.migrate import upgrade
+    from voice.worker import WorkerProcess
 
-    upgrade(_database_url())
-    if not no_demo:
-        click.echo(_run(lambda: _with_session(lambda s: load_demo(s, force=False))))
-    settings = get_settings()
-    click.echo(f"Voice is serving on http://{host or settings.host}:{port or settings.port}")
-    ctx.invoke(serve, host=host, port=port, workers=1)
+    # Until the server runs (migrating, loading the demo), a signal ends the command through its clean-up.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    signal.signal(signal.SIGINT, lambda *_: sys.exit(0))
+    try:
+        url = _database_url()
+        upgrade(url)
+        if not no_demo:
+            click.echo(_run(lambda: _with_session(lambda s: load_demo(s, force=False))))
+        # Jobs never run in the web process: the worker is a child process at a lower CPU priority.
+        os.environ["VOICE_INPROCESS_WORKER"] = "off"
+        get_settings.cache_clear()
+        settings = get_settings()
+        jobs = WorkerProcess(url)
+        jobs.start()
+        try:
+            click.echo(f"Voice is serving on http://{host or settings.host}:{port or settings.port}")
+            _serve_until_signal(settings, host, port, on_signal=jobs.signal_stop)
+        finally:
+            jobs.stop()
+    finally:
+        stop_embedded_postgres()
+
+
+# Requests still running when `voice run` is asked to stop get this long before the server closes.
+STOP_GRACE_SECONDS = 1.5
+
+
+def _serve_until_signal(settings: Any, host: str | None, port: int | None, on_signal: Callable[[], None]) -> None:
+    """One uvicorn server in this process; the first SIGINT/SIGTERM also calls ``on_signal`` at once, so the
+    worker stops while the server finishes its last requests."""
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        def handle_exit(self, sig: int, frame: Any) -> None:
+            on_signal()
+            super().handle_exit(sig, frame)
+
+    config = uvicorn.Config(
+        "voice.app:create_app", factory=True, host=host or settings.host, port=port or settings.port,
+        proxy_headers=True, access_log=False, log_level=settings.log_level.lower(),
+        timeout_graceful_shutdown=STOP_GRACE_SECONDS,
+    )
+    Server(config).run()
 
 
 if __name__ == "__main__":

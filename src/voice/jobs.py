@@ -7,6 +7,7 @@ rolled back, and never lost for feedback that was saved.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import AsyncIterator
@@ -14,6 +15,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import procrastinate
+from procrastinate.retry import RetryDecision, RetryStrategy
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
@@ -27,6 +29,26 @@ log = logging.getLogger(__name__)
 jobs = procrastinate.App(connector=procrastinate.PsycopgConnector())
 
 QUEUES = ("mail", "themes", "default")
+
+
+
+class Resumable(RetryStrategy):
+    """Retries like procrastinate's ``RetryStrategy``; besides, a job cancelled because its worker is
+    stopping (Ctrl-C, SIGTERM, a deploy) goes straight back to the queue, due at once, whatever its
+    attempts: the next worker resumes it. Every task of the platform is written so that running it
+    again after an interruption never completes its work twice (each checks what is already done)."""
+
+    def get_retry_decision(self, *, exception: BaseException, job: procrastinate.jobs.Job) -> RetryDecision | None:
+        if isinstance(exception, asyncio.CancelledError):
+            return RetryDecision(retry_in=None)
+        return super().get_retry_decision(exception=exception, job=job)
+
+
+def resumable(max_attempts: int = 5, **waits: float) -> Resumable:
+    """The retry strategy of every task: ``max_attempts`` on errors (``wait``, ``exponential_wait``…),
+    and always back to the queue when a stopping worker cancels it."""
+    return Resumable(max_attempts=max_attempts, **waits)
+
 
 _DEFER_SQL = text(
     "SELECT procrastinate_defer_jobs_v1(ARRAY[ROW(:queue, :task, :priority, :lock, :queueing_lock,"

@@ -75,7 +75,8 @@ class Settings:
     mail_from: str = "Voice <no-reply@voice.local>"
     base_url: str = "http://127.0.0.1:8000"
     default_locale: str = "ar"
-    # Run a job worker inside the web process (the embedded, single-machine default).
+    # Run a job worker inside the web process (`voice serve` on the embedded database, the browser tests);
+    # `voice run` turns it off and starts the worker as a child process instead.
     inprocess_worker: bool = False
     # Expose /metrics (Prometheus). Block it at the load balancer: it is meant for the monitoring network.
     metrics: bool = True

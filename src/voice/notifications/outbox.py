@@ -12,12 +12,11 @@ import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from procrastinate import RetryStrategy
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from voice.i18n import use_locale
-from voice.jobs import current_settings, defer, job_session, jobs
+from voice.jobs import current_settings, defer, job_session, jobs, resumable
 from voice.mail import send_email
 from voice.notifications.models import Notification
 
@@ -57,7 +56,7 @@ async def queue_email(session: AsyncSession, to: str, subject: str, body: str,
 
 
 @jobs.task(name="voice.send_notification", queue="mail",
-           retry=RetryStrategy(max_attempts=8, exponential_wait=5))
+           retry=resumable(8, exponential_wait=5))
 async def send_notification(notification_id: int) -> None:
     async with job_session() as session:
         note = await session.get(Notification, notification_id)

@@ -11,11 +11,10 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from procrastinate import RetryStrategy
 from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from voice.jobs import job_session, jobs
+from voice.jobs import job_session, jobs, resumable
 from voice.themes.models import Theme, ThemeModel
 
 log = logging.getLogger(__name__)
@@ -75,7 +74,7 @@ async def schedule(session: AsyncSession, agency_id: int | None, scope: str = "f
         {"agency_id": agency_id})
 
 
-@jobs.task(name="voice.assign_themes", queue="themes", retry=RetryStrategy(max_attempts=5, wait=5))
+@jobs.task(name="voice.assign_themes", queue="themes", retry=resumable(5, wait=5))
 async def assign_new_texts(agency_id: int | None, scope: str = "feedback") -> int:
     from voice.themes.sources import source
 

@@ -15,13 +15,12 @@ import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from procrastinate import RetryStrategy
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from voice.accounts.models import User
 from voice.accounts.services import audit
-from voice.jobs import defer, job_session, jobs
+from voice.jobs import defer, job_session, jobs, resumable
 from voice.themes.models import Theme, ThemeModel, ThemeRun
 from voice.themes.sources import SOURCES, source
 
@@ -58,7 +57,7 @@ async def request_refresh(session: AsyncSession, agency_id: int | None, user: Us
     return run
 
 
-@jobs.task(name="voice.refresh_themes", queue="themes", retry=RetryStrategy(max_attempts=3, wait=5),
+@jobs.task(name="voice.refresh_themes", queue="themes", retry=resumable(3, wait=5),
            pass_context=False)
 async def refresh_themes_job(run_id: int) -> None:
     await run_refresh(run_id)
@@ -184,7 +183,7 @@ def _reapply_edits(model: Any, rows: dict[str, Theme]) -> None:
 
 
 @jobs.periodic(cron="30 2 * * *", periodic_id="nightly-themes")  # 02:30 UTC, 05:30 in Riyadh
-@jobs.task(name="voice.refresh_all_themes", queue="themes", queueing_lock="nightly-themes")
+@jobs.task(name="voice.refresh_all_themes", queue="themes", queueing_lock="nightly-themes", retry=resumable(1))
 async def refresh_all_themes(timestamp: int) -> int:
     """The scheduled refresh: for every registered scope, each agency (or the whole platform, for a
     platform-wide scope such as ideas) whose texts are newer than its last successful run, so morning
