@@ -9,6 +9,7 @@ import io
 import json
 import re
 from collections import Counter
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -22,6 +23,7 @@ from voice.accounts.models import Role
 from voice.feedback.intake.service import IntakeService
 from voice.feedback.intake.submission import Submission
 from voice.feedback.models import Feedback, Response, Status
+from voice.feedback.rules import due_at
 from voice.themes.models import Theme, ThemeRun
 from voice.workspace.models import Transfer
 
@@ -158,19 +160,22 @@ async def test_bulk_answer_reaches_every_item_and_mailbox(client: httpx.AsyncCli
 async def test_transfer_moves_item_and_both_agencies_see_it(client: httpx.AsyncClient, db: AsyncSession) -> None:
     wrong = await make_agency(db, "passports", sla_days=3)
     right = await make_agency(db, "traffic", sla_days=7)
+    right.sla_by_kind = {"complaint": 2}  # the receiving agency's SLA for this kind applies
     staff = await make_user(db, Role.AGENCY_STAFF, agency=wrong)
     other_staff = await make_user(db, Role.AGENCY_STAFF, agency=right)
-    item = await IntakeService(db).submit(Submission(agency="passports", body="مخالفة مرورية سجلت على سيارتي بالخطأ"))
+    item = await IntakeService(db).submit(Submission(agency="passports", kind="complaint",
+                                                     body="مخالفة مرورية سجلت على سيارتي بالخطأ"))
     await db.commit()
-    old_due = item.due_at
     await sign_in(client, staff.email)
     no_reason = await post_form(client, f"/agency/feedback/{item.id}/transfer", {"agency": "traffic", "reason": ""})
     assert no_reason.status_code == 422
+    before = datetime.now(UTC)
     moved = await post_form(client, f"/agency/feedback/{item.id}/transfer",
                             {"agency": "traffic", "reason": "المخالفات من اختصاص المرور"})
     assert moved.status_code == 303
     await db.refresh(item)
-    assert item.agency_id == right.id and item.due_at > old_due
+    assert item.agency_id == right.id
+    assert due_at(before, 2) <= item.due_at <= due_at(datetime.now(UTC), 2)
     assert "المخالفات من اختصاص المرور" in (await client.get("/agency/transfers")).text
     assert (await client.get(f"/agency/feedback/{item.id}")).status_code == 404  # no longer theirs
     await post_form(client, "/signout", {})

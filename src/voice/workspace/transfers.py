@@ -41,7 +41,7 @@ class TransferService(DomainService[Transfer]):
         previous = item.agency_id
         # The receiving agency's SLA clock starts now; the item leaves the old agency's themes.
         item.agency_id, item.service_id, item.theme_id, item.assignee_id = target.id, None, None, None
-        item.due_at = due_at(now, target.sla_days)
+        item.due_at = due_at(now, target.sla_for(item.kind))  # its SLA for this kind
         if item.status.is_closed:
             item.status, item.resolved_at = Status.RECEIVED, None
         await audit(self.session, "feedback.transfer", actor=user, target_type="feedback", target_id=item.id,
