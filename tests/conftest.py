@@ -79,6 +79,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 # The shared app signs staff in with a password alone, so the other slices' tests need no authenticator;
 # tests/test_sign_in.py and the administration browser test run apps that require the second factor.
 os.environ.setdefault("VOICE_REQUIRE_TWO_FACTOR", "off")
+# Files the shared app stores (voice.attachments) go beside the test database, not the development data.
+os.environ.setdefault("VOICE_ATTACHMENTS_DIR", str(PROJECT_ROOT / ".data" / "test" / "attachments"))
 
 
 def _server_url() -> str:

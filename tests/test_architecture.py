@@ -12,7 +12,7 @@ from pathlib import Path
 SRC = Path(__file__).resolve().parents[1] / "src"
 
 # The documented order of the domain slices: each may import only those before it.
-SLICES = ("catalogue", "accounts", "notifications", "administration", "themes", "feedback", "workspace", "ideas",
+SLICES = ("catalogue", "accounts", "attachments", "notifications", "administration", "themes", "feedback", "workspace", "ideas",
           "consultations", "awards", "privacy")
 
 # Layers, lowest first. A module may import modules of its own layer or below.

@@ -10,6 +10,7 @@ from voice.accounts.models import (
     StoreItem,
     User,
 )
+from voice.attachments.models import Attachment
 from voice.awards.models import (
     Branch,
     Conflict,
@@ -39,6 +40,7 @@ __all__ = [
     "AccountToken",
     "Agency",
     "ApiToken",
+    "Attachment",
     "AuditEvent",
     "Branch",
     "BulkAnswer",

@@ -8,6 +8,7 @@ from typing import Any
 from ideas.component import component as ideas
 from voice.accounts.component import component as accounts
 from voice.administration.component import component as administration
+from voice.attachments.component import component as attachments
 from voice.awards.component import component as awards
 from voice.catalogue.component import component as catalogue
 from voice.component import Component
@@ -22,8 +23,8 @@ from voice.workspace.component import component as workspace
 # The job queue's own housekeeping belongs to no slice.
 core = Component(name="core", tasks=[retry_stalled_jobs])
 
-COMPONENTS: tuple[Component, ...] = (core, catalogue, accounts, notifications, administration, themes, feedback,
-                                     workspace, ideas, consultations, awards, privacy)
+COMPONENTS: tuple[Component, ...] = (core, catalogue, accounts, attachments, notifications, administration, themes,
+                                     feedback, workspace, ideas, consultations, awards, privacy)
 
 
 def load() -> tuple[Component, ...]:

@@ -18,18 +18,26 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     and_,
+    select,
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB, TSVECTOR
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.ext.hybrid import hybrid_method
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.sql import ColumnElement
 
 from voice.accounts.models import SubmitterKind, User, str_enum
+from voice.attachments.owners import Owner as AttachmentOwner
+from voice.attachments.owners import OwnerState
+from voice.attachments.owners import register as register_attachment_owner
 from voice.catalogue.models import Agency, Service
 from voice.db import Base, PublicSearchText, PublicText
 from voice.themes.models import Theme
 from voice.themes.sources import Source, register
+
+# What attachments of feedback are filed under (voice.attachments).
+ATTACHMENT_OWNER = "feedback"
 
 
 class FeedbackKind(enum.StrEnum):
@@ -223,3 +231,15 @@ class IdempotencyKey(Base):
 # Theme runs cluster each agency's feedback by its public (redacted) text.
 register("feedback", Source(model=Feedback, text=lambda: Feedback.body_public,
                             rows=lambda agency_id: [Feedback.agency_id == agency_id]))
+
+
+async def _attachment_owner(session: AsyncSession, feedback_id: int) -> OwnerState | None:
+    """An item's files belong to the agency that holds the item now (a transfer moves them along) and
+    are public only while the item is on the board."""
+    row = (await session.execute(select(Feedback.agency_id, Feedback.is_public).where(
+        Feedback.id == feedback_id))).first()
+    return OwnerState(agency_id=row.agency_id, public=row.is_public) if row else None
+
+
+# Screenshots attached to feedback: the agency reads them; the public only once a moderator published one.
+register_attachment_owner(ATTACHMENT_OWNER, AttachmentOwner(state=_attachment_owner))

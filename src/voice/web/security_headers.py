@@ -13,6 +13,8 @@ CSP = (
 CSP_DOCS = CSP.replace("script-src 'self'", "script-src 'self' 'unsafe-inline'").replace(
     "style-src 'self'", "style-src 'self' 'unsafe-inline'"
 )
+# Uploaded files are served by the app (voice.attachments): nothing in them may run or load anything.
+CSP_FILES = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'none'; sandbox"
 COMMON = {
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
@@ -23,7 +25,8 @@ COMMON = {
 
 
 def security_headers(path: str, https: bool) -> dict[str, str]:
-    headers = {**COMMON, "Content-Security-Policy": CSP_DOCS if path.rstrip("/") == "/schema" else CSP}
+    policy = CSP_DOCS if path.rstrip("/") == "/schema" else CSP_FILES if path.startswith("/attachments/") else CSP
+    headers = {**COMMON, "Content-Security-Policy": policy}
     if https:
         headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
     return headers

@@ -13,18 +13,22 @@ from litestar.params import Parameter
 from litestar.response import Redirect, Template
 
 from voice.accounts.models import SubmitterKind, User
+from voice.attachments.checks import Kind
+from voice.attachments.services import AttachmentService
+from voice.attachments.web.controllers import attachments as attachments_provider
+from voice.attachments.web.uploads import UPLOAD_LIMIT, upload_of
 from voice.catalogue.models import Agency
 from voice.catalogue.services import AgencyService
-from voice.errors import DomainError
+from voice.errors import DomainError, ValidationFailed
 from voice.feedback.board import BoardFilters, BoardService
 from voice.feedback.controllers import providers
 from voice.feedback.intake.service import IntakeService
-from voice.feedback.intake.submission import Submission
-from voice.feedback.models import Channel, FeedbackKind, Status
+from voice.feedback.intake.submission import Submission, validate
+from voice.feedback.models import ATTACHMENT_OWNER, Channel, FeedbackKind, Status
 from voice.feedback.tracking import TrackingService, normalize_tracking_code
 from voice.i18n import get_locale
 from voice.themes.edits import ThemeService
-from voice.web.forms import FormData, field, is_htmx, redirect_to, url
+from voice.web.forms import FormData, MultipartData, field, is_htmx, redirect_to, url
 from voice.web.throttle import throttle
 
 DEVICE_COOKIE = "voice_device"
@@ -41,7 +45,7 @@ def _form_context(agencies: list[Agency], form: dict[str, Any], errors: dict[str
 class FeedbackPages(Controller):
     dependencies = {"intake": providers.intake, "tracking": providers.tracking, "board": providers.board,
                     "agencies": Provide(create_service_provider(AgencyService)),
-                    "themes": Provide(create_service_provider(ThemeService))}
+                    "themes": Provide(create_service_provider(ThemeService)), "attachments": attachments_provider}
     include_in_schema = False
 
     @get("/feedback/new", name="feedback_new")
@@ -58,8 +62,10 @@ class FeedbackPages(Controller):
         return Template("feedback/partials/services.html",
                         context={"services": chosen.services if chosen else [], "form": {}, "errors": {}})
 
-    @post("/feedback", name="feedback_submit", middleware=[throttle("feedback", 10)])
-    async def submit(self, request: Request, data: FormData, intake: IntakeService, agencies: AgencyService) -> Any:
+    @post("/feedback", name="feedback_submit", middleware=[throttle("feedback", 10)],
+          request_max_body_size=UPLOAD_LIMIT)
+    async def submit(self, request: Request, data: MultipartData, intake: IntakeService, agencies: AgencyService,
+                     attachments: AttachmentService) -> Any:
         form = {k: field(data, k) for k in ("agency", "service", "kind", "submitter_kind", "rating",
                                             "body", "contact_email", "publish")}
         user: User | None = request.scope.get("user")
@@ -71,16 +77,29 @@ class FeedbackPages(Controller):
             language=get_locale(),
         )
         try:
+            upload = await upload_of(data.get("screenshot"))
+            # The screenshot is checked before anything is written: a refused file leaves no feedback behind.
+            clean = await attachments.check(upload, (Kind.IMAGE,), "screenshot") if upload else None
+            if clean is not None:
+                intake.queue = None  # the item and its screenshot commit together, in this request's transaction
             item = await intake.submit(submission, user)
+            if clean is not None:
+                await attachments.add(clean, owner_kind=ATTACHMENT_OWNER, owner_id=item.id, uploaded_by=user)
         except DomainError as exc:
+            errors = exc.errors
+            if "screenshot" in errors:  # the text's own errors too, all at once
+                try:
+                    validate(submission, user)
+                except ValidationFailed as text_errors:
+                    errors = {**text_errors.errors, **errors}
             template = "feedback/partials/form.html" if is_htmx(request) else "feedback/new.html"
             # htmx swaps 2xx answers by default; the form with its errors replaces itself.
-            return Template(template, context=_form_context(await agencies.catalogue(), form, exc.errors),
+            return Template(template, context=_form_context(await agencies.catalogue(), form, errors),
                             status_code=200 if is_htmx(request) else exc.status_code,
                             headers={"HX-Retarget": "#feedback-form", "HX-Reswap": "outerHTML"}
                             if is_htmx(request) else None)
         if is_htmx(request):
-            return Template("feedback/partials/receipt.html", context={"item": item},
+            return Template("feedback/partials/receipt.html", context={"item": item, "attached": clean is not None},
                             headers={"HX-Retarget": "#feedback-form", "HX-Reswap": "outerHTML"})
         return redirect_to(request, "track_item", code=item.tracking_code, query={"new": 1})
 
@@ -94,11 +113,14 @@ class FeedbackPages(Controller):
         return Template("feedback/track.html", context={"code": "", "error": False})
 
     @get("/track/{code:str}", name="track_item", middleware=[throttle("track", 60)])
-    async def track(self, code: str, tracking: TrackingService, new: bool = False) -> Template:
+    async def track(self, code: str, tracking: TrackingService, attachments: AttachmentService,
+                    new: bool = False) -> Template:
         item = await tracking.by_tracking_code(code)
         events, answers = await tracking.public_history(item)
+        # A tracking code is read aloud and shared: it shows that files were received, never the files.
+        files = len(await attachments.for_owner(ATTACHMENT_OWNER, item.id))
         return Template("feedback/tracked.html",
-                        context={"item": item, "events": events, "answers": answers, "new": new})
+                        context={"item": item, "events": events, "answers": answers, "new": new, "files": files})
 
     @post("/track/{code:str}/rating", name="track_rating", middleware=[throttle("rating", 10)])
     async def rate(self, request: Request, code: str, data: FormData, tracking: TrackingService) -> Any:
@@ -114,6 +136,7 @@ class FeedbackPages(Controller):
         board: BoardService,
         agencies: AgencyService,
         themes: ThemeService,
+        attachments: AttachmentService,
         agency: str | None = None,
         service: str | None = None,
         kind: str | None = None,
@@ -126,9 +149,11 @@ class FeedbackPages(Controller):
                                status=status or None, theme=theme, q=q or None, cursor=cursor)
         page = await board.board(filters)
         answers = await board.public_answers([i.id for i in page.items])
+        # Screenshots show only once a moderator published them (voice.attachments decides).
+        files = await attachments.published_for(ATTACHMENT_OWNER, [i.id for i in page.items])
         query = {k: v for k, v in request.query_params.items() if k != "cursor" and v}
         next_url = url(request, "board", query={**query, "cursor": page.next_cursor}) if page.next_cursor else None
-        context = {"page": page, "answers": answers, "filters": filters, "next_url": next_url}
+        context = {"page": page, "answers": answers, "files": files, "filters": filters, "next_url": next_url}
         if is_htmx(request) and cursor:
             return Template("feedback/partials/board_items.html", context=context)
         catalogue = await agencies.catalogue()

@@ -7,6 +7,7 @@ from advanced_alchemy.extensions.litestar.providers import create_service_provid
 from litestar import Controller
 from litestar.di import Provide
 
+from voice.attachments.web.controllers import attachments
 from voice.catalogue.services import AgencyService
 from voice.feedback.controllers import providers as feedback
 from voice.themes.edits import ThemeService
@@ -27,6 +28,7 @@ dependencies = {
     "bulk": Provide(create_service_provider(BulkService)),
     "transfers": Provide(create_service_provider(TransferService)),
     "improvements": Provide(create_service_provider(ImprovementService)),
+    "attachments": attachments,
 }
 
 

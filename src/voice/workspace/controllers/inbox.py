@@ -13,11 +13,12 @@ from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from voice.accounts.models import SubmitterKind, User
+from voice.attachments.services import AttachmentService
 from voice.catalogue.models import Agency
 from voice.catalogue.services import AgencyService
 from voice.errors import DomainError
 from voice.feedback.lifecycle import LifecycleService, next_statuses
-from voice.feedback.models import FeedbackKind, Status
+from voice.feedback.models import ATTACHMENT_OWNER, FeedbackKind, Status
 from voice.feedback.moderation import ModerationService
 from voice.ids import parse_id
 from voice.themes.edits import ThemeService
@@ -129,7 +130,9 @@ async def _item_page(user: User, feedback_id: int, lifecycle: LifecycleService, 
     """The item's page; after a refused answer or status change, again with the errors and what was typed."""
     item = await lifecycle.for_agency(user, feedback_id)
     events, answers = await lifecycle.agency_history(item)
+    files = await AttachmentService(session=lifecycle.session).for_owner(ATTACHMENT_OWNER, item.id)
     return Template("agency/feedback_item.html", status_code=error.status_code if error else 200, context={
+        "files": files,
         "staff": await inbox.staff(item.agency_id), "agencies": await agencies.catalogue(),
         "item": item, "events": events, "answers": answers, "next_statuses": next_statuses(item.status),
         "errors": error.errors if error else {}, "form": form or {}})

@@ -1,0 +1,1 @@
+"""The attachments slice's HTTP side: downloads with rights checked, and moderators' publish/remove."""
