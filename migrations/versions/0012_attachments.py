@@ -1,7 +1,7 @@
 """attachments: one table for files attached to feedback, award entries and consultations
 
 Revision ID: 0012
-Revises: 0016
+Revises: 0009
 Create Date: 2026-11-27 22:00:00
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0012'
-down_revision: str | None = '0016'
+down_revision: str | None = '0009'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
