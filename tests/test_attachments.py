@@ -402,3 +402,86 @@ if REAL_CLAMD:  # defined only where a clamd runs: nowhere else does this test e
         flagged = await scan(REAL_CLAMD, EICAR)
         assert not flagged.clean and "Eicar" in (flagged.signature or "")
         assert (await scan(REAL_CLAMD, png())).clean
+
+
+# --- award entry documents ------------------------------------------------------------------------------------
+
+async def test_award_entry_documents_are_uploads_read_by_the_agency_and_its_judges_only(
+        client: httpx.AsyncClient, db: AsyncSession) -> None:
+    from voice.awards.editions import EditionService
+    from voice.awards.lifecycle import EditionLifecycleService
+    from voice.awards.models import BranchCode, EditionStatus, Entry
+
+    admin = await make_user(db, Role.ADMIN)
+    agency, other = await make_agency(db), await make_agency(db)
+    boss = await make_user(db, Role.AGENCY_ADMIN, agency)
+    colleague = await make_user(db, Role.AGENCY_STAFF, agency)
+    outsider = await make_user(db, Role.AGENCY_ADMIN, other)
+    judge, stranger_judge = await make_user(db, Role.JUDGE), await make_user(db, Role.JUDGE)
+    editions = EditionService(session=db)
+    edition = await editions.create_edition(admin, {
+        "number": "3", "name_ar": "الدورة 3", "name_en": "Edition 3", "opens_on": "2025-01-01",
+        "closes_on": "2025-12-31", "evidence_from": "2025-01-01", "evidence_to": "2025-12-31"})
+    edition.status = EditionStatus.OPEN_FOR_ENTRIES
+    await db.commit()
+    before = await keys(app_settings(client))
+    await sign_in(client, boss.email)
+    page = await client.get("/awards/agency/")
+    assert 'name="document_files"' in page.text and 'enctype="multipart/form-data"' in page.text
+    form = {"branch": "g2c", "title": "بوابة الخدمات الموحدة", "narrative": "وصف مشاركتنا في فرع خدمة الأفراد بالتفصيل.",
+            "documents": "دليل الخدمة https://example.sa/guide.pdf", "document_title": "",
+            "_csrf_token": await csrf_token(client)}
+    path = f"/awards/agency/editions/{edition.id}/entries"
+
+    # One bad file among good ones: nothing is saved, neither the entry nor any file.
+    refused = await client.post(path, data=form, files=[("document_files", ("report.pdf", pdf(), "application/pdf")),
+                                                        ("document_files", ("annex.pdf", EXE, "application/pdf"))])
+    assert refused.status_code == 422 and "برنامج" in refused.text
+    assert await db.scalar(select(func.count()).select_from(Entry)) == 0
+    assert await db.scalar(select(func.count()).select_from(Attachment)) == 0
+    assert await keys(app_settings(client)) == before
+
+    saved = await client.post(path, data=form, files=[("document_files", ("report.pdf", pdf(), "application/pdf")),
+                                                      ("document_files", ("site.jpg", jpeg_with_gps(), "image/jpeg"))])
+    assert saved.status_code == 303, saved.text
+    entry = await db.scalar(select(Entry))
+    assert entry.documents == [{"title": "دليل الخدمة", "url": "https://example.sa/guide.pdf"}]  # links stay
+    files = (await db.scalars(select(Attachment).order_by(Attachment.id))).all()
+    assert [(f.owner_kind, f.owner_id, f.kind) for f in files] == [("award_entry", entry.id, "pdf"),
+                                                                  ("award_entry", entry.id, "image")]
+    photo = await storage_for(app_settings(client)).get(files[1].storage_key)
+    assert b"Exif" not in photo and not Image.open(io.BytesIO(photo)).getexif().get_ifd(GPS_IFD)
+    listed = await client.get("/awards/agency/")
+    assert f"/attachments/{files[0].id}" in listed.text and "report.pdf" in listed.text
+    # The entering agency's administrator removes one while entries are open.
+    removed = await post_form(client, f"/attachments/{files[1].id}/remove", {"next": "/awards/agency/"})
+    assert removed.status_code == 303 and removed.headers["location"] == "/awards/agency/"
+    assert await db.scalar(select(func.count()).select_from(Attachment)) == 1
+    assert files[1].storage_key not in await keys(app_settings(client))
+    document = f"/attachments/{files[0].id}"
+
+    # Judging: the judge of the branch reads it under a neutral name; nobody else outside the agency.
+    await EditionLifecycleService(session=db).advance(admin, edition.id, "judging")
+    g2c = await editions.branch_by_code(edition.id, BranchCode.G2C)
+    g2b = await editions.branch_by_code(edition.id, BranchCode.G2B)
+    await editions.assign_judge(admin, g2c.id, judge.email)
+    await editions.assign_judge(admin, g2b.id, stranger_judge.email)
+    await db.commit()
+    assert (await post_form(client, f"{document}/remove", {})).status_code == 404  # entries are closed
+    for person, status in ((colleague, 200), (admin, 200), (judge, 200), (stranger_judge, 404), (outsider, 404)):
+        client.cookies.clear()
+        await sign_in(client, person.email)
+        opened = await client.get(document)
+        assert opened.status_code == status, person.role
+        if status == 200:
+            assert opened.headers["content-type"] == "application/pdf"
+            assert opened.headers["content-disposition"].startswith("attachment;")
+    client.cookies.clear()
+    await sign_in(client, judge.email)
+    scoring = await client.get(f"/awards/judging/entries/{entry.id}")
+    assert scoring.status_code == 200 and f'href="{document}?download=1"' in scoring.text
+    neutral = await client.get(document)
+    assert f"file-{files[0].id}.pdf" in neutral.headers["content-disposition"]
+    assert "report" not in neutral.headers["content-disposition"]
+    client.cookies.clear()
+    assert (await client.get(document)).status_code == 404

@@ -26,6 +26,8 @@ class Owner:
     state: Callable[[AsyncSession, int], Awaitable[OwnerState | None]]
     # Others who may read the item's files (beyond its agency, administrators and the uploader).
     readers: Callable[[AsyncSession, User, int], Awaitable[bool]] | None = None
+    # Who may publish or remove its files besides administrators; None: the owning agency's staff.
+    managers: Callable[[AsyncSession, User, int], Awaitable[bool]] | None = None
 
 
 _OWNERS: dict[str, Owner] = {}

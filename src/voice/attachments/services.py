@@ -155,14 +155,33 @@ class AttachmentService(DomainService[Attachment]):
         except FileNotFoundError as exc:
             raise NotFound(_("This file does not exist or is not yours to see.")) from exc
 
-    async def _managed(self, user: User, attachment_id: int) -> Attachment:
-        """An attachment that ``user`` may publish or remove: administrators and the owning agency's staff."""
-        attachment = await self.readable(user, attachment_id)
+    async def may_manage(self, user: User, attachment: Attachment) -> bool:
+        """Administrators; the owner's managers if its slice names them, else the owning agency's staff."""
+        if user.is_admin:
+            return True
         spec = owner(attachment.owner_kind)
-        state = await spec.state(self.session, attachment.owner_id) if spec else None
-        if not (user.is_admin or (user.is_staff and state is not None and user.agency_id == state.agency_id)):
+        if spec is None:
+            return False
+        if spec.managers is not None:
+            return await spec.managers(self.session, user, attachment.owner_id)
+        state = await spec.state(self.session, attachment.owner_id)
+        return bool(user.is_staff and state is not None and user.agency_id == state.agency_id)
+
+    async def _managed(self, user: User, attachment_id: int) -> Attachment:
+        attachment = await self.readable(user, attachment_id)
+        if not await self.may_manage(user, attachment):
             raise NotFound(_("This file does not exist or is not yours to see."))
         return attachment
+
+    async def download_name(self, viewer: User | None, attachment: Attachment) -> str:
+        """The file name a download carries: the sender's for the owning agency, administrators and the
+        uploader; a neutral one for everyone else (a blind judge must not learn the agency from it)."""
+        spec = owner(attachment.owner_kind)
+        state = await spec.state(self.session, attachment.owner_id) if spec else None
+        if viewer is not None and (viewer.is_admin or attachment.uploaded_by_id == viewer.id or (
+                viewer.is_staff and state is not None and viewer.agency_id == state.agency_id)):
+            return attachment.filename
+        return f"file-{attachment.id}.{attachment.filename.rsplit('.', 1)[-1]}"
 
     async def publish(self, user: User, attachment_id: int, published: bool) -> Attachment:
         """A moderator's decision: show the file on public pages (while its item is public) or not."""

@@ -1,7 +1,8 @@
 """The award: editions, judging and evidence dossiers, as a component of the platform."""
 
 from voice.awards.api import AwardApi
-from voice.awards.controllers import AgencyAwardPages, AwardAdminPages, AwardPages, JudgingPages
+from voice.awards.controllers import AwardAdminPages, AwardPages, JudgingPages
+from voice.awards.pages import AgencyAwardPages
 from voice.component import Component
 
 component = Component(name="awards", route_handlers=[

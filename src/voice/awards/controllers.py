@@ -14,7 +14,9 @@ from litestar.di import Provide
 from litestar.params import Parameter
 from litestar.response import Redirect, Template
 
-from voice.accounts.models import Role, User
+from voice.accounts.models import User
+from voice.attachments.services import AttachmentService
+from voice.awards.documents import ATTACHMENT_OWNER
 from voice.awards.editions import EditionService
 from voice.awards.entries import EntryService
 from voice.awards.evidence import Dossier, EvidenceService
@@ -28,7 +30,7 @@ from voice.catalogue.services import AgencyService
 from voice.errors import DomainError, NotFound
 from voice.i18n import _, get_locale
 from voice.ids import parse_id
-from voice.web.auth import admin, agency_member, judge, signed_in
+from voice.web.auth import admin, judge, signed_in
 from voice.web.forms import FormData, field, redirect_to, url
 
 Id = Annotated[int, Parameter(ge=1, le=2**62)]
@@ -310,7 +312,8 @@ class JudgingPages(Controller):
             "current": {s.criterion_id: s for s in (sheet.scores if sheet else [])}, "errors": errors,
             "form": form or {}, "idea": idea, "editable": entry.branch.edition.status is EditionStatus.JUDGING
             and not (sheet and sheet.submitted_at),
-            "participation": entry.branch.is_participation and entry.agency_id is not None})
+            "participation": entry.branch.is_participation and entry.agency_id is not None,
+            "files": await AttachmentService(session=judging.session).for_owner(ATTACHMENT_OWNER, entry.id)})
 
     @get("/entries/{entry_id:int}", name="award_score")
     async def score(self, request: Request, entry_id: Id, judging: JudgingService,
@@ -349,39 +352,3 @@ class JudgingPages(Controller):
             "edition": edition, "agency_name": _dossier_name(entry, agency), "figure": figure,
             "rows": await evidence.records(edition, agency, figure[:64]),
             "back": url(request, "award_entry_dossier", entry_id=entry.id)})
-
-
-class AgencyAwardPages(Controller):
-    """An agency's entries: administrators enter branches while an edition is open for entries."""
-
-    path = "/awards/agency"
-    guards = [agency_member]
-    include_in_schema = False
-    dependencies = DEPENDENCIES
-
-    async def _page(self, user: User, editions: EditionService, entries: EntryService, agencies: AgencyService,
-                    form: dict, errors: dict, status_code: int = 200) -> Template:
-        all_editions = await editions.editions()
-        agency = await agencies.get_one_or_none(Agency.id == user.agency_id) if user.agency_id else None
-        return Template("awards/agency.html", status_code=status_code, context={
-            "editions": all_editions, "entries": await entries.agency_entries(user.agency_id or 0), "agency": agency,
-            "open": [e for e in all_editions if e.status is EditionStatus.OPEN_FOR_ENTRIES],
-            "branch_codes": [c for c in BranchCode if c is not BranchCode.E_CONTRIBUTION],
-            "can_enter": user.role is Role.AGENCY_ADMIN, "form": form, "errors": errors})
-
-    @get("/", name="award_agency")
-    async def home(self, request: Request, editions: EditionService, entries: EntryService,
-                   agencies: AgencyService) -> Template:
-        return await self._page(request.user, editions, entries, agencies, {}, {})
-
-    @post("/editions/{edition_id:int}/entries", name="award_enter")
-    async def enter(self, request: Request, edition_id: Id, data: FormData, editions: EditionService,
-                    entries: EntryService, agencies: AgencyService) -> Any:
-        form = {k: field(data, k) for k in data}
-        try:
-            await entries.enter(request.user, edition_id, form)
-        except DomainError as exc:
-            if exc.status_code != 422:
-                raise
-            return await self._page(request.user, editions, entries, agencies, form, exc.errors, 422)
-        return redirect_to(request, "award_agency", query={"saved": 1})

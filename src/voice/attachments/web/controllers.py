@@ -37,14 +37,16 @@ class AttachmentPages(Controller):
     @get("/{attachment_id:int}", name="attachment")
     async def download(self, request: Request, attachment_id: Id, attachments: AttachmentService,
                        download: bool = False) -> Response[bytes]:
-        attachment = await attachments.readable(request.scope.get("user"), attachment_id)
+        viewer = request.scope.get("user")
+        attachment = await attachments.readable(viewer, attachment_id)
         body = await attachments.content(attachment)
         inline = attachment.is_image and not download
         disposition = "inline" if inline else "attachment"
-        ascii_name = attachment.filename.encode("ascii", "ignore").decode().replace('"', "") or f"file-{attachment.id}"
+        name = await attachments.download_name(viewer, attachment)
+        ascii_name = name.encode("ascii", "ignore").decode().replace('"', "") or f"file-{attachment.id}"
         headers = {
             "Content-Disposition": f'{disposition}; filename="{ascii_name}"; '
-                                   f"filename*=UTF-8''{quote(attachment.filename)}",
+                                   f"filename*=UTF-8''{quote(name)}",
             # Private files stay out of shared caches; published ones may be kept briefly.
             "Cache-Control": "public, max-age=300" if attachment.published else "private, no-store",
             "Cross-Origin-Resource-Policy": "same-origin",
