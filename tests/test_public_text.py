@@ -46,6 +46,11 @@ NOT_PUBLIC = {
     "theme_model.scope", "theme_model.method", "theme_run.scope", "theme_run.status", "feedback_event.kind",
     "feedback_event.from_status", "feedback_event.to_status", "idea_status_event.kind",
     "idea_status_event.from_status", "idea_status_event.to_status",
+    # attachments: the sender's file name and a document's title are shown to the owning agency, administrators
+    # and the uploader only (anyone else, a published file's public included, gets a neutral name); the rest
+    # are identifiers (voice.attachments)
+    "attachment.filename", "attachment.title", "attachment.kind", "attachment.media_type", "attachment.owner_kind",
+    "attachment.sha256", "attachment.storage_key",
 }
 # Public, but not free text about a person: catalogue and award set-up written by administrators, and the
 # names people chose to be shown under (``User.public_name``).
