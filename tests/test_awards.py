@@ -76,6 +76,8 @@ async def judging_setup(db: AsyncSession, n_ideas: int = 3):
     edition = await new_edition(db, admin)
     lifecycle = EditionLifecycleService(session=db)
     editions = EditionService(session=db)
+    # These tests score entries with one or two judges; the minimum for a rank is tested in test_blind_judging.
+    await editions.set_min_judges(admin, edition.id, "1")
     await lifecycle.advance(admin, edition.id, "judging")  # enters the ideas
     judges = [await make_user(db, Role.JUDGE) for _ in range(2)]
     branch = await editions.branch_by_code(edition.id, BranchCode.E_CONTRIBUTION)

@@ -102,6 +102,9 @@ class Idea(Base):
         TSVECTOR, Computed("to_tsvector('simple'::regconfig, search_text)", persisted=True)
     )
     language: Mapped[str] = mapped_column(String(2), default="ar")
+    # Blind judging: while the idea is an entry of a blind award branch that is being judged, public
+    # surfaces do not say who shared it (set and cleared by the awards, ``voice.awards.attribution``).
+    attribution_withheld: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
 
     author: Mapped[User] = relationship(lazy="joined", innerjoin=True)
     agency: Mapped[Agency | None] = relationship(lazy="joined", foreign_keys=[agency_id])
@@ -114,6 +117,19 @@ class Idea(Base):
     def listed(cls) -> ColumnElement[bool]:
         """Public and not merged into another idea: what browsing lists and similar-idea search finds."""
         return cls.is_public.is_(True) & cls.merged_into_id.is_(None)
+
+    @property
+    def byline(self) -> str | None:
+        """Who shared the idea, as public pages say it: the display name, or None while attribution is
+        withheld for blind judging. Public templates use this, never ``author``."""
+        return None if self.attribution_withheld else self.author.public_name
+
+    def comment_byline(self, comment: IdeaComment) -> str | None:
+        """A comment's author as public pages say it: None for the idea's own author while attribution
+        is withheld (their name under a comment would name the idea's author)."""
+        if self.attribution_withheld and comment.author_id == self.author_id:
+            return None
+        return comment.author.public_name
 
     @property
     def hidden_by_moderator(self) -> bool:

@@ -38,6 +38,7 @@ class RankingOut(msgspec.Struct):
     final_score: str
     tie_break: str
     agreement: dict[str, Any]
+    min_judges: int  # judges an entry needs before it is ranked; rows below it have rank null, ranked false
     entries: list[RankRow]  # the service's own rows: one definition of a ranking row
 
 
@@ -75,5 +76,5 @@ class AwardApi(Controller):
         chosen = await editions.branch_by_code(edition.id, branch)
         r = await results.ranking(chosen, request.user)
         return RankingOut(edition.id, chosen.slug, r.published, chosen.blind and not r.published,
-                          "mean z-score of the judges (per-judge normalization, sample std)", tie_break_rule(),
-                          r.agreement, list(r.rows))
+                          "mean z-score of the judges (per-judge normalization, sample std)",
+                          tie_break_rule(edition.min_judges), r.agreement, edition.min_judges, list(r.rows))

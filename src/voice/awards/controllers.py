@@ -113,7 +113,7 @@ class AwardPages(Controller):
         branches, chosen = await _branch_param(editions, edition, branch)
         ranking = await results.ranking(chosen, request.user)
         return Template("awards/results.html", context={
-            "edition": edition, "branches": branches, "ranking": ranking, "rule": tie_break_rule()})
+            "edition": edition, "branches": branches, "ranking": ranking, "rule": tie_break_rule(edition.min_judges)})
 
     @get("/results/{entry_id:int}", name="award_entry_result")
     async def entry_result(self, request: Request, entry_id: Id, results: ResultService) -> Template:
@@ -227,6 +227,18 @@ class AwardAdminPages(Controller):
                 raise
             return await self._edition_page(edition_id, editions, judging, agencies, form, exc.errors, 422)
         return redirect_to(request, "award_edition_admin", edition_id=edition_id, anchor="conflicts")
+
+    @post("/editions/{edition_id:int}/min-judges", name="award_min_judges")
+    async def min_judges(self, request: Request, edition_id: Id, data: FormData, editions: EditionService,
+                         judging: JudgingService, agencies: AgencyService) -> Any:
+        form = {"min_judges": field(data, "min_judges")}
+        try:
+            await editions.set_min_judges(request.user, edition_id, form["min_judges"])
+        except DomainError as exc:
+            if exc.status_code != 422:
+                raise
+            return await self._edition_page(edition_id, editions, judging, agencies, form, exc.errors, 422)
+        return redirect_to(request, "award_edition_admin", edition_id=edition_id)
 
     @post("/editions/{edition_id:int}/status", name="award_edition_status")
     async def status(self, request: Request, edition_id: Id, data: FormData,

@@ -14,11 +14,11 @@ from sqlalchemy import delete, func, select
 from voice.accounts.models import Role, User
 from voice.accounts.services import audit
 from voice.awards.defaults import BRANCHES, DEFAULT_SCALE, RUBRICS
-from voice.awards.models import Branch, BranchCode, Criterion, Edition, Entry, JudgeAssignment
+from voice.awards.models import MAX_MIN_JUDGES, Branch, BranchCode, Criterion, Edition, Entry, JudgeAssignment
 from voice.awards.models import Conflict as ConflictRow
 from voice.db import DomainService
 from voice.errors import Conflict, NotFound, ValidationFailed
-from voice.i18n import _
+from voice.i18n import _, fmt_number
 
 
 class EditionRepository(SQLAlchemyAsyncRepository[Edition]):
@@ -113,6 +113,22 @@ class EditionService(DomainService[Edition]):
         await self.session.flush()
         await audit(self.session, "award.edition.create", actor=actor, target_type="award_edition",
                     target_id=edition.id)
+        return edition
+
+    async def set_min_judges(self, actor: User, edition_id: int, value: str) -> Edition:
+        """How many judges must score an entry before it is ranked; fixed once judging opens, so the rule
+        does not change under the judges' feet."""
+        edition = await self.edition(edition_id)
+        if not edition.status.rubrics_editable:
+            raise Conflict(_("The minimum number of judges cannot change once judging has started."))
+        raw = str(value).strip()
+        if not raw.isascii() or not raw.isdigit() or len(raw) > 3 or not 1 <= int(raw) <= MAX_MIN_JUDGES:
+            raise ValidationFailed(_("Enter a whole number of judges from 1 to %(n)s.", n=fmt_number(MAX_MIN_JUDGES)),
+                                   field="min_judges")
+        edition.min_judges = int(raw)
+        await self.session.flush()
+        await audit(self.session, "award.edition.min_judges", actor=actor, target_type="award_edition",
+                    target_id=edition.id, min_judges=edition.min_judges)
         return edition
 
     # ----- branches ---------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from ideas.models import Idea, IdeaModeration, IdeaStatus
 from voice.accounts.models import Role, User
 from voice.accounts.services import audit
+from voice.awards.attribution import refresh_attribution
 from voice.awards.editions import EditionService
 from voice.awards.models import BranchCode, Edition, EditionStatus, Entry
 from voice.db import DomainService
@@ -92,4 +93,5 @@ class EntryService(DomainService[Entry]):
                                    author_id=idea.author_id, title=idea.title[:200],
                                    narrative=idea.description_public))
         await self.session.flush()
+        await refresh_attribution(self.session)
         return len(ideas)

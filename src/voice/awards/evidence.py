@@ -154,18 +154,23 @@ def _improvement_figures() -> dict[str, ColumnElement[bool]]:
 
 @dataclass
 class IdeaDossier:
-    """The e-contribution evidence of one idea: support, discussion, agency answers, adoption, implementation."""
+    """The e-contribution evidence of one idea: support, discussion, agency answers, adoption, implementation.
+
+    Blind: only what the author wrote and the agencies' answers (without their names). Its status (such as
+    "winner"), votes and comments say which public idea it is and how it fared, so they are left out.
+    """
 
     idea_id: int
     title: str
     problem: str
     description: str
-    status: str
-    votes: int
-    comments: list[str]
+    status: str  # '' when blind
+    votes: int | None  # None when blind
+    comments: list[str]  # empty when blind
     answers: list[tuple[datetime, str, str]]  # when, agency name ('' when blind), answer
-    adopted_by: str
+    adopted_by: str  # '' when blind
     implemented: bool
+    blind: bool = False
 
 
 class EvidenceService(DomainService[Edition]):
@@ -325,8 +330,8 @@ class EvidenceService(DomainService[Edition]):
     # ----- e-contribution ----------------------------------------------------------------------------
 
     async def idea_dossier(self, idea: Idea, blind: bool) -> IdeaDossier:
-        """What judges of e-contribution read about an idea entry (agency names hidden when ``blind``)."""
-        comments = (await self.session.scalars(select(IdeaComment.body_public).where(
+        """What judges of e-contribution read about an idea entry (``IdeaDossier``: less when ``blind``)."""
+        comments = [] if blind else (await self.session.scalars(select(IdeaComment.body_public).where(
             IdeaComment.idea_id == idea.id, IdeaComment.hidden.is_(False)).order_by(IdeaComment.id))).all()
         events = (await self.session.scalars(select(IdeaStatusEvent).where(
             IdeaStatusEvent.idea_id == idea.id, IdeaStatusEvent.public.is_(True), IdeaStatusEvent.answer.is_not(None))
@@ -335,6 +340,9 @@ class EvidenceService(DomainService[Edition]):
         if not answers and idea.answer:
             answers = [(idea.updated_at, "" if blind or idea.answer_agency is None else idea.answer_agency.name_ar,
                         idea.answer)]
-        adopted = "" if idea.adopted_by is None else (_("an agency") if blind else idea.adopted_by.name_ar)
+        if blind:
+            return IdeaDossier(idea.id, idea.title, idea.problem_public, idea.description_public, "", None, [],
+                               answers, "", False, blind=True)
+        adopted = "" if idea.adopted_by is None else idea.adopted_by.name_ar
         return IdeaDossier(idea.id, idea.title, idea.problem_public, idea.description_public, idea.status.value,
                            idea.votes, list(comments), answers, adopted, idea.status is IdeaStatus.IMPLEMENTED)

@@ -1,10 +1,13 @@
 """An edition's steps, one at a time: draft → open for entries → judging → results published. Opening
-judging enters the ideas accepted for evaluation; publishing freezes every branch's ranking."""
+judging enters the ideas accepted for evaluation and freezes the agencies' evidence dossiers; while an
+edition judges, blind entries' ideas are shown without their author (``voice.awards.attribution``);
+publishing freezes every branch's ranking."""
 
 from __future__ import annotations
 
 from voice.accounts.models import User
 from voice.accounts.services import audit
+from voice.awards.attribution import refresh_attribution
 from voice.awards.editions import EditionRepository, EditionService
 from voice.awards.entries import EntryService
 from voice.awards.models import Edition, EditionStatus
@@ -30,6 +33,8 @@ class EditionLifecycleService(DomainService[Edition]):
             await ResultService(session=self.session).publish(edition)
         else:
             edition.status = target
+        await self.session.flush()
+        await refresh_attribution(self.session)
         await audit(self.session, "award.edition.status", actor=actor, target_type="award_edition",
                     target_id=edition.id, to=target.value)
         return edition

@@ -28,6 +28,10 @@ from voice.accounts.models import User, str_enum
 from voice.catalogue.models import Agency
 from voice.db import Base, PublicText
 
+# Judges who must have submitted an entry's scores before it is ranked, unless an edition says otherwise.
+DEFAULT_MIN_JUDGES = 3
+MAX_MIN_JUDGES = 50
+
 
 class EditionStatus(enum.StrEnum):
     DRAFT = "draft"
@@ -70,6 +74,7 @@ class BranchCode(enum.StrEnum):
 
 class Edition(Base):
     __tablename__ = "award_edition"
+    __table_args__ = (CheckConstraint(f"min_judges BETWEEN 1 AND {MAX_MIN_JUDGES}", name="min_judges_range"),)
 
     number: Mapped[int] = mapped_column(Integer, unique=True)
     name_ar: Mapped[str] = mapped_column(String(200))
@@ -82,6 +87,10 @@ class Edition(Base):
     status: Mapped[EditionStatus] = mapped_column(str_enum(EditionStatus, "edition_status"),
                                                   default=EditionStatus.DRAFT, index=True)
     published_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
+    # An entry is ranked only once this many judges submitted its scores; below it is listed as
+    # "not ranked" with the reason (set until judging opens).
+    min_judges: Mapped[int] = mapped_column(SmallInteger, default=DEFAULT_MIN_JUDGES,
+                                            server_default=str(DEFAULT_MIN_JUDGES))
 
     def name(self, lang: str) -> str:
         return self.name_ar if lang == "ar" else self.name_en
@@ -260,7 +269,8 @@ class ResultSnapshot(Base):
     edition_id: Mapped[int] = mapped_column(ForeignKey("award_edition.id", ondelete="CASCADE"), index=True)
     branch_id: Mapped[int] = mapped_column(ForeignKey("award_branch.id", ondelete="CASCADE"), index=True)
     entry_id: Mapped[int] = mapped_column(ForeignKey("award_entry.id", ondelete="CASCADE"))
-    rank: Mapped[int] = mapped_column(Integer)
+    # None: not ranked, too few judges submitted scores for it (``Edition.min_judges``).
+    rank: Mapped[int | None] = mapped_column(Integer)
     title: Mapped[str] = mapped_column(PublicText(200))
     entrant: Mapped[str] = mapped_column(String(200), default="")
     mean_raw: Mapped[float] = mapped_column(Float)
@@ -268,3 +278,22 @@ class ResultSnapshot(Base):
     spread: Mapped[float] = mapped_column(Float)
     n_judges: Mapped[int] = mapped_column(Integer)
     final_score: Mapped[float] = mapped_column(Float)
+
+
+class DossierSnapshot(Base):
+    """An agency's evidence dossier as it stood when judging opened: what the edition's judges score.
+
+    ``dossier`` is the dossier's figures (``Dossier.as_dict``) with, per figure, the dossier-local numbers
+    of its records; ``records`` are those records (public text only) under their local references, so
+    nothing in a snapshot names a public record (no ``FB-35`` that Open311 would resolve). Staff keep
+    the live view.
+    """
+
+    __tablename__ = "award_dossier_snapshot"
+    __table_args__ = (UniqueConstraint("edition_id", "agency_id", name="uq_award_dossier_snapshot_edition_agency"),)
+
+    edition_id: Mapped[int] = mapped_column(ForeignKey("award_edition.id", ondelete="CASCADE"), index=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id", ondelete="CASCADE"), index=True)
+    taken_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
+    dossier: Mapped[dict] = mapped_column(JSONB)
+    records: Mapped[list] = mapped_column(JSONB, default=list)

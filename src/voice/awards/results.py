@@ -18,19 +18,31 @@ from voice.awards.models import Branch, Edition, EditionStatus, Entry, ResultSna
 from voice.awards.visibility import display, judge_may_see
 from voice.db import DomainService
 from voice.errors import NotFound
-from voice.i18n import _
+from voice.i18n import _, fmt_number, ngettext
 
 
-def tie_break_rule() -> str:
+def tie_break_rule(min_judges: int) -> str:
     """The ranking rule in words, shown beside every ranking (pages and API)."""
-    return _("Final score = the mean of the judges' z-scores (each judge's weighted totals standardized across the "
-             "entries that judge scored). Ties are broken by the higher mean raw weighted score, then by more "
-             "judges, then by the earlier entry (lower entry number).")
+    return " ".join((
+        _("Final score = the mean of the judges' z-scores (each judge's weighted totals standardized across the "
+          "entries that judge scored). Ties are broken by the higher mean raw weighted score, then by more "
+          "judges, then by the earlier entry (lower entry number)."),
+        ngettext("An entry is ranked once %(num)s judge has submitted its scores; entries scored by fewer are "
+                 "listed as not ranked.",
+                 "An entry is ranked once %(num)s judges have submitted its scores; entries scored by fewer are "
+                 "listed as not ranked.", min_judges)))
+
+
+def not_ranked_reason(n_judges: int, min_judges: int) -> str:
+    """Why an entry has no rank: how many judges scored it against how many a rank needs."""
+    return ngettext("Not ranked: scored by %(num)s judge, %(min)s needed.",
+                    "Not ranked: scored by %(num)s judges, %(min)s needed.", n_judges,
+                    min=fmt_number(min_judges))
 
 
 @dataclass
 class RankRow:
-    rank: int
+    rank: int | None  # None: not ranked (fewer judges than the edition's minimum)
     entry_id: int
     title: str
     entrant: str
@@ -39,14 +51,25 @@ class RankRow:
     spread: float
     n_judges: int
     final_score: float
+    ranked: bool = True
+    not_ranked_reason: str = ""
 
 
 @dataclass
 class Ranking:
     branch: Branch
-    rows: list[RankRow]
+    rows: list[RankRow]  # ranked rows first (by rank), then the entries not ranked
     agreement: dict[str, Any]
     published: bool
+    min_judges: int
+
+    @property
+    def ranked(self) -> list[RankRow]:
+        return [r for r in self.rows if r.ranked]
+
+    @property
+    def not_ranked(self) -> list[RankRow]:
+        return [r for r in self.rows if not r.ranked]
 
 
 class ResultService(DomainService[ResultSnapshot]):
@@ -85,24 +108,36 @@ class ResultService(DomainService[ResultSnapshot]):
         if viewer is not None and viewer.role is Role.JUDGE:
             hidden = set((await self.session.scalars(select(Entry.id).where(
                 Entry.branch_id == branch.id, not_(judge_may_see(viewer.id))))).all())
+        minimum = edition.min_judges
         if edition.results_published:
             snaps = (await self.session.scalars(select(ResultSnapshot).where(ResultSnapshot.branch_id == branch.id)
-                                                .order_by(ResultSnapshot.rank))).all()
+                                                .order_by(ResultSnapshot.rank.asc().nulls_last(),
+                                                          ResultSnapshot.n_judges.desc(), ResultSnapshot.entry_id))
+                     ).all()
             rows = [RankRow(s.rank, s.entry_id, s.title, s.entrant, s.mean_raw, s.mean_normalized, s.spread,
-                            s.n_judges, s.final_score) for s in snaps if s.entry_id not in hidden]
-            return Ranking(branch, rows, dict(branch.published_agreement or {}), True)
+                            s.n_judges, s.final_score, s.rank is not None,
+                            "" if s.rank is not None else not_ranked_reason(s.n_judges, minimum))
+                    for s in snaps if s.entry_id not in hidden]
+            return Ranking(branch, rows, dict(branch.published_agreement or {}), True, minimum)
         rows, agreement = await self._compute(branch, blind=branch.blind)
-        return Ranking(branch, [r for r in rows if r.entry_id not in hidden], agreement, False)
+        return Ranking(branch, [r for r in rows if r.entry_id not in hidden], agreement, False, minimum)
 
     async def _compute(self, branch: Branch, blind: bool) -> tuple[list[RankRow], dict[str, Any]]:
+        """Every scored entry: those with at least the edition's minimum of judges ranked, the others after
+        them without a rank. Every submitted sheet still counts in its judge's normalization."""
         entries, totals = await self.branch_totals(branch)
         by_id = {e.id: e for e in entries}
-        ranked = scoring.rank(scoring.entry_results(totals))
+        minimum = branch.edition.min_judges
+        results = scoring.rank(scoring.entry_results(totals))
+        enough = [r for r in results if r.n_judges >= minimum]
+        too_few = sorted((r for r in results if r.n_judges < minimum), key=lambda r: (-r.n_judges, r.entry_id))
         rows = []
-        for i, r in enumerate(ranked, start=1):
+        for i, r in enumerate(enough + too_few, start=1):
             shown = display(by_id[r.entry_id], blind)
-            rows.append(RankRow(i, r.entry_id, shown.title, shown.entrant, r.mean_raw, r.mean_normalized, r.spread,
-                                r.n_judges, r.final_score))
+            ranked = r.n_judges >= minimum
+            rows.append(RankRow(i if ranked else None, r.entry_id, shown.title, shown.entrant, r.mean_raw,
+                                r.mean_normalized, r.spread, r.n_judges, r.final_score, ranked,
+                                "" if ranked else not_ranked_reason(r.n_judges, minimum)))
         agree = scoring.agreement(totals)
         return rows, {"kendall_w": agree.kendall_w, "kendall_judges": agree.kendall_judges,
                       "kendall_entries": agree.kendall_entries, "krippendorff_alpha": agree.krippendorff_alpha}
