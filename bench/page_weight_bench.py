@@ -24,7 +24,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _server import ROOT, fresh_database, machine, running_server  # noqa: E402
+from _server import ROOT, fresh_database, machine, running_server
 
 CHROMIUM = os.environ.get("VOICE_CHROMIUM", "/usr/bin/chromium")
 PAGES = {"home": "/", "feedback form": "/feedback/new", "board": "/feedback", "ideas": "/ideas",

@@ -7,6 +7,8 @@ judging opens and carries only dossier-local references."""
 from __future__ import annotations
 
 import re
+import uuid
+from datetime import UTC, date, datetime, timedelta
 
 import httpx
 from sqlalchemy import select
@@ -15,13 +17,25 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ideas.models import IdeaComment, IdeaStatus
 from tests.conftest import post_form
 from tests.factories import make_token, make_user
-from tests.test_awards import AUTHOR, AUTHOR_DISPLAY, fill, judging_setup, make_idea, new_edition, sign_in
-from voice.accounts.models import Role
+from tests.test_awards import (
+    AUTHOR,
+    AUTHOR_DISPLAY,
+    evidence_fixture,
+    fill,
+    judging_setup,
+    make_idea,
+    new_edition,
+    sign_in,
+)
+from voice.accounts.models import Role, SubmitterKind
 from voice.awards.editions import EditionService
+from voice.awards.entries import EntryService
 from voice.awards.judging import JudgingService
 from voice.awards.lifecycle import EditionLifecycleService
-from voice.awards.models import DEFAULT_MIN_JUDGES, EditionStatus, ResultSnapshot
+from voice.awards.models import DEFAULT_MIN_JUDGES, BranchCode, EditionStatus, ResultSnapshot
+from voice.feedback.models import Channel, Feedback, FeedbackKind, Response
 from voice.text import search_text
+from voice.workspace.models import Improvement, ImprovementKind, ImprovementStatus
 
 COMMENTER = "ناصر المعلّق"
 
@@ -144,3 +158,69 @@ async def test_an_entry_scored_by_too_few_judges_is_not_ranked(client: httpx.Asy
     assert rows[e0.id]["rank"] is None and rows[e0.id]["ranked"] is False and rows[e0.id]["n_judges"] == 1
     assert rows[e0.id]["not_ranked_reason"] and rows[e1.id]["rank"] == 1 and rows[e1.id]["not_ranked_reason"] == ""
 
+
+
+def figure(html: str, key: str) -> str:
+    found = re.search(rf'data-figure="{key}"><a [^>]*>([^<]+)</a>', html)
+    assert found, key
+    return found.group(1)
+
+
+async def test_the_dossier_judges_score_is_frozen_with_local_references(client: httpx.AsyncClient,
+                                                                        db: AsyncSession) -> None:
+    admin, agency, edition, (f1, f2, f3, f4, f5), _improvements, (t1, _t2), _idea = await evidence_fixture(db)
+    edition.status = EditionStatus.OPEN_FOR_ENTRIES
+    await db.commit()
+    boss = await make_user(db, Role.AGENCY_ADMIN, agency=agency)
+    entry = await EntryService(session=db).enter(boss, edition.id, {
+        "branch": "e_participation", "title": "صوت المستفيد لدينا",
+        "narrative": "نستقبل الملاحظات من كل القنوات ونرد عليها ونحوّلها إلى تحسينات."})
+    editions = EditionService(session=db)
+    participation = await editions.branch_by_code(edition.id, BranchCode.E_PARTICIPATION)
+    participation.blind = True
+    judge = await make_user(db, Role.JUDGE)
+    await editions.assign_judge(admin, participation.id, judge.email)
+    await EditionLifecycleService(session=db).advance(admin, edition.id, "judging")  # freezes the dossier
+    await db.commit()
+
+    # During judging the agency keeps working: a new item, an answer published, an improvement delivered.
+    created = datetime(2025, 3, 20, 7, tzinfo=UTC)
+    db.add(Feedback(tracking_code=f"N{uuid.uuid4().hex[:8]}", agency_id=agency.id, kind=FeedbackKind.COMPLAINT,
+                    submitter_kind=SubmitterKind.INDIVIDUAL, channel=Channel.WEB, body="جديد", body_public="نص جديد",
+                    created_at=created, due_at=created + timedelta(hours=120), is_public=True, publish=True))
+    db.add(Response(feedback_id=f4.id, agency_id=agency.id, body="تم الآن", public=True))
+    db.add(Improvement(agency_id=agency.id, kind=ImprovementKind.SERVICE, title="تحسين أثناء التحكيم",
+                       status=ImprovementStatus.DELIVERED, delivered_on=date(2025, 7, 1)))
+    await db.commit()
+
+    await sign_in(client, judge.email)
+    page = await client.get(f"/awards/judging/entries/{entry.id}/evidence")
+    assert page.status_code == 200 and 'data-testid="frozen"' in page.text
+    assert figure(page.text, "received") == "٥"  # not ٦: the new item came after the snapshot
+    assert figure(page.text, "published_answers") == "٣" and figure(page.text, "improvements") == "٢"
+    assert "رمز التحقق" not in page.text and "إصلاح الرسائل" not in page.text  # public under the agency's name
+    records = await client.get(f"/awards/judging/entries/{entry.id}/evidence/records", params={"figure": "received"})
+    assert records.status_code == 200
+    refs = re.findall(r'<span dir="ltr">([^<]+)</span>', records.text)
+    assert sorted(refs) == [f"R-{n}" for n in sorted(int(r[2:]) for r in refs)] and len(refs) == 5
+    for public_ref in ("FB-", "IMP-", "IDEA-", *(f.tracking_code for f in (f1, f2, f3, f4, f5))):
+        assert public_ref not in records.text and public_ref not in page.text
+    assert "نص عام 2" in records.text and "نص عام 3" in records.text  # private items: their text is evidence
+    assert "نص عام 1" not in records.text and "نص عام 4" not in records.text  # on the public board
+    assert "نص جديد" not in records.text
+    improvements = await client.get(f"/awards/judging/entries/{entry.id}/evidence/records",
+                                    params={"figure": "improvements"})
+    assert len(re.findall(r'data-testid="record"', improvements.text)) == 2
+    assert "تحسين أثناء التحكيم" not in improvements.text and "IMP-" not in improvements.text
+    assert (await client.get(f"/awards/judging/entries/{entry.id}/evidence/records",
+                             params={"figure": f"theme_{t1.id + 1000}"})).status_code == 404
+
+    # The agency's staff see the live dossier, told what the judges score.
+    staff = await make_user(db, Role.AGENCY_STAFF, agency=agency)
+    await sign_in(client, staff.email)
+    live = await client.get(f"/awards/editions/{edition.id}/evidence/{agency.slug}")
+    assert figure(live.text, "received") == "٦" and 'data-testid="live"' in live.text
+    assert figure(live.text, "improvements") == "٣"
+    live_records = await client.get(f"/awards/editions/{edition.id}/evidence/{agency.slug}/records",
+                                    params={"figure": "received"})
+    assert f"FB-{f1.id}" in live_records.text and "نص جديد" in live_records.text

@@ -3,7 +3,7 @@ judges per edition before an entry is ranked (unranked results keep no rank), an
 when judging opens
 
 Revision ID: 0014
-Revises: 0009
+Revises: 0012
 Create Date: 2026-11-27 21:50:00
 """
 
@@ -17,7 +17,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = '0014'
-down_revision: str | None = '0009'
+down_revision: str | None = '0012'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -8,10 +8,11 @@ import msgspec
 from litestar import Controller, Request, get
 from litestar.params import Parameter
 
-from voice.awards.controllers import DEPENDENCIES
+from voice.awards.controllers import DEPENDENCIES, _judges_copy
 from voice.awards.editions import EditionService
 from voice.awards.evidence import EvidenceService
 from voice.awards.results import RankRow, ResultService, tie_break_rule
+from voice.awards.snapshots import DossierSnapshotService
 from voice.web.forms import url
 
 Id = Annotated[int, Parameter(ge=1, le=2**62)]
@@ -59,11 +60,18 @@ class AwardApi(Controller):
         return out
 
     @get("/editions/{edition_id:int}/evidence/{agency_slug:str}",
-         summary="An agency's participation evidence (admins, the edition's judges, the agency itself)")
-    async def evidence(self, request: Request, edition_id: Id, agency_slug: str,
-                       evidence: EvidenceService) -> dict[str, Any]:
+         summary="An agency's participation evidence (admins, the edition's judges, the agency itself)",
+         description="Judges get the dossier frozen when judging opened (`frozen_at`); the agency and "
+                     "administrators the live figures (`frozen_at` null).")
+    async def evidence(self, request: Request, edition_id: Id, agency_slug: str, evidence: EvidenceService,
+                       snapshots: DossierSnapshotService) -> dict[str, Any]:
         edition, agency = await evidence.resolve(request.user, edition_id, agency_slug)
-        dossier = (await evidence.dossier(edition, agency)).as_dict()
+        frozen = await _judges_copy(request.user, snapshots, edition, agency)
+        if frozen is not None:  # a judge: the dossier frozen when judging opened
+            frozen.dossier.agency_slug, frozen.dossier.agency_name = agency.slug, agency.name_ar
+            dossier = {**frozen.dossier.as_dict(), "frozen_at": frozen.taken_at.isoformat()}
+        else:
+            dossier = {**(await evidence.dossier(edition, agency)).as_dict(), "frozen_at": None}
         dossier["records_url"] = url(request, "award_dossier_records", edition_id=edition.id,
                                      agency_slug=agency.slug) + "?figure="
         return dossier

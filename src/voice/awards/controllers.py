@@ -14,23 +14,21 @@ from litestar.di import Provide
 from litestar.params import Parameter
 from litestar.response import Redirect, Template
 
-from voice.accounts.models import User
-from voice.attachments.services import AttachmentService
-from voice.awards.documents import ATTACHMENT_OWNER
+from voice.accounts.models import Role, User
 from voice.awards.editions import EditionService
 from voice.awards.entries import EntryService
 from voice.awards.evidence import Dossier, EvidenceService
 from voice.awards.judging import JudgingService
 from voice.awards.lifecycle import EditionLifecycleService
-from voice.awards.models import Branch, BranchCode, Edition, EditionStatus, Entry
+from voice.awards.models import Branch, BranchCode, Edition, Entry
 from voice.awards.results import ResultService, tie_break_rule
+from voice.awards.snapshots import DossierSnapshotService, FrozenDossier
 from voice.awards.visibility import shown_in_results, shown_to_judge
 from voice.catalogue.models import Agency
 from voice.catalogue.services import AgencyService
 from voice.errors import DomainError, NotFound
 from voice.i18n import _, get_locale
-from voice.ids import parse_id
-from voice.web.auth import admin, judge, signed_in
+from voice.web.auth import admin, signed_in
 from voice.web.forms import FormData, field, redirect_to, url
 
 Id = Annotated[int, Parameter(ge=1, le=2**62)]
@@ -43,6 +41,7 @@ DEPENDENCIES = {
     "judging": Provide(create_service_provider(JudgingService)),
     "results": Provide(create_service_provider(ResultService)),
     "evidence": Provide(create_service_provider(EvidenceService)),
+    "snapshots": Provide(create_service_provider(DossierSnapshotService)),
     "agencies": Provide(create_service_provider(AgencyService)),
 }
 
@@ -67,6 +66,14 @@ def _dossier_context(request: Request, route: str, exports: bool, **params: Any)
 def _dossier_name(entry: Entry, agency: Agency) -> str:
     # A blind branch's judges read the dossier under the entry's neutral title, never the agency's name.
     return shown_to_judge(entry).title if entry.branch.blind else agency.name(get_locale())
+
+
+async def _judges_copy(viewer: User, snapshots: DossierSnapshotService, edition: Edition,
+                       agency: Agency) -> FrozenDossier | None:
+    """Judges read an entered agency's dossier as frozen when judging opened; staff and administrators live."""
+    if viewer.role is not Role.JUDGE:
+        return None
+    return await snapshots.frozen(edition, agency, blind=False)
 
 
 def _dossier_response(dossier: Dossier, fmt: str, name: str) -> Response[bytes]:
@@ -123,19 +130,28 @@ class AwardPages(Controller):
             "criteria": entry.branch.criteria, "names": bool(request.user and request.user.is_admin)})
 
     @get("/editions/{edition_id:int}/evidence/{agency_slug:str}", name="award_dossier", guards=[signed_in])
-    async def dossier(self, request: Request, edition_id: Id, agency_slug: str, evidence: EvidenceService) -> Template:
+    async def dossier(self, request: Request, edition_id: Id, agency_slug: str, evidence: EvidenceService,
+                      snapshots: DossierSnapshotService) -> Template:
         edition, agency = await evidence.resolve(request.user, edition_id, agency_slug)
-        dossier = await evidence.dossier(edition, agency, agency.name(get_locale()))
+        frozen = await _judges_copy(request.user, snapshots, edition, agency)
+        if frozen is not None:
+            dossier, taken_at, live = frozen.dossier, frozen.taken_at, False
+            dossier.agency_slug, dossier.agency_name = agency.slug, agency.name(get_locale())
+        else:
+            dossier, live = await evidence.dossier(edition, agency, agency.name(get_locale())), True
+            taken_at = await snapshots.taken_at(edition, agency)
         return Template("awards/dossier.html", context={
-            "edition": edition, "dossier": dossier,
+            "edition": edition, "dossier": dossier, "taken_at": taken_at, "live": live,
             **_dossier_context(request, "award_dossier", True, edition_id=edition.id, agency_slug=agency.slug)})
 
     @get("/editions/{edition_id:int}/evidence/{agency_slug:str}/records", name="award_dossier_records",
          guards=[signed_in])
     async def records(self, request: Request, edition_id: Id, agency_slug: str, evidence: EvidenceService,
-                      figure: str = "received") -> Template:
+                      snapshots: DossierSnapshotService, figure: str = "received") -> Template:
         edition, agency = await evidence.resolve(request.user, edition_id, agency_slug)
-        rows = await evidence.records(edition, agency, figure[:64])
+        frozen = await _judges_copy(request.user, snapshots, edition, agency)
+        rows = (snapshots.records(frozen, figure[:64], blind=False) if frozen is not None
+                else await evidence.records(edition, agency, figure[:64]))
         return Template("awards/records.html", context={
             "edition": edition, "agency_name": agency.name(get_locale()), "figure": figure, "rows": rows,
             "back": url(request, "award_dossier", edition_id=edition.id, agency_slug=agency.slug)})
@@ -143,9 +159,11 @@ class AwardPages(Controller):
     @get("/editions/{edition_id:int}/evidence/{agency_slug:str}/export/{fmt:str}", name="award_dossier_export",
          guards=[signed_in])
     async def export(self, request: Request, edition_id: Id, agency_slug: str, fmt: str,
-                     evidence: EvidenceService) -> Response[bytes]:
+                     evidence: EvidenceService, snapshots: DossierSnapshotService) -> Response[bytes]:
         edition, agency = await evidence.resolve(request.user, edition_id, agency_slug)
-        dossier = await evidence.dossier(edition, agency, agency.name(get_locale()))
+        frozen = await _judges_copy(request.user, snapshots, edition, agency)
+        dossier = frozen.dossier if frozen is not None else await evidence.dossier(edition, agency,
+                                                                                   agency.name(get_locale()))
         return _dossier_response(dossier, fmt, f"voice-evidence-{edition.number}-{agency.slug}")
 
 
@@ -277,90 +295,3 @@ class AwardAdminPages(Controller):
         branch = await editions.branch(branch_id)
         await editions.unassign_judge(request.user, branch_id, judge_id)
         return redirect_to(request, "award_edition_admin", edition_id=branch.edition_id)
-
-
-class JudgingPages(Controller):
-    """A judge's home, conflict declarations, and the scoring form (blind where the rubric says so)."""
-
-    path = "/awards/judging"
-    guards = [judge]
-    include_in_schema = False
-    dependencies = DEPENDENCIES
-
-    async def _rows(self, judging: JudgingService, user: User, edition: Edition) -> list[tuple[Any, ...]]:
-        """The judge's entries in an edition with their sheet and what the judge may see of each."""
-        return [(e, s, shown_to_judge(e)) for e, s in await judging.judge_entries(user, edition.id)]
-
-    @get("/", name="judging")
-    async def home(self, request: Request, judging: JudgingService) -> Template:
-        editions = [(edition, await self._rows(judging, request.user, edition),
-                     await judging.conflicts(request.user, edition.id))
-                    for edition in await judging.judge_editions(request.user)]
-        return Template("awards/judging.html", context={"editions": editions})
-
-    @get("/editions/{edition_id:int}/conflicts", name="award_conflict_form")
-    async def conflict_form(self, request: Request, edition_id: Id, judging: JudgingService,
-                            agencies: AgencyService) -> Template:
-        edition = next((e for e in await judging.judge_editions(request.user) if e.id == edition_id), None)
-        if edition is None:
-            raise NotFound(_("No such award edition."))
-        return Template("awards/conflict.html", context={
-            "edition": edition, "rows": await self._rows(judging, request.user, edition),
-            "agencies": await agencies.get_many(Agency.is_active.is_(True), order_by=[("name_ar", False)]),
-            "conflicts": await judging.conflicts(request.user, edition.id)})
-
-    @post("/editions/{edition_id:int}/conflicts", name="award_conflict")
-    async def conflict(self, request: Request, edition_id: Id, data: FormData, judging: JudgingService) -> Redirect:
-        await judging.declare_conflict(request.user, edition_id, agency_slug=field(data, "agency"),
-                                       entry_id=parse_id(field(data, "entry")), reason=field(data, "reason"))
-        return redirect_to(request, "judging")
-
-    async def _score_page(self, request: Request, judging: JudgingService, evidence: EvidenceService, entry: Entry,
-                          errors: dict, form: dict | None = None, status_code: int = 200) -> Template:
-        sheet = await judging.sheet(request.user, entry.id)
-        idea = await evidence.idea_dossier(entry.idea, entry.branch.blind) if entry.idea is not None else None
-        return Template("awards/score.html", status_code=status_code, context={
-            "entry": entry, "shown": shown_to_judge(entry), "sheet": sheet,
-            "current": {s.criterion_id: s for s in (sheet.scores if sheet else [])}, "errors": errors,
-            "form": form or {}, "idea": idea, "editable": entry.branch.edition.status is EditionStatus.JUDGING
-            and not (sheet and sheet.submitted_at),
-            "participation": entry.branch.is_participation and entry.agency_id is not None,
-            "files": await AttachmentService(session=judging.session).for_owner(ATTACHMENT_OWNER, entry.id)})
-
-    @get("/entries/{entry_id:int}", name="award_score")
-    async def score(self, request: Request, entry_id: Id, judging: JudgingService,
-                    evidence: EvidenceService) -> Template:
-        entry = await judging.entry_for_judge(request.user, entry_id)
-        return await self._score_page(request, judging, evidence, entry, {})
-
-    @post("/entries/{entry_id:int}", name="award_score_save")
-    async def save(self, request: Request, entry_id: Id, data: FormData, judging: JudgingService,
-                   evidence: EvidenceService) -> Any:
-        form = {k: field(data, k) for k in data}
-        try:
-            await judging.save_scores(request.user, entry_id, form, submit=field(data, "action") == "submit")
-        except DomainError as exc:
-            if exc.status_code != 422:
-                raise
-            entry = await judging.entry_for_judge(request.user, entry_id)
-            return await self._score_page(request, judging, evidence, entry, exc.errors, form, 422)
-        return redirect_to(request, "award_score", entry_id=entry_id, query={"saved": 1})
-
-    @get("/entries/{entry_id:int}/evidence", name="award_entry_dossier")
-    async def entry_dossier(self, request: Request, entry_id: Id, evidence: EvidenceService) -> Template:
-        edition, agency, entry = await evidence.resolve_entry(request.user, entry_id)
-        dossier = await evidence.dossier(edition, agency, _dossier_name(entry, agency))
-        if entry.branch.blind:
-            dossier.agency_slug = ""
-        return Template("awards/dossier.html", context={
-            "edition": edition, "dossier": dossier,
-            **_dossier_context(request, "award_entry_dossier", False, entry_id=entry.id)})
-
-    @get("/entries/{entry_id:int}/evidence/records", name="award_entry_dossier_records")
-    async def entry_records(self, request: Request, entry_id: Id, evidence: EvidenceService,
-                            figure: str = "received") -> Template:
-        edition, agency, entry = await evidence.resolve_entry(request.user, entry_id)
-        return Template("awards/records.html", context={
-            "edition": edition, "agency_name": _dossier_name(entry, agency), "figure": figure,
-            "rows": await evidence.records(edition, agency, figure[:64]),
-            "back": url(request, "award_entry_dossier", entry_id=entry.id)})

@@ -95,6 +95,18 @@ class Dossier:
         data["period_from"], data["period_to"] = self.period_from.isoformat(), self.period_to.isoformat()
         return data
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Dossier:
+        """A dossier back from ``as_dict`` (a frozen snapshot)."""
+        figures = lambda rows: [Figure(**f) for f in rows]  # noqa: E731
+        return cls(data["edition_id"], data["agency_slug"], data["agency_name"],
+                   date.fromisoformat(data["period_from"]), date.fromisoformat(data["period_to"]),
+                   [Stage(s["key"], s["title"], s["explanation"], figures(s["figures"])) for s in data["stages"]],
+                   figures(data["by_channel"]), figures(data["by_submitter_kind"]),
+                   figures(data["improvements_by_kind"]),
+                   [ThemeEvidence(t["theme_id"], t["label"], t["items"], t["figure_key"],
+                                  [ThemeAction(**a) for a in t["actions"]]) for t in data["themes"]])
+
 
 @dataclass
 class Record:
@@ -103,7 +115,7 @@ class Record:
     kind: str  # feedback | improvement | idea
     id: int
     reference: str
-    created_at: datetime
+    created_at: datetime | date  # a frozen dossier keeps only the day
     text: str
     detail: dict[str, str]
 
@@ -295,8 +307,8 @@ class EvidenceService(DomainService[Edition]):
 
     # ----- drill-down ---------------------------------------------------------------------------
 
-    async def records(self, edition: Edition, agency: Agency, figure: str, limit: int = 5000) -> list[Record]:
-        """Exactly the records a figure counts."""
+    async def rows(self, edition: Edition, agency: Agency, figure: str, limit: int = 5000) -> tuple[str, list[Any]]:
+        """Exactly the records a figure counts, as rows of their kind (feedback, improvement or idea)."""
         fb = _feedback_figures()
         if figure in fb or figure.startswith("theme_"):
             if figure in fb:
@@ -305,27 +317,35 @@ class EvidenceService(DomainService[Edition]):
                 pred = Feedback.theme_id == theme_id
             else:
                 raise NotFound(_("No such figure."))
-            rows = (await self.session.scalars(select(Feedback).where(*self._feedback_base(edition, agency), pred)
-                                               .order_by(Feedback.created_at, Feedback.id).limit(limit))).all()
+            return "feedback", list((await self.session.scalars(select(Feedback).where(
+                *self._feedback_base(edition, agency), pred).order_by(Feedback.created_at, Feedback.id)
+                .limit(limit))).all())
+        imp = _improvement_figures()
+        if figure in imp:
+            return "improvement", list((await self.session.scalars(select(Improvement).where(
+                *self._improvement_base(edition, agency), imp[figure]).order_by(Improvement.id).limit(limit))).all())
+        if figure == "adopted_ideas":
+            return "idea", list((await self.session.scalars(select(Idea).where(*self._idea_base(edition, agency))
+                                                             .order_by(Idea.id).limit(limit))).all())
+        raise NotFound(_("No such figure."))
+
+    async def records(self, edition: Edition, agency: Agency, figure: str, limit: int = 5000) -> list[Record]:
+        """The live drill-down of a figure (the agency's staff and administrators): its records under their
+        public references."""
+        kind, rows = await self.rows(edition, agency, figure, limit)
+        if kind == "feedback":
             # A reference, never the tracking code: that code is the submitter's key to private answers.
             return [Record("feedback", f.id, f"FB-{f.id}", f.created_at, f.body_public, {
                 "channel": label(f.channel), "submitter_kind": label(f.submitter_kind), "status": label(f.status),
                 "due_at": f.due_at.isoformat(),
                 "first_response_at": f.first_response_at.isoformat() if f.first_response_at else "",
                 "satisfaction": str(f.satisfaction or "")}) for f in rows]
-        imp = _improvement_figures()
-        if figure in imp:
-            rows = (await self.session.scalars(select(Improvement).where(
-                *self._improvement_base(edition, agency), imp[figure]).order_by(Improvement.id).limit(limit))).all()
+        if kind == "improvement":
             return [Record("improvement", i.id, f"IMP-{i.id}", i.created_at, f"{i.title} — {i.description}".strip(" —"),
                            {"kind": label(i.kind), "status": label(i.status),
                             "delivered_on": i.delivered_on.isoformat() if i.delivered_on else ""}) for i in rows]
-        if figure == "adopted_ideas":
-            rows = (await self.session.scalars(select(Idea).where(*self._idea_base(edition, agency))
-                                               .order_by(Idea.id).limit(limit))).all()
-            return [Record("idea", i.id, f"IDEA-{i.id}", i.created_at, f"{i.title} — {i.description_public}",
-                           {"status": label(i.status), "votes": str(i.votes)}) for i in rows]
-        raise NotFound(_("No such figure."))
+        return [Record("idea", i.id, f"IDEA-{i.id}", i.created_at, f"{i.title} — {i.description_public}",
+                       {"status": label(i.status), "votes": str(i.votes)}) for i in rows]
 
     # ----- e-contribution ----------------------------------------------------------------------------
 

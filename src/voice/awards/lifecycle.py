@@ -12,6 +12,7 @@ from voice.awards.editions import EditionRepository, EditionService
 from voice.awards.entries import EntryService
 from voice.awards.models import Edition, EditionStatus
 from voice.awards.results import ResultService
+from voice.awards.snapshots import DossierSnapshotService
 from voice.db import DomainService
 from voice.errors import Conflict
 from voice.i18n import _
@@ -29,6 +30,7 @@ class EditionLifecycleService(DomainService[Edition]):
         if target is EditionStatus.JUDGING:
             edition.status = target
             await EntryService(session=self.session).sync_idea_entries(edition)
+            await DossierSnapshotService(session=self.session).take_all(edition)
         elif target is EditionStatus.RESULTS_PUBLISHED:
             await ResultService(session=self.session).publish(edition)
         else:

@@ -1,0 +1,1 @@
+"""Award pages beyond the public and administration ones (``voice.awards.controllers``)."""
