@@ -265,3 +265,23 @@ async def test_no_personal_data_on_any_public_surface(app: object, client: httpx
     # …while the same search finds the items by an ordinary word of theirs (the search works).
     assert "علامة1س" in fold((await reader.get("/feedback", params={"q": "علامة1س"})).text)
     assert "علامة4س" in fold((await reader.get("/ideas", params={"q": "علامة4س"})).text)
+
+
+async def test_judges_read_staff_texts_redacted(client: httpx.AsyncClient, db: AsyncSession) -> None:
+    """An idea's decline reason and official answer, written by staff with personal data, reach the judge's
+    score page (a page no anonymous walk reaches) in their public form only."""
+    from tests.test_awards import judging_setup
+
+    admin, _agency, _author, ideas, _edition, _branch, (judge, _other), entries = await judging_setup(db)
+    await sign_in(client, admin.email)
+    declined = await post_form(client, f"/ideas/{ideas[0].id}/status", {
+        "status": "declined", "reason": pii_text("علامةرفضس"), "answer": pii_text("علامةجوابس")})
+    assert declined.status_code == 303, declined.text[:300]
+    await sign_in(client, judge.email)
+    for path in ("/awards/judging", f"/awards/judging/entries/{entries[0].id}",
+                 f"/awards/judging/entries/{entries[0].id}/evidence"):
+        page = await client.get(path)
+        assert page.status_code in (200, 404), f"{path}: {page.status_code}"
+        assert not leaks(page.text), f"{path}: {leaks(page.text)} readable"
+    score_page = fold((await client.get(f"/awards/judging/entries/{entries[0].id}")).text)
+    assert "علامةجوابس" in score_page  # the official answer is shown to the judge, redacted
