@@ -18,10 +18,12 @@ import json
 import re
 import zipfile
 from datetime import date, timedelta
+from urllib.parse import unquote
 
 import httpx
 import pytest
 from litestar.routes import HTTPRoute
+from PIL import Image
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -31,6 +33,7 @@ from tests.conftest import post_form
 from tests.factories import make_agency, make_token, make_user
 from tests.test_security import other_client, sign_in
 from voice.accounts.models import Role
+from voice.attachments.models import Attachment
 from voice.feedback.models import Feedback
 from voice.themes.models import Theme
 
@@ -71,7 +74,20 @@ def leaks(body: str) -> list[str]:
     return found
 
 
+def png() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (8, 8), (200, 30, 30)).save(out, format="PNG")
+    return out.getvalue()
+
+
 def _readable(response: httpx.Response) -> str:
+    """The answer as a person or a client reads it, headers included (a file name travels in
+    Content-Disposition)."""
+    headers = unquote(" ".join(f"{k}: {v}" for k, v in response.headers.items()))
+    return headers + "\n" + _body(response)
+
+
+def _body(response: httpx.Response) -> str:
     if "spreadsheetml" in response.headers.get("content-type", ""):  # an XLSX export: the XML inside
         with zipfile.ZipFile(io.BytesIO(response.content)) as book:
             return "".join(book.read(name).decode("utf-8", "replace") for name in book.namelist())
@@ -123,9 +139,11 @@ async def test_no_personal_data_on_any_public_surface(app: object, client: httpx
 
     # ----- citizens: feedback by the form, the JSON API and Open311 (published to the board) -------------
     anonymous = other_client(client)
+    # With a screenshot whose file name holds personal data (shown and sent once a moderator publishes it).
     form = await post_form(anonymous, "/feedback", {
         "agency": "passports", "kind": "complaint", "submitter_kind": "individual",
-        "body": text_for("feedback form body"), "publish": "on"})
+        "body": text_for("feedback form body"), "publish": "on"},
+        files={"screenshot": ("هويتي 1023456789 جوالي 0559876543.png", png(), "image/png")})
     assert form.status_code in (200, 201, 303), form.text[:300]
     api = await anonymous.post("/api/v1/feedback", json={
         "agency": "passports", "kind": "suggestion", "submitter_kind": "individual",
@@ -171,6 +189,8 @@ async def test_no_personal_data_on_any_public_surface(app: object, client: httpx
             "improvement description"), "kind": "service", "status": "delivered", "feedback": str(items[0].id)}),
         (f"/ideas/{ideas[1].id}/status", {"status": "adopted", "answer": text_for("idea answer (adopted)")}),
     ]
+    screenshot = await db.scalar(select(Attachment))
+    staff_writes.append((f"/attachments/{screenshot.id}/publish", {"published": "1"}))
     for path, data in staff_writes:
         response = await post_form(client, path, data)
         assert response.status_code == 303, f"{path}: {response.status_code} {response.text[:300]}"
@@ -212,6 +232,7 @@ async def test_no_personal_data_on_any_public_surface(app: object, client: httpx
         "service_request_id": [f"FB-{f.id}" for f in feedback] + [f.tracking_code for f in feedback],
         "idea_id": [str(i.id) for i in ideas], "edition_id": ["1"], "entry_id": ["1"],
         "agency_slug": ["passports"], "consultation_id": [str(consultation_id)], "fmt": ["csv", "xlsx"],
+        "attachment_id": [str(screenshot.id)],
     }
     queries = {
         "/feedback": [{}, {"agency": "passports"}, {"theme": str(theme.id)}],
@@ -241,6 +262,9 @@ async def test_no_personal_data_on_any_public_surface(app: object, client: httpx
             assert not leaks(body), f"{url} {headers}: {leaks(body)} readable"
             seen[url] = seen.get(url, "") + fold(body)
     everything = "".join(seen.values())
+    # The published screenshot was served to the public, with its file name header (read above).
+    sent = await reader.get(f"/attachments/{screenshot.id}")
+    assert sent.status_code == 200 and "content-disposition" in sent.headers
     # The texts were really shown (so the check above read them): every field's marker is somewhere…
     shown = {field for marker, field in markers.items() if marker in everything}
     assert set(markers.values()) - shown == set(), "fields not found on any public page"
