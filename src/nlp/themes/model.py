@@ -12,11 +12,14 @@ from nlp.normalize import normalize
 from nlp.themes.base import Progress, Theme, resolve_method
 from nlp.themes.edits import EditsMixin
 from nlp.themes.names import theme_keywords
+from nlp.themes.phrases import phrase_names
 from nlp.themes.refit import RefitMixin
 from nlp.themes.store import StoreMixin
 from nlp.vectorize import TextVectorizer
 
 __all__ = ["ThemeModel"]
+
+NAME_SAMPLE = 200  # texts per theme that names are chosen from (the most central ones)
 
 
 class ThemeModel(RefitMixin, EditsMixin, StoreMixin):
@@ -181,15 +184,22 @@ class ThemeModel(RefitMixin, EditsMixin, StoreMixin):
         first_index = np.full(len(uniq_raw), -1, dtype=np.int64)
         first_index[inverse[::-1]] = np.arange(len(inverse))[::-1]  # first original index of each text
         prev = {t.id: t for t in previous.themes_} if previous is not None else {}
+        # Members by closeness to the centre (ties by text): representatives, and the texts names come from.
+        central = [
+            sorted(np.flatnonzero(labels == c).tolist(), key=lambda j: (-round(float(sims[j]), 5), uniq_raw[j]))
+            for c in range(k)
+        ]
+        names = phrase_names(
+            [[uniq_raw[j] for j in members[:NAME_SAMPLE]] for members in central],
+            [prev[i].label if i in prev and not prev[i].renamed else None for i in theme_ids],
+        )
         themes = []
         for c in range(k):
-            members = np.flatnonzero(labels == c)
-            top = members[np.argsort(-sims[members], kind="stable")[: self.n_representative]]
-            rep = [int(first_index[j]) for j in top]
+            rep = [int(first_index[j]) for j in central[c][: self.n_representative]]
             words = keywords[c]
             theme = Theme(
                 id=int(theme_ids[c]),
-                label="، ".join(words[:3]) if words else "",
+                label=names[c] or ("، ".join(words[:3]) if words else ""),
                 keywords=words,
                 representative=rep,
                 size=int(sizes[c]),

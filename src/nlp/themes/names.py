@@ -6,6 +6,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from nlp.terms import SurfaceForms
+from nlp.themes.phrases import filler_in
 
 __all__ = ["theme_keywords"]
 
@@ -53,7 +54,7 @@ def theme_keywords(
             if tf[c, t] < min_count or score[c, t] <= 0 or len(words) >= n_keywords:
                 break
             surface = forms.surface(terms[t])
-            if surface not in words:
+            if surface not in words and not filler_in(surface):  # no "الله" among the keywords
                 words.append(surface)
         out.append(words)
     return out
