@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.sparse.linalg import eigsh
+from scipy.sparse.linalg import LinearOperator, eigsh
 from sklearn.cluster import KMeans
 from sklearn.metrics import silhouette_score
 from threadpoolctl import threadpool_limits
@@ -19,6 +19,7 @@ __all__ = ["choose_n_clusters", "class_sums", "cluster_vectors", "k_grid"]
 # a "core" sample and the other texts go to the nearest core centroid.
 DEFAULT_MAX_CORE = 10_000
 N_NEIGHBORS = 10
+REGULARIZATION = 1.0  # tau as a multiple of the mean degree (see _spectral_embedding)
 
 
 def _knn_graph(x: np.ndarray, n_neighbors: int) -> sp.csr_matrix:
@@ -42,8 +43,13 @@ def _knn_graph(x: np.ndarray, n_neighbors: int) -> sp.csr_matrix:
 
 
 def _spectral_embedding(x: np.ndarray, n_components: int, random_state: int) -> np.ndarray:
-    """Leading eigenvectors of the normalized k-NN adjacency D^-1/2 A D^-1/2 (scaled back by D^-1/2).
+    """Leading eigenvectors of the regularized normalized k-NN adjacency (scaled back by D^-1/2).
 
+    Regularized (Amini et al. 2013; Qin & Rohe 2013): every pair of texts gets a tiny affinity tau/n, with
+    tau the mean degree, so A_tau = A + (tau/n) 11^T and D_tau = D + tau. Without it, feedback as it arrives
+    breaks the graph apart: English one-liners, a template and near-duplicates form components of their
+    own, eigenvalue 1 repeats once per component, ARPACK returns only some of those eigenvectors and the
+    real topics merge into one theme. The rank-one term is applied inside the operator (no dense matrix).
     Solved directly with ARPACK on the largest eigenvalues: sklearn's spectral_embedding uses shift-invert,
     whose sparse factorization took 9 s on 6k texts versus 0.2 s here for the same clustering quality.
     """
@@ -51,13 +57,16 @@ def _spectral_embedding(x: np.ndarray, n_components: int, random_state: int) -> 
     n = graph.shape[0]
     n_components = min(n_components, n - 1)
     degree = np.asarray(graph.sum(axis=1)).ravel()
-    inv_sqrt = 1.0 / np.sqrt(np.maximum(degree, 1e-12))
-    affinity = sp.diags(inv_sqrt) @ graph @ sp.diags(inv_sqrt)
+    tau = REGULARIZATION * float(degree.mean())
+    inv_sqrt = 1.0 / np.sqrt(np.maximum(degree + tau, 1e-12))
+    affinity = (sp.diags(inv_sqrt) @ graph @ sp.diags(inv_sqrt)).tocsr()
+    u = inv_sqrt * np.sqrt(tau / n)  # A_tau's rank-one part, normalized: u u^T
     v0 = np.random.default_rng(random_state).uniform(-1, 1, n)  # seeded start: deterministic output
     if n_components >= n - 1 or n < 50:
-        values, vectors = np.linalg.eigh(affinity.toarray())
+        values, vectors = np.linalg.eigh(affinity.toarray() + np.outer(u, u))
     else:
-        values, vectors = eigsh(affinity, k=n_components, which="LA", v0=v0, tol=1e-3)
+        operator = LinearOperator((n, n), matvec=lambda v: affinity @ v + u * (u @ v), dtype=np.float64)
+        values, vectors = eigsh(operator, k=n_components, which="LA", v0=v0, tol=1e-3)
     order = np.argsort(-values)[:n_components]
     return vectors[:, order] * inv_sqrt[:, None]
 

@@ -49,4 +49,6 @@ class Theme:
     renamed: bool = False  # the label was set by a person and is kept by re-fits
     merged_from: list[int] = field(default_factory=list)
     representative_ids: list = field(default_factory=list)  # the caller's ids, when fit got ids
+    parent: int | None = None  # id of the top-level theme (ThemeGroup) holding this one
+    other: bool = False  # the bucket of texts set aside (other language, nothing said)
 

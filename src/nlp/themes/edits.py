@@ -55,6 +55,14 @@ class EditsMixin:
         a.pinned = a.pinned or b.pinned
         self.centroids_ = np.delete(self.centroids_, ib, axis=0)
         del self.themes_[ib]
+        for group in self.groups_:  # b leaves its top-level theme; an emptied group goes
+            if b.id in group.children:
+                group.children.remove(b.id)
+                group.size -= b.size
+        self.groups_ = [g for g in self.groups_ if g.children]
+        for group in self.groups_:
+            if a.id in group.children:
+                group.size = sum(t.size for t in self.themes_ if t.id in group.children)
         self.labels_ = [a.id if lab == b.id else lab for lab in self.labels_]
 
     def split(self, theme_id: int, texts: Sequence[str]) -> int:
@@ -91,5 +99,9 @@ class EditsMixin:
             id=new_id, label="، ".join(words[other][:3]) if words[other] else f"{theme.label} (2)",
             keywords=words[other], representative=[], size=sizes[other], quality=round(cohesion[other], 4)))
         self.centroids_ = np.vstack([self.centroids_, cents[other][None, :]])
+        self.themes_[-1].parent, self.themes_[-1].other = theme.parent, theme.other
+        for group in self.groups_:  # the new half sits beside the old one
+            if theme.id in group.children:
+                group.children.append(new_id)
         return new_id
 

@@ -11,14 +11,16 @@ from nlp.cluster import DEFAULT_MAX_CORE, cluster_vectors
 from nlp.normalize import normalize
 from nlp.themes.base import Progress, Theme, resolve_method
 from nlp.themes.edits import EditsMixin
+from nlp.themes.groups import build_groups, set_aside
 from nlp.themes.names import theme_keywords
 from nlp.themes.phrases import phrase_names
 from nlp.themes.refit import RefitMixin
 from nlp.themes.store import StoreMixin
-from nlp.vectorize import TextVectorizer
+from nlp.vectorize import TextVectorizer, l2_normalize
 
 __all__ = ["ThemeModel"]
 
+MIN_OTHER = 3  # fewer texts set aside than this join their nearest theme instead of an "other" theme
 NAME_SAMPLE = 200  # texts per theme that names are chosen from (the most central ones)
 
 
@@ -123,7 +125,7 @@ class ThemeModel(RefitMixin, EditsMixin, StoreMixin):
         if not uniq_norm:
             self.centroids_ = np.zeros((0, 1), dtype=np.float32)
             self.alias_centroids_ = np.zeros((0, 1), dtype=np.float32)
-            self.themes_, self.labels_ = [], []
+            self.themes_, self.labels_, self.groups_ = [], [], []
             if previous is not None:
                 self.retired_ids_ = [t.id for t in previous.themes_]
             return self
@@ -140,9 +142,8 @@ class ThemeModel(RefitMixin, EditsMixin, StoreMixin):
 
         t0 = time.perf_counter()
         report("cluster", 0, 1)
-        labels, centroids = cluster_vectors(
-            x, self.n_themes, random_state=self.random_state, max_core=self.max_core
-        )
+        aside = set_aside(uniq_norm)
+        labels, centroids = self._cluster(x, aside)
         report("cluster", 1, 1)
         self._tick("cluster", t0)
 
@@ -156,13 +157,35 @@ class ThemeModel(RefitMixin, EditsMixin, StoreMixin):
 
         t0 = time.perf_counter()
         report("label", 0, 1)
-        self.themes_ = self._describe(x, labels, centroids, theme_ids, uniq_raw, inverse, previous)
+        other = np.bincount(labels, weights=aside, minlength=len(theme_ids)) * 2 > np.bincount(
+            labels, minlength=len(theme_ids)
+        )
+        self.themes_ = self._describe(x, labels, centroids, theme_ids, uniq_raw, inverse, previous, other)
         self.centroids_ = centroids
         self._set_alias_centroids(x, labels)
         self.labels_ = [theme_ids[labels[j]] for j in inverse]
         report("label", 1, 1)
         self._tick("label", t0)
         return self
+
+    def _cluster(self, x: np.ndarray, aside: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Cluster the texts that say something in the corpus's language; the others form one "other"
+        cluster (a few of them join their nearest theme), so they never take the place of a real topic."""
+        keep = np.flatnonzero(~aside)
+        if not aside.any() or len(keep) < 2:
+            return cluster_vectors(x, self.n_themes, random_state=self.random_state, max_core=self.max_core)
+        kept_labels, centroids = cluster_vectors(
+            x[keep], self.n_themes, random_state=self.random_state, max_core=self.max_core
+        )
+        labels = np.empty(len(x), dtype=np.int64)
+        labels[keep] = kept_labels
+        rest = np.flatnonzero(aside)
+        if len(rest) >= MIN_OTHER:
+            labels[rest] = len(centroids)
+            centroids = np.vstack([centroids, l2_normalize(x[rest].mean(axis=0)[None, :])])
+        else:
+            labels[rest] = np.argmax(x[rest] @ centroids.T, axis=1)
+        return labels, centroids
 
     def refit(
         self, texts: Sequence[str], previous: ThemeModel, ids: Sequence[Hashable] | None = None
@@ -174,7 +197,7 @@ class ThemeModel(RefitMixin, EditsMixin, StoreMixin):
         self.timings_[stage] = round(time.perf_counter() - t0, 3)
 
     # ------------------------------------------------------------------------------------- describe
-    def _describe(self, x, labels, centroids, theme_ids, uniq_raw, inverse, previous):
+    def _describe(self, x, labels, centroids, theme_ids, uniq_raw, inverse, previous, other):
         k = len(theme_ids)
         sims = np.einsum("ij,ij->i", x, centroids[labels])
         counts = np.bincount(inverse, minlength=len(uniq_raw))  # copies per distinct text
@@ -205,6 +228,7 @@ class ThemeModel(RefitMixin, EditsMixin, StoreMixin):
                 size=int(sizes[c]),
                 quality=round(float(cohesion[c]), 4),
                 representative_ids=[self.ids_[i] for i in rep] if self.ids_ is not None else [],
+                other=bool(other[c]),
             )
             old = prev.get(theme.id)
             if old is not None:  # human edits carry over
@@ -213,6 +237,7 @@ class ThemeModel(RefitMixin, EditsMixin, StoreMixin):
                 if old.renamed:
                     theme.label, theme.renamed = old.label, True
             themes.append(theme)
+        self.groups_ = build_groups(themes, centroids, central, uniq_raw, previous)
         return themes
 
     # ----------------------------------------------------------------------------------- assignment

@@ -10,6 +10,7 @@ import numpy as np
 
 from nlp.serialize import pack, unpack
 from nlp.themes.base import FORMAT, FORMAT_VERSION, Theme
+from nlp.themes.groups import ThemeGroup
 from nlp.vectorize import TextVectorizer
 
 
@@ -38,6 +39,7 @@ class StoreMixin:
             "next_id_": self.next_id_,
             "retired_ids_": self.retired_ids_,
             "themes_": [dataclasses.asdict(t) for t in self.themes_],
+            "groups_": [dataclasses.asdict(g) for g in self.groups_],
             "aliases_": [[k, v] for k, v in self.aliases_.items()],
             "alias_order_": self.alias_order_,
             "ids_": self.ids_,
@@ -60,6 +62,7 @@ class StoreMixin:
         model.next_id_ = meta["next_id_"]
         model.retired_ids_ = list(meta["retired_ids_"])
         model.themes_ = [Theme(**t) for t in meta["themes_"]]
+        model.groups_ = [ThemeGroup(**g) for g in meta.get("groups_", [])]  # older blobs have none
         model.aliases_ = {int(k): int(v) for k, v in meta["aliases_"]}
         model.alias_order_ = list(meta["alias_order_"])
         model.ids_ = meta["ids_"]
@@ -81,5 +84,7 @@ class StoreMixin:
             "n_texts": len(self.labels_),
             "unassigned": counts.get(None, 0),
             "themes": [dataclasses.asdict(t) for t in self.themes_],
+            "n_groups": len(self.groups_),
+            "groups": [dataclasses.asdict(g) for g in self.groups_],
             "retired_ids": self.retired_ids_,
         }
