@@ -19,6 +19,7 @@ __all__ = ["choose_n_clusters", "class_sums", "cluster_vectors", "k_grid"]
 # a "core" sample and the other texts go to the nearest core centroid.
 DEFAULT_MAX_CORE = 10_000
 N_NEIGHBORS = 10
+K_FACTOR = 1.6  # ceiling of the automatic number of themes, times sqrt(n) (see k_grid)
 REGULARIZATION = 1.0  # tau as a multiple of the mean degree (see _spectral_embedding)
 
 
@@ -99,8 +100,12 @@ def _centroids(x: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
 
 
 def k_grid(n: int) -> list[int]:
-    """Candidate numbers of themes for n texts: about 2*sqrt(n), at most n/4 and 200, geometric steps."""
-    k_max = int(min(200, 2 * np.sqrt(n), n // 4))
+    """Candidate numbers of themes for n texts: up to 1.6*sqrt(n), at most n/4 and 200, geometric steps.
+
+    Silhouette keeps rising with k on short texts, so the ceiling decides on sets like msa_test (3,574
+    texts, 77 intents): 2*sqrt(n) gave 119 fine themes (hybrid NMI 0.708), 1.6*sqrt(n) gives 95 (0.700).
+    Fewer fine themes read better under the top-level themes (nlp.themes.groups)."""
+    k_max = int(min(200, K_FACTOR * np.sqrt(n), n // 4))
     if k_max < 2:
         return [1]
     grid = np.unique(np.round(np.geomspace(2, k_max, num=min(14, k_max - 1))).astype(int))
