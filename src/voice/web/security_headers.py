@@ -25,8 +25,7 @@ COMMON = {
 
 
 def security_headers(path: str, https: bool) -> dict[str, str]:
-    policy = CSP_DOCS if path.rstrip("/") == "/schema" else CSP_FILES if path.startswith("/attachments/") else CSP
-    headers = {**COMMON, "Content-Security-Policy": policy}
+    headers = {**COMMON, "Content-Security-Policy": CSP_DOCS if path.rstrip("/") == "/schema" else CSP}
     if https:
         headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
     return headers
@@ -41,12 +40,16 @@ class SecurityHeadersMiddleware:
             await self.app(scope, receive, send)
             return
         wanted = security_headers(scope["path"], scope.get("scheme") == "https")
+        files = scope["path"].startswith("/attachments/")
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableScopeHeaders.from_message(message)
                 for name, value in wanted.items():
                     headers[name] = value
+                # An uploaded file itself (not the error page of its address) runs and loads nothing.
+                if files and not (headers.get("content-type") or "").startswith("text/html"):
+                    headers["Content-Security-Policy"] = CSP_FILES
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

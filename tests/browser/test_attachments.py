@@ -1,0 +1,97 @@
+"""A screenshot from a phone, in a real browser: the htmx form sends it as multipart with a progress bar,
+a renamed program is refused in place in Arabic, the agency's staff see the screenshot on the item's page
+(served by the app under its sandbox policy), and the public board shows none of it. Pages are checked at
+360 px, in Arabic and in English (support.check_page)."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tests.factories import make_user
+from tests.test_attachments import EXE, jpeg_with_gps
+from voice.accounts.models import Role
+from voice.attachments.models import Attachment
+from voice.feedback.models import Feedback
+
+from .seed import demo_agency
+from .support import PHONE, check_page, new_page, sign_in
+
+pytestmark = pytest.mark.browser
+
+NARROW = {**PHONE, "viewport": {"width": 360, "height": 780}}
+BODY = "عند الدفع في تطبيق الجوازات تظهر رسالة خطأ ولا يكتمل التجديد، أرفقت صورة الشاشة"
+
+# Counts htmx's upload progress events and keeps the bar's last value (our app.js fills the bar first).
+_WATCH_PROGRESS = """() => {
+  window.voiceProgress = {events: 0, value: 0};
+  document.addEventListener("htmx:xhr:progress", () => {
+    const bar = document.querySelector("progress[data-upload-progress]");
+    window.voiceProgress.events += 1;
+    if (bar) window.voiceProgress.value = Math.max(window.voiceProgress.value, bar.value);
+  });
+}"""
+
+
+async def _fill(page, body: str = BODY) -> None:
+    await page.select_option("#f-agency", "passports")
+    await page.fill("#f-body", body)
+    await page.check("#f-publish")
+
+
+async def test_a_screenshot_from_a_phone_reaches_the_agency_and_no_public_page(
+        browser, live_server: str, db: AsyncSession) -> None:
+    agency = await demo_agency(db, "passports")
+    staff = await make_user(db, Role.AGENCY_STAFF, agency)
+    context, page, watch = await new_page(browser, **NARROW)
+    try:
+        await page.goto(live_server + "/feedback/new")
+        await check_page(page, "attachments_phone--form", watch)
+        # A program renamed as a photo: refused in place, in Arabic, and nothing is stored.
+        await _fill(page)
+        await page.set_input_files("#f-screenshot", files=[
+            {"name": "screenshot.jpg", "mimeType": "image/jpeg", "buffer": EXE}])
+        await page.tap("#feedback-form button[type=submit]")
+        error = await page.wait_for_selector("#e-screenshot")
+        assert "برنامج" in await error.inner_text()
+        await check_page(page, "attachments_phone--refused", watch)
+        assert await db.scalar(select(Feedback.id)) is None
+
+        # The real screenshot goes up with a progress bar and the receipt says only the agency sees it.
+        await _fill(page)
+        await page.set_input_files("#f-screenshot", files=[
+            {"name": "IMG_2041.jpg", "mimeType": "image/jpeg", "buffer": jpeg_with_gps()}])
+        await page.evaluate(_WATCH_PROGRESS)
+        await page.tap("#feedback-form button[type=submit]")
+        await page.wait_for_selector("[data-testid='screenshot-attached']")
+        progress = await page.evaluate("window.voiceProgress")
+        assert progress["events"] >= 1 and progress["value"] > 0, progress
+        await check_page(page, "attachments_phone--receipt", watch)
+        code = (await page.inner_text("[data-testid='tracking-code']")).strip()
+        item = await db.scalar(select(Feedback).where(Feedback.tracking_code == code))
+        attachment = await db.scalar(select(Attachment).where(Attachment.owner_id == item.id))
+        assert attachment is not None and attachment.filename == "IMG_2041.jpg"
+
+        # The public board and the tracking page show the text, never the screenshot.
+        for path in ("/feedback", f"/track/{code}"):
+            await page.goto(live_server + path)
+            assert "/attachments/" not in await page.content()
+            await check_page(page, f"attachments_phone--public{path.replace('/', '_')}", watch)
+        response = await page.goto(f"{live_server}/attachments/{attachment.id}")
+        assert response.status == 404
+
+        # The agency's staff, on a phone too, see it on the item's page (loaded through the app).
+        await sign_in(page, live_server, staff.email)
+        await page.goto(f"{live_server}/agency/feedback/{item.id}")
+        thumb = await page.wait_for_selector(f"img[src='/attachments/{attachment.id}']")
+        await page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=thumb)
+        assert await thumb.evaluate("img => img.naturalWidth") == 64
+        await check_page(page, "attachments_phone--agency_item", watch)
+        await page.goto(f"{live_server}/agency/feedback/{item.id}?lang=en")
+        await check_page(page, "attachments_phone--agency_item_en", watch, rtl=False)
+        await page.goto(f"{live_server}/feedback/new?lang=en")
+        assert "Screenshot of the problem" in await page.inner_text("main")
+        await check_page(page, "attachments_phone--form_en", watch, rtl=False)
+    finally:
+        await context.close()
