@@ -95,3 +95,40 @@ async def test_a_screenshot_from_a_phone_reaches_the_agency_and_no_public_page(
         await check_page(page, "attachments_phone--form_en", watch, rtl=False)
     finally:
         await context.close()
+
+
+async def test_an_agency_administrator_enters_the_award_with_a_pdf_from_a_phone(
+        browser, live_server: str, db: AsyncSession) -> None:
+    from tests.test_attachments import pdf
+    from voice.awards.editions import EditionService
+    from voice.awards.models import EditionStatus, Entry
+
+    admin = await make_user(db, Role.ADMIN)
+    agency = await demo_agency(db, "passports")
+    boss = await make_user(db, Role.AGENCY_ADMIN, agency)
+    edition = await EditionService(session=db).create_edition(admin, {
+        "number": "4", "name_ar": "الدورة 4", "name_en": "Edition 4", "opens_on": "2025-01-01",
+        "closes_on": "2025-12-31", "evidence_from": "2025-01-01", "evidence_to": "2025-12-31"})
+    edition.status = EditionStatus.OPEN_FOR_ENTRIES
+    await db.commit()
+    context, page, watch = await new_page(browser, **NARROW)
+    try:
+        await sign_in(page, live_server, boss.email)
+        await page.goto(live_server + "/awards/agency/")
+        await check_page(page, "attachments_phone--award_form", watch)
+        await page.fill(f"#t-{edition.id}", "بوابة الخدمات الموحدة")
+        await page.fill(f"#n-{edition.id}", "وصف مشاركتنا في فرع خدمة الأفراد بالتفصيل مع الأرقام والشواهد.")
+        await page.fill(f"#dt-{edition.id}", "تقرير رضا المستفيدين")
+        await page.set_input_files(f"#df-{edition.id}", files=[
+            {"name": "report.pdf", "mimeType": "application/pdf", "buffer": pdf()}])
+        await page.evaluate(_WATCH_PROGRESS)
+        await page.tap(f"form[action='/awards/agency/editions/{edition.id}/entries'] button[type=submit]")
+        listed = await page.wait_for_selector("[data-testid='entry-files'] a")
+        assert await listed.inner_text() == "تقرير رضا المستفيدين"
+        assert (await page.evaluate("window.voiceProgress"))["events"] >= 1
+        await check_page(page, "attachments_phone--award_saved", watch)
+        entry = await db.scalar(select(Entry))
+        assert entry is not None and entry.title == "بوابة الخدمات الموحدة"
+        assert await db.scalar(select(Attachment.owner_id).where(Attachment.owner_kind == "award_entry")) == entry.id
+    finally:
+        await context.close()
