@@ -9,6 +9,7 @@ from litestar.contrib.jinja import JinjaTemplateEngine
 from litestar.template.config import TemplateConfig
 from markupsafe import Markup
 
+from nlp.redact import localize_placeholders
 from voice import i18n
 from voice.labels import label
 from voice.settings import Settings
@@ -36,6 +37,16 @@ def _configure(engine: JinjaTemplateEngine) -> None:
         date=i18n.fmt_date,
     )
     env.policies["ext.i18n.trimmed"] = True
+    env.finalize = _finalize  # read when a template is compiled: set before any page is rendered
+
+
+def _finalize(value: Any) -> Any:
+    """Every value a template prints: public texts are stored with the platform's Arabic placeholders
+    ("[هاتف]"); a page in another language shows them in its own ("[phone]")."""
+    if isinstance(value, str) and "[" in value and (lang := i18n.get_locale()) != "ar":
+        localized = localize_placeholders(str(value), lang)
+        return Markup(localized) if isinstance(value, Markup) else localized  # noqa: S704 - was safe, stays safe
+    return value
 
 
 @pass_context
