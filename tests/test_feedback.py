@@ -84,7 +84,6 @@ async def test_bad_input_is_refused_clearly_and_stores_nothing(client: httpx.Asy
         "empty body": {"body": "   "},
         "oversized": {"body": "ا" * 5001},
         "script": {"body": 'مرحبا <script>alert("x")</script> الخدمة سيئة'},
-        "bidi override": {"body": "الخدمة \u202eسيئة جدا\u202c اليوم"},
         "unknown agency": {"agency": "nope"},
         "service of another agency": {"service": "nope"},
         "rating out of range": {"rating": "9"},
@@ -96,6 +95,11 @@ async def test_bad_input_is_refused_clearly_and_stores_nothing(client: httpx.Asy
         response = await post_form(client, "/feedback", data)
         assert 400 <= response.status_code < 500, name
         assert 'lang="ar"' in response.text and ("is-invalid" in response.text or "text-danger" in response.text), name
+    # Direction overrides are refused in every field before any handler runs (voice.web.hygiene).
+    data = {"agency": "passports", "kind": "complaint", "submitter_kind": "individual",
+            "body": "الخدمة \u202eسيئة جدا\u202c اليوم"}
+    bidi = await post_form(client, "/feedback", data)
+    assert bidi.status_code == 400 and 'lang="ar"' in bidi.text and "رموز خفية لتغيير اتجاه الكتابة" in bidi.text
     assert await db.scalar(select(func.count()).select_from(Feedback)) == 0
 
 

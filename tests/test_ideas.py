@@ -320,7 +320,6 @@ async def test_bad_input_is_refused_clearly_and_stores_nothing(client: httpx.Asy
         "short title": ({"title": "فكرة"}, "title"),
         "empty description": ({"description": "   "}, "description"),
         "script": ({"description": 'فكرة <script>alert("x")</script> جميلة'}, "description"),
-        "bidi override": ({"description": "الخدمة \u202eسيئة جدا\u202c اليوم"}, "description"),
         "oversized": ({"description": "ا" * 5001}, "description"),
         "unknown category": ({"category": "rant"}, "category"),
         "unknown agency": ({"agency": "nope"}, "agency"),
@@ -330,6 +329,8 @@ async def test_bad_input_is_refused_clearly_and_stores_nothing(client: httpx.Asy
         response = await post_form(client, "/ideas", {**good, **change})
         assert response.status_code == 422, name
         assert 'lang="ar"' in response.text and "is-invalid" in response.text, name
+    bidi = await post_form(client, "/ideas", {**good, "description": "الخدمة \u202eسيئة جدا\u202c اليوم"})
+    assert bidi.status_code == 400 and "رموز خفية لتغيير اتجاه الكتابة" in bidi.text  # voice.web.hygiene
     token = await make_token(db, author)
     api = await client.post("/api/v1/ideas", json={"title": "x", "description": "قصير"},
                             headers={**bearer(token), "Accept-Language": "en"})

@@ -35,6 +35,7 @@ from voice.settings import Settings, get_settings
 from voice.web.assets import Assets, static_files
 from voice.web.auth import AuthMiddleware
 from voice.web.errors import exception_handlers
+from voice.web.hygiene import InputHygieneMiddleware
 from voice.web.locale import LocaleMiddleware
 from voice.web.metrics import MetricsController
 from voice.web.pages import health, home
@@ -125,6 +126,8 @@ def create_app(settings: Settings | None = None, sections: dict[str, Any] | None
     middleware: list = [
         LocaleMiddleware,
         SecurityHeadersMiddleware,
+        # Before sessions, sign-in and CSRF: a request no handler could store is refused first.
+        InputHygieneMiddleware,
         sessions.middleware,
         DefineMiddleware(AuthMiddleware, exclude=_NO_AUTH),
     ]

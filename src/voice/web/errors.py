@@ -10,13 +10,15 @@ import logging
 from typing import Any
 
 import asyncpg
+from advanced_alchemy.exceptions import NotFoundError as RepositoryNotFound
+from advanced_alchemy.exceptions import RepositoryError
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, InterfaceError, OperationalError
 
-from voice.errors import DomainError
+from voice.errors import Conflict, DomainError, NotFound, ValidationFailed
 from voice.i18n import _, direction, get_locale
 from voice.web.auth import is_api_path
 from voice.web.forms import is_htmx, url
@@ -164,9 +166,32 @@ def database_unreachable(exc: BaseException) -> bool:
         | asyncpg.exceptions.ConnectionDoesNotExistError | ConnectionError)
 
 
+def refused_by_database(exc: BaseException) -> DomainError | None:
+    """What PostgreSQL refused about the data rather than failed at: a constraint (unique, foreign key,
+    check) is a 409, a value it cannot take (out of range, too long, malformed) a 422, in the visitor's
+    language. Services check what they can first; this is the net under every one of them, so no
+    such refusal is ever a 500 or raw English text."""
+    if isinstance(exc, RepositoryError):  # advanced-alchemy's wrapper (English text) around the driver's error
+        if isinstance(exc, RepositoryNotFound):
+            return NotFound(_title(404))
+        return refused_by_database(exc.__cause__) if exc.__cause__ is not None else None
+    if isinstance(exc, IntegrityError):
+        log.warning("constraint refused a write: %s", getattr(exc, "orig", exc))
+        return Conflict(_title(409))
+    if isinstance(exc, DataError):
+        log.warning("value refused by the database: %s", getattr(exc, "orig", exc))
+        return ValidationFailed(_title(422))
+    return None
+
+
 def handle_os_or_driver_error(request: Request, exc: Exception) -> Response[Any]:
-    if database_unreachable(exc):
+    """Driver errors, and advanced-alchemy's repository errors that wrap them."""
+    cause = exc.__cause__ if isinstance(exc, RepositoryError) and exc.__cause__ is not None else exc
+    if isinstance(cause, DATABASE_ERRORS) or database_unreachable(cause):
         return handle_database_down(request, exc)
+    refused = refused_by_database(exc)
+    if refused is not None:
+        return handle_domain_error(request, refused)
     return handle_unexpected(request, exc)
 
 
@@ -178,6 +203,8 @@ exception_handlers: dict[Any, Any] = {
     # always mean "unreachable" get the 503 directly and other driver errors are looked at first.
     OSError: handle_os_or_driver_error,
     DBAPIError: handle_os_or_driver_error,
+    # Registered here, advanced-alchemy's plugin adds no handler of its own (it answered in English).
+    RepositoryError: handle_os_or_driver_error,
     **dict.fromkeys(DATABASE_ERRORS, handle_database_down),
     Exception: handle_unexpected,
 }

@@ -22,6 +22,7 @@ from advanced_alchemy.extensions.litestar.plugins.init.config.common import (
 )
 from litestar.constants import HTTP_RESPONSE_START
 from litestar.types import BeforeMessageSendHookHandler, Message, Scope
+from sqlalchemy.exc import DataError, IntegrityError
 
 from voice.i18n import _, direction, get_locale
 from voice.web.auth import is_api_path
@@ -54,9 +55,17 @@ def commit_before_answer(session_scope_key: str = SESSION_SCOPE_KEY) -> BeforeMe
                 if 200 <= message["status"] < 400:
                     try:
                         await session.commit()
+                    except (IntegrityError, DataError) as exc:
+                        # A constraint or a value PostgreSQL refused when the changes were flushed: the
+                        # client's request, not the service, is at fault (409/422, as voice.web.errors).
+                        log.warning("commit refused on %s %s: %s", scope.get("method"), scope.get("path"),
+                                    getattr(exc, "orig", exc))
+                        status = 409 if isinstance(exc, IntegrityError) else 422
+                        _answer_instead(message, scope, status, _refusal(status))
                     except Exception:
                         log.exception("commit failed on %s %s; answering 503", scope.get("method"), scope.get("path"))
-                        _answer_unavailable(message, scope)
+                        _answer_instead(message, scope, 503, _(
+                            "The service is temporarily unavailable. Please try again shortly."))
                 else:
                     await session.rollback()
         finally:
@@ -70,12 +79,18 @@ def commit_before_answer(session_scope_key: str = SESSION_SCOPE_KEY) -> BeforeMe
     return hook
 
 
-def _answer_unavailable(message: Message, scope: Scope) -> None:
-    """Rewrite the response start in place into a 503; the body follows in the next message."""
-    title = _("The service is temporarily unavailable. Please try again shortly.")
+def _refusal(status: int) -> str:
+    if status == 409:
+        return _("This conflicts with the current state of the record.")
+    return _("Some of the information is not valid.")
+
+
+def _answer_instead(message: Message, scope: Scope, status: int, title: str) -> None:
+    """Rewrite the response start in place (a 503, or the 409/422 of a refused write); the body follows
+    in the next message."""
     if is_api_path(scope.get("path", "")):
         content_type = b"application/problem+json"
-        body = json.dumps({"type": "about:blank", "title": title, "status": 503}, ensure_ascii=False).encode()
+        body = json.dumps({"type": "about:blank", "title": title, "status": status}, ensure_ascii=False).encode()
     else:
         content_type = b"text/html; charset=utf-8"
         lang = get_locale()
@@ -83,6 +98,8 @@ def _answer_unavailable(message: Message, scope: Scope) -> None:
                 f"<title>{html.escape(title)}</title><p>{html.escape(title)}</p></html>").encode()
     headers: list[Any] = [(k, v) for k, v in message.get("headers", []) if k.lower() not in _BODY_HEADERS]
     headers += [(b"content-type", content_type), (b"content-length", str(len(body)).encode()),
-                (b"retry-after", b"5"), (b"cache-control", b"no-store")]
-    message["status"], message["headers"] = 503, headers
+                (b"cache-control", b"no-store")]
+    if status == 503:
+        headers.append((b"retry-after", b"5"))
+    message["status"], message["headers"] = status, headers
     scope.setdefault("state", {})[_FAILED] = body

@@ -7,6 +7,7 @@ import logging
 from typing import Any
 
 import msgspec
+from advanced_alchemy.exceptions import RepositoryError
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.openapi.datastructures import ResponseSpec
@@ -14,7 +15,7 @@ from sqlalchemy.exc import DBAPIError
 
 from voice.errors import DomainError
 from voice.i18n import _
-from voice.web.errors import DATABASE_ERRORS, database_unreachable
+from voice.web.errors import DATABASE_ERRORS, database_unreachable, refused_by_database
 from voice.web.locale import apply_locale
 
 log = logging.getLogger(__name__)
@@ -112,7 +113,14 @@ def _on_unexpected(request: Request, exc: Exception) -> Response[Any]:
 
 
 def _on_os_or_driver_error(request: Request, exc: Exception) -> Response[Any]:
-    return (_on_database_down if database_unreachable(exc) else _on_unexpected)(request, exc)
+    cause = exc.__cause__ if isinstance(exc, RepositoryError) and exc.__cause__ is not None else exc
+    if isinstance(cause, DATABASE_ERRORS) or database_unreachable(cause):
+        return _on_database_down(request, exc)
+    refused = refused_by_database(exc)
+    if refused is not None:
+        apply_locale(request.scope)
+        return _on_domain_error(request, refused)
+    return _on_unexpected(request, exc)
 
 
 exception_handlers: dict[Any, Any] = {
@@ -123,4 +131,5 @@ exception_handlers: dict[Any, Any] = {
     **dict.fromkeys(DATABASE_ERRORS, _on_database_down),
     OSError: _on_os_or_driver_error,
     DBAPIError: _on_os_or_driver_error,
+    RepositoryError: _on_os_or_driver_error,
 }
