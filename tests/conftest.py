@@ -152,6 +152,11 @@ def cheap_password_hashing() -> Iterator[None]:
         yield
 
 
+# What a Prometheus scraper sends to read /metrics (VOICE_METRICS_TOKEN).
+METRICS_TOKEN = "test-metrics-token-" + "m" * 24
+SCRAPER = {"Authorization": f"Bearer {METRICS_TOKEN}"}
+
+
 def test_settings(url: str, **overrides: object) -> Settings:
     base = Settings(
         database_url=url,
@@ -161,6 +166,7 @@ def test_settings(url: str, **overrides: object) -> Settings:
         rate_limit_enabled=False,
         db_pool_size=5,
         db_max_overflow=5,
+        metrics_token=METRICS_TOKEN,
     )
     return replace(base, **overrides)
 

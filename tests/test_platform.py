@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
-from tests.conftest import post_form
+from tests.conftest import SCRAPER, post_form
 
 
 async def test_health_reports_database(client: httpx.AsyncClient) -> None:
@@ -148,7 +148,7 @@ async def test_oversized_body_is_413(client: httpx.AsyncClient) -> None:
 async def test_prometheus_metrics_group_paths_by_route(client: httpx.AsyncClient) -> None:
     await client.get("/track/AAAA-AAAA-AAAA")
     await client.get("/health")
-    metrics = await client.get("/metrics")
+    metrics = await client.get("/metrics", headers=SCRAPER)
     assert metrics.status_code == 200
     assert "voice_requests_total" in metrics.text
     assert "AAAA-AAAA-AAAA" not in metrics.text  # tracking codes never become labels
@@ -192,7 +192,8 @@ async def test_pooled_connection_killed_while_idle(database_url: str, idle_secon
 
 
 async def test_refused_commit_is_not_reported_as_success(database_url: str) -> None:
-    """A commit that fails after the handler succeeded answers 503, never the success page."""
+    """A commit that fails after the handler succeeded never answers the success page: a constraint checked
+    at COMMIT is the request's fault (409, in the visitor's language), any other failure is a 503."""
     from advanced_alchemy.extensions.litestar import SQLAlchemyAsyncConfig, SQLAlchemyPlugin
     from litestar import Litestar, post
     from litestar.testing import AsyncTestClient
@@ -212,6 +213,19 @@ async def test_refused_commit_is_not_reported_as_success(database_url: str) -> N
         await db_session.execute(text("INSERT INTO t VALUES (1), (1)"))
         return "saved"
 
+    @post("/api/failing")
+    async def failing(db_session: AsyncSession) -> dict:
+        # A deferred trigger that fails at COMMIT for a reason that is not the request's data.
+        await db_session.execute(text("CREATE TEMP TABLE f (x int)"))
+        await db_session.execute(text(
+            "CREATE FUNCTION pg_temp.fail() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+            "RAISE EXCEPTION 'disk quota exceeded' USING ERRCODE = '53100'; END $$"))
+        await db_session.execute(text(
+            "CREATE CONSTRAINT TRIGGER fail AFTER INSERT ON f DEFERRABLE INITIALLY DEFERRED "
+            "FOR EACH ROW EXECUTE FUNCTION pg_temp.fail()"))
+        await db_session.execute(text("INSERT INTO f VALUES (1)"))
+        return {"saved": True}
+
     @post("/api/kept", status_code=201)
     async def kept(db_session: AsyncSession) -> dict:
         await db_session.execute(text("CREATE TABLE IF NOT EXISTS commit_probe (x int)"))
@@ -226,15 +240,18 @@ async def test_refused_commit_is_not_reported_as_success(database_url: str) -> N
 
     config = SQLAlchemyAsyncConfig(connection_string=database_url)
     config.before_send_handler = commit_before_answer(config.session_scope_key)
-    app = Litestar([deferred, deferred_page, kept, refused], plugins=[SQLAlchemyPlugin(config=config)])
+    app = Litestar([deferred, deferred_page, failing, kept, refused], plugins=[SQLAlchemyPlugin(config=config)])
     async with AsyncTestClient(app) as client:
         api = await client.post("/api/deferred")
-        assert api.status_code == 503 and api.headers["retry-after"] == "5"
+        assert api.status_code == 409 and "retry-after" not in api.headers
         assert api.headers["content-type"] == "application/problem+json" and "saved" not in api.text
-        assert api.json()["title"] == "الخدمة غير متاحة مؤقتًا. يُرجى المحاولة بعد قليل."
+        assert api.json()["title"] == "يتعارض هذا مع الحالة الحالية للسجل."
         page = await client.post("/deferred-page")
-        assert page.status_code == 503 and 'dir="rtl"' in page.text and "saved" not in page.text
+        assert page.status_code == 409 and 'dir="rtl"' in page.text and "saved" not in page.text
         assert int(page.headers["content-length"]) == len(page.content)
+        down = await client.post("/api/failing")
+        assert down.status_code == 503 and down.headers["retry-after"] == "5" and "saved" not in down.text
+        assert down.json()["title"] == "الخدمة غير متاحة مؤقتًا. يُرجى المحاولة بعد قليل."
         assert (await client.post("/api/kept")).status_code == 201
         assert (await client.post("/api/refused")).status_code == 422
     engine = create_async_engine(database_url)
@@ -255,7 +272,7 @@ async def test_metrics_report_job_queue_intake_and_pool(client: httpx.AsyncClien
         return {(s.name, tuple(sorted(s.labels.items()))): s.value
                 for family in text_string_to_metric_families(body) for s in family.samples}
 
-    before = samples((await client.get("/metrics")).text)
+    before = samples((await client.get("/metrics", headers=SCRAPER)).text)
     await make_agency(db, "passports")
     await db.execute(text("INSERT INTO procrastinate_jobs (queue_name, task_name, args, scheduled_at) "
                           "VALUES ('themes', 'voice.refresh_themes', '{}', now() - interval '90 seconds')"))
@@ -264,7 +281,7 @@ async def test_metrics_report_job_queue_intake_and_pool(client: httpx.AsyncClien
         sent = await client.post("/api/v1/feedback", json={"agency": "passports", "kind": "complaint",
                                                            "submitter_kind": "individual", "body": f"نص تجريبي رقم {i}"})
         assert sent.status_code == 201
-    after = samples((await client.get("/metrics")).text)
+    after = samples((await client.get("/metrics", headers=SCRAPER)).text)
     assert after[("voice_jobs", (("queue", "themes"), ("status", "todo")))] == 1
     assert after[("voice_jobs", (("queue", "themes"), ("status", "failed")))] == 0
     assert 90 <= after[("voice_jobs_oldest_waiting_seconds", (("queue", "themes"),))] < 600
@@ -272,5 +289,5 @@ async def test_metrics_report_job_queue_intake_and_pool(client: httpx.AsyncClien
     assert after[("voice_db_pool_size", ())] >= 1
     await db.execute(text("DELETE FROM procrastinate_jobs"))
     await db.commit()
-    emptied = samples((await client.get("/metrics")).text)
+    emptied = samples((await client.get("/metrics", headers=SCRAPER)).text)
     assert emptied[("voice_jobs", (("queue", "themes"), ("status", "todo")))] == 0

@@ -38,6 +38,7 @@ from voice.web.errors import exception_handlers
 from voice.web.hygiene import InputHygieneMiddleware
 from voice.web.locale import LocaleMiddleware
 from voice.web.metrics import MetricsController
+from voice.web.openapi import document_errors, exact_allow_headers
 from voice.web.pages import health, home
 from voice.web.security_headers import SecurityHeadersMiddleware
 from voice.web.sessions import SessionConfig
@@ -208,6 +209,8 @@ def create_app(settings: Settings | None = None, sections: dict[str, Any] | None
         debug=False,  # never show tracebacks to visitors, even in development
         request_max_body_size=2 * 1024 * 1024,
     )
+    document_errors(app)
+    exact_allow_headers(app)
     return app
 
 

@@ -78,8 +78,10 @@ class Settings:
     # Run a job worker inside the web process (`voice serve` on the embedded database, the browser tests);
     # `voice run` turns it off and starts the worker as a child process instead.
     inprocess_worker: bool = False
-    # Expose /metrics (Prometheus). Block it at the load balancer: it is meant for the monitoring network.
+    # Expose /metrics (Prometheus) to scrapers that send this Bearer token (VOICE_METRICS_TOKEN); without a
+    # token /metrics answers 404 to everybody, so request counts, the pool and intake figures are never public.
     metrics: bool = True
+    metrics_token: str | None = None
     templates_dir: Path = field(default=PROJECT_ROOT / "templates")
     migrations_dir: Path = field(default=PROJECT_ROOT / "migrations")
     static_dir: Path = field(default=PACKAGE_ROOT / "static")
@@ -112,6 +114,7 @@ class Settings:
             base_url=os.environ.get("VOICE_BASE_URL", f"http://{host}:{port}"),
             inprocess_worker=env_flag("VOICE_INPROCESS_WORKER", not os.environ.get("DATABASE_URL")),
             metrics=env_flag("VOICE_METRICS", True),
+            metrics_token=os.environ.get("VOICE_METRICS_TOKEN") or None,
         )
 
 

@@ -108,7 +108,19 @@ def handle_domain_error(request: Request, exc: DomainError) -> Response[Any]:
     return _respond(request, exc.status_code, exc.message, exc.errors or None)
 
 
+# Error answers of a surface with a format of its own (Open311), for errors Litestar raises before any of
+# its handlers is chosen (a method the address does not have): path prefix → exception handler.
+_SURFACES: dict[str, Any] = {}
+
+
+def answer_errors_below(prefix: str, handler: Any) -> None:
+    _SURFACES[prefix] = handler
+
+
 def handle_http_exception(request: Request, exc: HTTPException) -> Response[Any]:
+    for prefix, handler in _SURFACES.items():
+        if request.url.path.startswith(prefix):
+            return handler(request, exc)
     status = exc.status_code
     if status == 401 and not is_api_path(request.url.path):
         return _to_sign_in(request)

@@ -13,18 +13,29 @@ from voice.errors import NotFound
 from voice.i18n import _
 
 MEDIA_TYPES = {
-    "csv": "text/csv; charset=utf-8",
+    "csv": "text/csv",  # Litestar adds "; charset=utf-8" to text types itself
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
+
+
+# A cell starting with one of these is run as a formula by spreadsheets (CSV injection, OWASP's list).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: Any) -> Any:
+    """A text cell a spreadsheet will not run as a formula: a leading quote before a formula start. Empty
+    cells stay empty, numbers stay numbers."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
 
 
 def to_csv(header: list[str], rows: list[list[Any]]) -> bytes:
     buf = io.StringIO()
     writer = csv.writer(buf)
-    writer.writerow(header)
+    writer.writerow([safe_cell(h) for h in header])
     for row in rows:
-        # A leading =, +, - or @ would make a spreadsheet run the cell as a formula (CSV injection).
-        writer.writerow([f"'{v}" if isinstance(v, str) and v[:1] in "=+-@" else v for v in row])
+        writer.writerow([safe_cell(v) for v in row])
     return ("\ufeff" + buf.getvalue()).encode("utf-8")  # the BOM lets Excel read Arabic as UTF-8
 
 

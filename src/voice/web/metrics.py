@@ -8,15 +8,19 @@ host, scrape each one or set PROMETHEUS_MULTIPROC_DIR (the gauges are declared f
 
 from __future__ import annotations
 
+import hmac
 import os
 
-from litestar import get
+from litestar import Request, get
 from litestar.datastructures import State
 from litestar.plugins.prometheus import PrometheusController
 from litestar.response import Response
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Gauge, generate_latest
 from prometheus_client import multiprocess as prometheus_multiprocess
 from sqlalchemy import text
+
+from voice.errors import NotFound
+from voice.i18n import _
 
 JOBS = Gauge("voice_jobs", "Background jobs waiting, running or failed, by queue and status",
              ["queue", "status"], multiprocess_mode="mostrecent")
@@ -57,11 +61,22 @@ async def refresh(state: State) -> None:
     POOL_SIZE.set(pool.size())
 
 
+def scraper_may_read(request: Request, token: str | None) -> bool:
+    """Whether the request carries the configured metrics token (compared in constant time)."""
+    if not token:
+        return False
+    scheme, _sep, given = request.headers.get("authorization", "").partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), token.encode())
+
+
 class MetricsController(PrometheusController):
-    """Litestar's Prometheus endpoint, with the gauges above brought up to date first."""
+    """Litestar's Prometheus endpoint, with the gauges above brought up to date first. Only a scraper with
+    the metrics token reads it; anybody else gets the same 404 as for a page that does not exist."""
 
     @get(include_in_schema=False)
-    async def get(self, state: State) -> Response:
+    async def get(self, state: State, request: Request) -> Response:
+        if not scraper_may_read(request, state.settings.metrics_token):
+            raise NotFound(_("We could not find this page."))
         await refresh(state)
         registry = REGISTRY
         if "PROMETHEUS_MULTIPROC_DIR" in os.environ or "prometheus_multiproc_dir" in os.environ:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import secrets
+import hashlib
+import hmac
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 from advanced_alchemy.extensions.litestar.providers import create_service_provider
-from litestar import Controller, Request, Response, get, post
-from litestar.datastructures import Cookie
+from litestar import Controller, Request, get, post
 from litestar.di import Provide
 from litestar.params import Parameter
 from litestar.response import Redirect, Template
@@ -28,10 +29,27 @@ from voice.feedback.models import ATTACHMENT_OWNER, Channel, FeedbackKind, Statu
 from voice.feedback.tracking import TrackingService, normalize_tracking_code
 from voice.i18n import get_locale
 from voice.themes.edits import ThemeService
-from voice.web.forms import FormData, MultipartData, field, is_htmx, redirect_to, url
+from voice.web.forms import FormData, MultipartData, field, is_htmx, redirect_to, safe_next, url
 from voice.web.throttle import throttle
 
 DEVICE_COOKIE = "voice_device"
+
+
+def _network_key(request: Request) -> str:
+    """The visitor's network address, keyed with the app's secret (so the stored digest cannot be turned
+    back into an address by trying them all)."""
+    host = request.client.host if request.client else "unknown"
+    secret = request.app.state.settings.secret_key.encode()
+    return "net:" + hmac.new(secret, host.encode(), hashlib.sha256).hexdigest()
+
+
+def _same_site_referer(request: Request) -> str | None:
+    """The page the visitor came from, if it is one of ours: only its path and query are kept."""
+    referer = urlsplit(request.headers.get("referer", ""))
+    if referer.netloc and referer.netloc != request.headers.get("host", ""):
+        return None
+    target = referer.path + (f"?{referer.query}" if referer.query else "")
+    return safe_next(target, "") or None
 
 
 def _form_context(agencies: list[Agency], form: dict[str, Any], errors: dict[str, str]) -> dict[str, Any]:
@@ -166,21 +184,12 @@ class FeedbackPages(Controller):
     @post("/feedback/{feedback_id:int}/support", name="support", middleware=[throttle("support", 30)])
     async def support(self, request: Request, feedback_id: int, board: BoardService) -> Any:
         user: User | None = request.scope.get("user")
-        device = request.cookies.get(DEVICE_COOKIE)
-        new_device = None
-        if user is None and not device:
-            device = new_device = secrets.token_urlsafe(24)
-        item, _added = await board.support(feedback_id, user, device)
-        response: Response[Any]
+        # Anonymous "me too" is counted once per network address (keyed, never stored in clear), not per
+        # cookie: a visitor who drops the cookie, or never keeps one, would otherwise count every time.
+        item, _added = await board.support(feedback_id, user, None if user else _network_key(request))
         if is_htmx(request):
-            response = Template("feedback/partials/support.html", context={"item": item, "supported": True})
-        else:
-            response = Redirect(request.headers.get("referer") or url(request, "board"), status_code=303)
-        if new_device:
-            settings = request.app.state.settings
-            response.cookies.append(Cookie(key=DEVICE_COOKIE, value=new_device, max_age=365 * 24 * 3600,
-                                           httponly=True, samesite="lax", secure=settings.secure_cookies))
-        return response
+            return Template("feedback/partials/support.html", context={"item": item, "supported": True})
+        return Redirect(_same_site_referer(request) or url(request, "board"), status_code=303)
 
     @post("/feedback/{feedback_id:int}/report", name="report", middleware=[throttle("report", 10)])
     async def report(self, request: Request, feedback_id: int, data: FormData, board: BoardService) -> Any:

@@ -13,7 +13,7 @@ from advanced_alchemy.extensions.litestar.providers import create_service_provid
 from litestar import Controller, Request, Response, get, post, route
 from litestar.di import Provide
 from litestar.enums import HttpMethod
-from litestar.exceptions import HTTPException, MethodNotAllowedException
+from litestar.exceptions import HTTPException
 from litestar.params import Parameter
 
 from voice.accounts.models import SubmitterKind, User
@@ -42,7 +42,8 @@ MAX_LIST_VALUES = 100  # codes or ids in one comma-separated filter
 MAX_FIELDS = 100  # fields in one POST body
 # The "status" filter's words and the statuses each one means.
 STATUS_WORDS = {"open": OPEN_STATUSES, "closed": CLOSED_STATUSES}
-_ANY = [HttpMethod.GET, HttpMethod.POST, HttpMethod.PUT, HttpMethod.PATCH, HttpMethod.DELETE]
+# Addresses that do not exist answer 404 to every method, OPTIONS included (no methods advertised there).
+_ANY = [HttpMethod.GET, HttpMethod.POST, HttpMethod.PUT, HttpMethod.PATCH, HttpMethod.DELETE, HttpMethod.OPTIONS]
 _TRUE = {"true", "1", "on", "yes"}
 _FALSE = {"false", "0", "off", "no", ""}
 # "+03:00" sent unescaped in a query string arrives as " 03:00".
@@ -146,16 +147,6 @@ class Open311Api(Controller):
         item = await (open311.published(number) if number is not None else open311.tracked(wanted))
         notes = await open311.status_notes([item.id])
         return [as_request(item, notes.get(item.id), public=number is not None)]
-
-    @route(["/services.json", "/requests/{service_request_id:str}"], include_in_schema=False,
-           http_method=[HttpMethod.POST, HttpMethod.PUT, HttpMethod.PATCH, HttpMethod.DELETE])
-    async def read_only(self) -> None:
-        raise MethodNotAllowedException(headers={"Allow": "GET"})
-
-    @route("/requests.json", include_in_schema=False,
-           http_method=[HttpMethod.PUT, HttpMethod.PATCH, HttpMethod.DELETE])
-    async def read_or_send(self) -> None:
-        raise MethodNotAllowedException(headers={"Allow": "GET, POST"})
 
     # Litestar's router does not fall back from a matched prefix, hence a catch-all below requests/{id} too.
     @route("/{rest:path}", include_in_schema=False, http_method=_ANY)

@@ -15,7 +15,7 @@ from sqlalchemy.exc import DBAPIError
 
 from voice.errors import DomainError
 from voice.i18n import _
-from voice.web.errors import DATABASE_ERRORS, database_unreachable, refused_by_database
+from voice.web.errors import DATABASE_ERRORS, answer_errors_below, database_unreachable, refused_by_database
 from voice.web.locale import apply_locale
 
 log = logging.getLogger(__name__)
@@ -133,3 +133,5 @@ exception_handlers: dict[Any, Any] = {
     DBAPIError: _on_os_or_driver_error,
     RepositoryError: _on_os_or_driver_error,
 }
+# A method an Open311 address does not have is refused before any of its handlers runs: same format.
+answer_errors_below("/open311/", _on_http_exception)
