@@ -125,10 +125,10 @@ def _clean_image(upload: Upload, field: str) -> CleanFile:
                                field=field) from exc
     out = io.BytesIO()
     if keep_jpeg:
-        pixels.save(out, format="JPEG", quality=85, optimize=True)
+        pixels.save(out, format="JPEG", quality=85)
         media_type = "image/jpeg"
     else:
-        pixels.save(out, format="PNG", optimize=True)
+        pixels.save(out, format="PNG")
         media_type = "image/png"
     return CleanFile(data=out.getvalue(), kind=Kind.IMAGE, media_type=media_type,
                      filename=display_name(upload.filename, media_type), width=pixels.width, height=pixels.height)
