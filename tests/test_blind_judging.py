@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import httpx
 from sqlalchemy import select
@@ -224,3 +225,12 @@ async def test_the_dossier_judges_score_is_frozen_with_local_references(client: 
     live_records = await client.get(f"/awards/editions/{edition.id}/evidence/{agency.slug}/records",
                                     params={"figure": "received"})
     assert f"FB-{f1.id}" in live_records.text and "نص جديد" in live_records.text
+
+
+def test_public_idea_templates_name_authors_only_through_the_byline() -> None:
+    """The byline is the one way an idea's author reaches a public page, so withholding it cannot be
+    forgotten by a new template: no template of the ideas pages reads an author directly."""
+    root = Path(__file__).resolve().parents[1] / "templates" / "ideas"
+    offenders = [str(p.relative_to(root)) for p in root.rglob("*.html")
+                 if re.search(r"\.author\b|author_id", p.read_text(encoding="utf-8"))]
+    assert offenders == []
