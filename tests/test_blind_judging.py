@@ -216,6 +216,20 @@ async def test_the_dossier_judges_score_is_frozen_with_local_references(client: 
     assert (await client.get(f"/awards/judging/entries/{entry.id}/evidence/records",
                              params={"figure": f"theme_{t1.id + 1000}"})).status_code == 404
 
+    # Judges of a branch that is not blind read the same frozen copy by agency, in pages and the API, with
+    # the public texts but still only local references.
+    participation.blind = False
+    await db.commit()
+    by_agency = await client.get(f"/awards/editions/{edition.id}/evidence/{agency.slug}")
+    assert by_agency.status_code == 200 and figure(by_agency.text, "received") == "٥"
+    assert 'data-testid="frozen"' in by_agency.text
+    open_records = await client.get(f"/awards/editions/{edition.id}/evidence/{agency.slug}/records",
+                                    params={"figure": "received"})
+    assert "نص عام 1" in open_records.text and "FB-" not in open_records.text and "نص جديد" not in open_records.text
+    judge_api = (await client.get(f"/api/v1/awards/editions/{edition.id}/evidence/{agency.slug}",
+                                  headers={"Authorization": f"Bearer {await make_token(db, judge)}"})).json()
+    assert judge_api["frozen_at"] and judge_api["stages"][1]["figures"][0]["value"] == 5
+
     # The agency's staff see the live dossier, told what the judges score.
     staff = await make_user(db, Role.AGENCY_STAFF, agency=agency)
     await sign_in(client, staff.email)
@@ -225,6 +239,9 @@ async def test_the_dossier_judges_score_is_frozen_with_local_references(client: 
     live_records = await client.get(f"/awards/editions/{edition.id}/evidence/{agency.slug}/records",
                                     params={"figure": "received"})
     assert f"FB-{f1.id}" in live_records.text and "نص جديد" in live_records.text
+    staff_api = (await client.get(f"/api/v1/awards/editions/{edition.id}/evidence/{agency.slug}",
+                                  headers={"Authorization": f"Bearer {await make_token(db, staff)}"})).json()
+    assert staff_api["frozen_at"] is None and staff_api["stages"][1]["figures"][0]["value"] == 6
 
 
 def test_public_idea_templates_name_authors_only_through_the_byline() -> None:
