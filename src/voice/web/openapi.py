@@ -9,8 +9,8 @@ Which statuses an operation can answer follows from what runs before and around 
 
 - 400: the input-hygiene layer (``voice.web.hygiene``) and parameter validation, on every operation;
 - 401: an API request with an unknown, revoked or expired Bearer token, on every API operation;
-- 403, 404: role guards and agency scoping (guarded operations), unknown ids (operations with path
-  parameters);
+- 403, 404: role guards and agency scoping (guarded operations), unknown ids or references (operations
+  with parameters: an Open311 service code that does not exist is a 404);
 - 409, 422: refused writes and values (``voice.web.errors.refused_by_database``, domain rules);
 - 413, 415: request bodies above the size limit or of another content type;
 - 429, 503: the rate limit, and PostgreSQL unreachable.
@@ -62,7 +62,7 @@ def error_statuses(method: str, path: str, has_path_params: bool, guarded: bool,
         statuses.append(401)
     if guarded:
         statuses += [403, 404]
-    elif has_path_params:
+    elif has_path_params or has_params:  # an unknown id, or a parameter naming something that does not exist
         statuses.append(404)
     # An operation with an error shape of its own (Open311) answers invalid values with 400.
     if (has_params or method in _WRITES) and not own_error_shape:
