@@ -489,3 +489,23 @@ async def test_award_entry_documents_are_uploads_read_by_the_agency_and_its_judg
     assert "report" not in neutral.headers["content-disposition"]
     client.cookies.clear()
     assert (await client.get(document)).status_code == 404
+
+
+async def test_the_uploader_reads_their_own_screenshot_finds_it_in_their_data_and_erasure_unlinks_it(
+        client: httpx.AsyncClient, db: AsyncSession) -> None:
+    await make_agency(db, "passports")
+    citizen = await make_user(db, Role.CITIZEN)
+    await sign_in(client, citizen.email)
+    assert (await send_feedback(client, "passports", ("خطأ.png", png(), "image/png"))).status_code == 303
+    attachment = await db.scalar(select(Attachment))
+    assert attachment.uploaded_by_id == citizen.id
+    assert (await client.get(f"/attachments/{attachment.id}")).status_code == 200  # their own upload
+    data = (await client.get("/account/data.json")).json()
+    assert data["files"] == [{"id": attachment.id, "attached_to": "feedback", "name": "خطأ.png", "type": "image/png",
+                              "size": attachment.size, "address": f"/attachments/{attachment.id}",
+                              "created_at": attachment.created_at.isoformat()}]
+    erased = await post_form(client, "/account/erase", {"confirm": citizen.email})
+    assert erased.status_code == 303
+    await db.refresh(attachment)
+    assert attachment.uploaded_by_id is None  # the agency keeps the file with the item, unlinked
+    assert await storage_for(app_settings(client)).exists(attachment.storage_key)

@@ -14,6 +14,7 @@ from ideas.models import Idea, IdeaComment, IdeaFollower, IdeaVote
 from voice.accounts.models import AccountToken, RecoveryCode, Role, User
 from voice.accounts.security import UNUSABLE_PASSWORD
 from voice.accounts.services import TokenService, audit
+from voice.attachments.models import Attachment
 from voice.catalogue.models import Agency
 from voice.db import DomainService
 from voice.errors import Forbidden, ValidationFailed
@@ -74,6 +75,11 @@ class PersonalDataService(DomainService[User]):
             "comments": [{"idea_id": i.id, "body": c.body, "created_at": _iso(c.created_at)} for c, i in mine.comments],
             "votes": [{"idea_id": i.id, "title": i.title} for i in mine.votes],
             "me_too": [{"tracking_code": f.tracking_code} for f in mine.supported],
+            # Files the person uploaded (re-encoded as stored), each readable by them at its address.
+            "files": [{"id": a.id, "attached_to": a.owner_kind, "name": a.filename, "type": a.media_type,
+                       "size": a.size, "address": f"/attachments/{a.id}", "created_at": _iso(a.created_at)}
+                      for a in (await self.session.scalars(select(Attachment).where(
+                          Attachment.uploaded_by_id == user.id).order_by(Attachment.id))).all()],
         }
 
     async def erase(self, user: User, confirmation: str) -> None:
@@ -89,6 +95,9 @@ class PersonalDataService(DomainService[User]):
         for model in (RecoveryCode, AccountToken, IdeaFollower):
             await self.session.execute(delete(model).where(model.user_id == user.id))
         await self.session.execute(update(Feedback).where(Feedback.user_id == user.id).values(user_id=None))
+        # Files stay with the items agencies keep, no longer linked to the person.
+        await self.session.execute(update(Attachment).where(Attachment.uploaded_by_id == user.id)
+                                   .values(uploaded_by_id=None))
         user.email = f"erased-{user.id}@erased.invalid"
         user.full_name, user.display_name = "—", None
         user.cr_number = user.organisation = user.national_id = user.oidc_subject = None
