@@ -18,6 +18,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from ideas.models import Idea, IdeaComment, IdeaStatus, IdeaStatusEvent
 from voice.accounts.models import SubmitterKind, User
+from voice.awards import evidence_consultations
 from voice.awards.editions import EditionRepository
 from voice.awards.models import Edition, Entry
 from voice.awards.visibility import assigned_to_branch, judge_may_see, may_read_dossier
@@ -252,6 +253,7 @@ class EvidenceService(DomainService[Edition]):
                    for n in [await self._count(Improvement, [*ibase, Improvement.kind == k])]]
         adopted = await self._count(Idea, self._idea_base(edition, agency))
 
+        consulted, decided = await evidence_consultations.figures(self.session, edition, agency, Figure)
         F = Figure  # a short name keeps the table of figures readable
         stages = [
             Stage("e_information", _("E-information"),
@@ -274,14 +276,14 @@ class EvidenceService(DomainService[Edition]):
                    F("within_sla", _("Share answered within the agency's SLA (of all received)"), share("within_sla"),
                      "share", counts["within_sla"], received),
                    F("satisfaction", _("Satisfaction with answers (1–5)"),
-                     float(sat[0]) if sat[0] is not None else None, "score", int(sat[1]))]),
+                     float(sat[0]) if sat[0] is not None else None, "score", int(sat[1])), *consulted]),
             Stage("e_decision_making", _("E-decision-making"),
                   _("What changed because of what people said: improvements delivered, feedback that led to them, "
                     "ideas adopted."),
                   [F("improvements", _("Improvements delivered"), improvements, "count", improvements),
                    F("closed_loop", _("Closed-loop rate: share of feedback linked to a delivered improvement"),
                      share("closed_loop"), "share", counts["closed_loop"], received),
-                   F("adopted_ideas", _("Ideas adopted by the agency"), adopted, "count", adopted)]),
+                   F("adopted_ideas", _("Ideas adopted by the agency"), adopted, "count", adopted), *decided]),
         ]
         by_channel = [F(f"channel_{c.value}", label(c), counts[f"channel_{c.value}"], "count",
                         counts[f"channel_{c.value}"]) for c in Channel]
@@ -327,6 +329,9 @@ class EvidenceService(DomainService[Edition]):
         if figure == "adopted_ideas":
             return "idea", list((await self.session.scalars(select(Idea).where(*self._idea_base(edition, agency))
                                                              .order_by(Idea.id).limit(limit))).all())
+        consulted = await evidence_consultations.rows(self.session, edition, agency, figure, limit)
+        if consulted is not None:
+            return consulted
         raise NotFound(_("No such figure."))
 
     async def records(self, edition: Edition, agency: Agency, figure: str, limit: int = 5000) -> list[Record]:
@@ -344,6 +349,8 @@ class EvidenceService(DomainService[Edition]):
             return [Record("improvement", i.id, f"IMP-{i.id}", i.created_at, f"{i.title} — {i.description}".strip(" —"),
                            {"kind": label(i.kind), "status": label(i.status),
                             "delivered_on": i.delivered_on.isoformat() if i.delivered_on else ""}) for i in rows]
+        if kind.startswith("consultation"):
+            return evidence_consultations.to_records(kind, rows, Record)
         return [Record("idea", i.id, f"IDEA-{i.id}", i.created_at, f"{i.title} — {i.description_public}",
                        {"status": label(i.status), "votes": str(i.votes)}) for i in rows]
 

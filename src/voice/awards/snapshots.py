@@ -20,6 +20,7 @@ from advanced_alchemy.repository import SQLAlchemyAsyncRepository
 from sqlalchemy import select
 
 from ideas.models import Idea
+from voice.awards import evidence_consultations
 from voice.awards.evidence import Dossier, EvidenceService, Record
 from voice.awards.models import Branch, BranchCode, DossierSnapshot, Edition, EditionStatus, Entry
 from voice.catalogue.models import Agency
@@ -46,6 +47,9 @@ def _day(moment: datetime) -> str:
 
 def _frozen_record(kind: str, row: Any) -> dict[str, Any]:
     """A record as a frozen dossier keeps it: public text, the day it arrived, coded details; no id."""
+    consulted = evidence_consultations.frozen(kind, row, _day)
+    if consulted is not None:
+        return consulted
     if kind == "feedback":
         f: Feedback = row
         hours = None if f.first_response_at is None else (f.first_response_at - f.created_at).total_seconds() / 3600
@@ -66,7 +70,8 @@ def _frozen_record(kind: str, row: Any) -> dict[str, Any]:
 
 def _detail_words(kind: str, detail: dict[str, Any]) -> dict[str, str]:
     """A frozen record's coded details in the reader's language."""
-    words = {k: label(v) for k, v in detail.items() if k in ("channel", "submitter_kind", "status", "kind") and v}
+    words = {k: label(v) for k, v in detail.items() if k in ("channel", "submitter_kind", "status", "kind", "stance", "decision")
+             and v}
     if detail.get("hours") is not None:
         words["hours"] = _("First answer after %(h)s hours", h=fmt_number(detail["hours"], 1))
     if detail.get("within_sla") is not None:
