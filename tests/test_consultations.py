@@ -268,3 +268,31 @@ async def test_themes_over_a_consultation_use_the_theme_engine_in_its_own_scope(
     assert by_number[3].counts["suggest"] == 4 and by_number[3].themes
     assert len(by_number[1].representative) == 3
     assert view.participants == {"individual": 12}
+
+
+@pytest.mark.slow  # a few hundred comments through the services
+async def test_demo_consultations_load_through_the_services(db: AsyncSession) -> None:
+    import random
+
+    from voice.catalogue.services import AgencyService
+    from voice.consultations.models import ConsultationArticle
+    from voice.demo.consultations import load_consultations
+    from voice.demo.loader import DEMO_PASSWORD, _people, read
+
+    agencies = {a.slug: a for a in [await AgencyService(session=db).upsert(item) for item in read("agencies.json")]}
+    users = await _people(db, agencies)
+    held, comments = await load_consultations(db, users, agencies, DEMO_PASSWORD, random.Random(2026))
+    await db.commit()
+    assert held == 2 and comments >= 300
+    rows = (await db.scalars(select(Consultation).order_by(Consultation.id))).unique().all()
+    closed, open_now = rows
+    assert closed.report_published_at is not None and closed.status is ConsultationStatus.CLOSED
+    assert open_now.is_open(today()) and open_now.report_published_at is None
+    bodies = set((await db.scalars(select(ConsultationComment.body))).all())
+    assert len(bodies) >= 200  # varied texts, not one sentence repeated
+    kinds = set((await db.scalars(select(ConsultationComment.author_kind).distinct())).all())
+    assert kinds == set(SubmitterKind)
+    decisions = dict((await db.execute(select(ConsultationArticle.decision, func.count()).where(
+        ConsultationArticle.consultation_id == closed.id).group_by(ConsultationArticle.decision))).all())
+    assert decisions == {Decision.KEPT: 5, Decision.AMENDED: 2, Decision.REMOVED: 1, Decision.ADDED: 1}
+    assert await db.scalar(select(func.count()).select_from(Notification)) > 20  # the participants were told

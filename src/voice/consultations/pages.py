@@ -21,7 +21,7 @@ from voice.web.auth import agency_member
 from voice.web.forms import FormData, field, redirect_to
 
 Id = Annotated[int, Parameter(ge=1, le=2**62)]
-SPARE_ROWS = 3
+SPARE_ROWS = 5
 MAX_ROWS = 200
 
 

@@ -43,6 +43,9 @@ async def load_demo(session: AsyncSession, *, force: bool = False) -> str:
     from voice.awards.demo import load_awards_demo
 
     entries = await load_awards_demo(session, users, agencies, rng)
+    from voice.demo.consultations import load_consultations
+
+    consultations, consultation_comments = await load_consultations(session, users, agencies, DEMO_PASSWORD, rng)
     # Themes are found by the job worker (in-process under `make run`) a few seconds after start.
     from voice.themes.services import request_refresh
 
@@ -51,7 +54,9 @@ async def load_demo(session: AsyncSession, *, force: bool = False) -> str:
     await request_refresh(session, None, None, scope="ideas")
     return (f"demo data: {len(agencies)} agencies, {len(users)} accounts, {items} feedback items, "
             f"{improvements} improvements, {ideas} ideas, {entries} award entries (a past edition with "
-            f"published results and a current one in judging); theme discovery queued for every agency. "
+            f"published results and a current one in judging), {consultations} public consultations with "
+            f"{consultation_comments} comments (one closed with its response report, one open); theme "
+            f"discovery queued for every agency and consultation. "
             f"Demo accounts (e.g. {read('people.json')['admin']['email']}) use the password {DEMO_PASSWORD!r}.")
 
 
