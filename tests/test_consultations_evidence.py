@@ -88,3 +88,13 @@ async def test_dossier_counts_consultations_and_opens_their_records(client: http
     articles = {a.number: a.id for a in reported.articles}
     assert await ids("consultation_answered") == {articles[1], articles[3]}
     assert await ids("consultation_changes") == {articles[3], articles[4]}
+
+    # Frozen for the judges: the same figures and records, kept without ids.
+    from voice.awards.snapshots import DossierSnapshotService
+
+    snapshot = await DossierSnapshotService(session=db).take(edition, agency)
+    await db.commit()
+    frozen = snapshot.dossier["figure_records"]
+    assert len(frozen["consultation_comments"]) == 5 and len(frozen["consultation_changes"]) == 2
+    texts = {r["text"] for r in snapshot.records if r["kind"] == "consultation_comment"}
+    assert "نقترح ساعات أطول في المواسم" in texts
