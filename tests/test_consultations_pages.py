@@ -40,9 +40,10 @@ async def test_staff_draft_publish_and_people_comment_from_the_page(client: http
     bad = await post_form(client, "/agency/consultations", draft_form(closes_on="2020-01-01", a_text_1=""))
     assert bad.status_code == 422 and 'id="err-closes_on"' in bad.text
     assert "مشروع دليل إجراءات التراخيص البلدية" in bad.text  # the form keeps what was typed
-    created = await post_form(client, "/agency/consultations", draft_form())
+    created = await post_form(client, "/agency/consultations", {**draft_form(), "audience": ["individual", "government"]})
     assert created.status_code == 303, created.text[:500]
     cid = int(created.headers["location"].rsplit("/", 1)[1])
+    assert (await db.scalar(select(Consultation.audience).where(Consultation.id == cid))) == ["individual", "government"]
     manage = await client.get(f"/agency/consultations/{cid}")
     assert manage.status_code == 200 and 'data-testid="staff-article-2"' in manage.text
     edit = await client.get(f"/agency/consultations/{cid}/edit")

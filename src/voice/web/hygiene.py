@@ -38,7 +38,7 @@ _BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
 MAX_DEPTH = 32
 MAX_JSON = 256 * 1024
 # Form fields that carry several values (checkbox lists); any other field must come once.
-MULTI_VALUED = frozenset({"themes", "feedback"})
+MULTI_VALUED = frozenset({"themes", "feedback", "audience"})  # audience: who a consultation asks
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _JSON_TYPES = re.compile(r"^application/([a-z0-9.+-]+\+)?json$")
 _BRACKETS_ONLY = bytes(range(256)).translate(None, b"[]{}")
