@@ -1,8 +1,9 @@
 """API fuzzing with schemathesis against the OpenAPI description the app publishes.
 
 The app runs for real (uvicorn on a loopback port, tests/browser/serve.py) on the test PostgreSQL,
-seeded with an agency, a published feedback item and an idea, and the generated requests carry an
-agency staff member's Bearer token so the guarded operations are exercised past their guards.
+seeded with an agency, a published feedback item and an idea; the generated requests carry the Bearer
+token of each role in turn (none for anonymous), so the guarded operations are exercised past their
+guards and refused by them.
 Every response must pass every check: no 5xx, a declared status code, content type, headers and body,
 valid data accepted and invalid data refused, the methods each address has. Only the API surface (/api/,
 /open311/, /health) is fuzzed: the HTML form routes refuse any request without a CSRF token.
@@ -56,9 +57,15 @@ def _checks() -> list[object]:
     return [check for check in CHECKS.get_all() if getattr(check, "__name__", "") not in EXCLUDED_CHECKS]
 
 
+ROLES = ("agency_staff", "anonymous", "citizen", "judge", "admin")
+# Every role is fuzzed; the roles other than staff (whose token passes the most guards) with fewer examples
+# in `make test` (VOICE_FUZZ_EXAMPLES applies to all in `make fuzz`).
+OTHER_EXAMPLES = int(os.environ.get("VOICE_FUZZ_OTHER_EXAMPLES", os.environ.get("VOICE_FUZZ_EXAMPLES", "4")))
+
+
 @pytest.fixture(scope="module")
-async def fuzz_token(engine: object) -> str:
-    """A clean database with something to find, and an agency staff member's API token."""
+async def fuzz_tokens(engine: object) -> dict[str, str | None]:
+    """A clean database with something to find, and an API token per role (none for anonymous)."""
     await empty_tables(engine, keep="procrastinate")  # type: ignore[arg-type]
     async with async_sessionmaker(engine, expire_on_commit=False)() as db:  # type: ignore[arg-type]
         db: AsyncSession
@@ -70,11 +77,15 @@ async def fuzz_token(engine: object) -> str:
         await IdeaService(db).submit(IdeaDraft(title="تجديد الجواز من التطبيق",
                                                description="إتاحة تجديد جواز السفر بالكامل عبر التطبيق"), citizen)
         await db.commit()
-        return await make_token(db, staff)
+        tokens: dict[str, str | None] = {"agency_staff": await make_token(db, staff), "anonymous": None,
+                                         "citizen": await make_token(db, citizen)}
+        for role in (Role.JUDGE, Role.ADMIN):
+            tokens[role.value] = await make_token(db, await make_user(db, role))
+        return tokens
 
 
 @pytest.fixture(scope="module")
-def fuzz_server(database_url: str, fuzz_token: str) -> Iterator[str]:
+def fuzz_server(database_url: str, fuzz_tokens: dict[str, str | None]) -> Iterator[str]:
     # No in-process worker: refresh requests queue jobs that nobody needs to run here.
     with running_server(database_url, PROJECT_ROOT / "test-artifacts" / "fuzz-server.log",
                         VOICE_INPROCESS_WORKER="off") as base:
@@ -82,30 +93,34 @@ def fuzz_server(database_url: str, fuzz_token: str) -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def api_schema(fuzz_server: str, fuzz_token: str) -> object:
+def api_schema(fuzz_server: str) -> object:
     import schemathesis
 
     schema = schemathesis.openapi.from_url(f"{fuzz_server}/schema/openapi.json")
-    schema.config.update(base_url=fuzz_server, headers={"Authorization": f"Bearer {fuzz_token}"})
+    schema.config.update(base_url=fuzz_server)
     return schema
 
 
-def _fuzz(operation: object) -> None:
+def _fuzz(operation: object, token: str | None, examples: int) -> None:
     from hypothesis import HealthCheck, Phase, given, settings
 
     checks = _checks()
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
 
     @given(case=operation.as_strategy())  # type: ignore[attr-defined]
-    @settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
+    @settings(max_examples=examples, deadline=None, derandomize=True, database=None,
               phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
     def run(case: object) -> None:
-        case.call_and_validate(checks=checks)  # type: ignore[attr-defined]
+        case.call_and_validate(checks=checks, headers=headers)  # type: ignore[attr-defined]
 
     run()
 
 
-def test_api_operations_hold_their_description(api_schema: object) -> None:
-    """Each operation in turn; every failing one is reported (with a curl to reproduce), not just the first."""
+@pytest.mark.parametrize("role", ROLES)
+def test_api_operations_hold_their_description(api_schema: object, fuzz_tokens: dict[str, str | None],
+                                               role: str) -> None:
+    """Each operation in turn, as each role; every failing one is reported (with a curl to reproduce)."""
+    examples = EXAMPLES if role == "agency_staff" else OTHER_EXAMPLES
     failures: list[str] = []
     operations = 0
     for result in api_schema.get_all_operations():  # type: ignore[attr-defined]
@@ -114,7 +129,7 @@ def test_api_operations_hold_their_description(api_schema: object) -> None:
             continue  # HTML form routes that leak into the description (reported); CSRF answers them 403
         operations += 1
         try:
-            _fuzz(operation)
+            _fuzz(operation, fuzz_tokens[role], examples)
         except (Exception, BaseExceptionGroup) as exc:
             failures.append(f"--- {operation.label}\n{exc}")
     assert operations >= 20, f"only {operations} operations in the published description"
