@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from functools import cache
 from typing import Protocol
 
 import numpy as np
 
-__all__ = ["ENCODER_NAMES", "Encoder", "available_encoders", "get_encoder"]
+__all__ = ["ENCODER_NAMES", "Encoder", "VectorStore", "available_encoders", "get_encoder", "stored_vectors"]
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +30,34 @@ class Encoder(Protocol):
         ...
 
 
+class VectorStore(Protocol):
+    """Where an application keeps the vectors it already computed (a database table, a file)."""
+
+    def lookup(self, encoder: str, texts: Sequence[str]) -> list[np.ndarray | None]:
+        """The stored vector of each text for this encoder, or None; aligned with ``texts``."""
+        ...
+
+    def save(self, encoder: str, texts: Sequence[str], vectors: np.ndarray) -> None:
+        """Keep newly computed vectors (rows aligned with ``texts``)."""
+        ...
+
+
+_store = threading.local()
+
+
+@contextmanager
+def stored_vectors(store: VectorStore) -> Iterator[None]:
+    """Within the block, in this thread, every encoder first asks ``store`` for the vectors it already
+    has, computes only the others and hands them to ``store.save``: a re-fit or an assignment costs
+    the texts never seen before. Vectors are the encoder's own output, so results are unchanged."""
+    previous = getattr(_store, "current", None)
+    _store.current = store
+    try:
+        yield
+    finally:
+        _store.current = previous
+
+
 class _BatchedEncoder:
     """Encodes in length-sorted batches: padding to the longest text in a batch dominates the cost."""
 
@@ -37,6 +67,24 @@ class _BatchedEncoder:
         self.name, self.dim, self._embed = name, dim, embed
 
     def encode(self, texts: Sequence[str], progress: Callable[[int], None] | None = None) -> np.ndarray:
+        store: VectorStore | None = getattr(_store, "current", None)
+        if store is None or not len(texts):
+            return self._encode(texts, progress)
+        known = store.lookup(self.name, texts)
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        missing = [i for i, v in enumerate(known) if v is None or len(v) != self.dim]
+        for i, v in enumerate(known):
+            if v is not None and len(v) == self.dim:
+                out[i] = v
+        if progress and len(texts) > len(missing):
+            progress(len(texts) - len(missing))
+        if missing:
+            fresh = self._encode([texts[i] for i in missing], progress)
+            out[missing] = fresh
+            store.save(self.name, [texts[i] for i in missing], fresh)
+        return out
+
+    def _encode(self, texts: Sequence[str], progress: Callable[[int], None] | None = None) -> np.ndarray:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         for start in range(0, len(order), self.batch_size):

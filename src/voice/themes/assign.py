@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from voice.jobs import job_session, jobs, resumable
 from voice.themes.models import Theme, ThemeModel
+from voice.themes.vectors import DatabaseVectors
 
 log = logging.getLogger(__name__)
 
@@ -90,8 +91,17 @@ async def assign_new_texts(agency_id: int | None, scope: str = "feedback") -> in
             .order_by(target.id).limit(BATCH))).all()
         if not rows:
             return 0
-        results = await asyncio.get_running_loop().run_in_executor(
-            None, model.assign_many, [r[1] or "" for r in rows])
+        texts = [r[1] or "" for r in rows]
+        # The new texts' vectors are computed here and kept: the next refresh reuses them.
+        vectors = DatabaseVectors(scope, [r[0] for r in rows], texts, asyncio.get_running_loop())
+
+        def assign() -> list:
+            from nlp.embeddings import stored_vectors
+
+            with stored_vectors(vectors):
+                return model.assign_many(texts)
+
+        results = await asyncio.get_running_loop().run_in_executor(None, assign)
         themes = dict((await session.execute(select(Theme.key, Theme.id).where(
             Theme.agency_id == agency_id, Theme.scope == scope, Theme.retired.is_(False)))).all())
         for row, (key, score) in zip(rows, results, strict=True):

@@ -4,5 +4,7 @@ Their pages belong to the slices whose texts they group (the agency workspace, i
 from voice.component import Component
 from voice.themes.assign import assign_new_texts
 from voice.themes.services import refresh_all_themes, refresh_themes_job
+from voice.themes.vectors import encode_missing
 
-component = Component(name="themes", tasks=[refresh_themes_job, refresh_all_themes, assign_new_texts])
+component = Component(name="themes", tasks=[refresh_themes_job, refresh_all_themes, assign_new_texts,
+                                            encode_missing])

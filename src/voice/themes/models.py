@@ -5,7 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 
 from advanced_alchemy.types import DateTimeUTC
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, LargeBinary, String, UniqueConstraint, text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -66,3 +76,19 @@ class ThemeRun(Base):
     error: Mapped[str | None] = mapped_column(String(2000))
     requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
     finished_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
+
+
+class TextEmbedding(Base):
+    """A text's sentence embedding, computed once per encoder and reused by every refresh, assignment
+    and search (voice.themes.vectors). ``kind`` is the theme scope the text belongs to (feedback, ideas).
+
+    The vector column, ``embedding``, is not mapped: it is pgvector's ``vector`` where the extension is
+    installed (HNSW indexes per kind and encoder) and ``real[]`` elsewhere, written and read with SQL."""
+
+    __tablename__ = "text_embedding"
+    __table_args__ = (UniqueConstraint("kind", "text_id", "encoder", name="uq_text_embedding"),)
+
+    kind: Mapped[str] = mapped_column(String(16))
+    text_id: Mapped[int] = mapped_column(BigInteger)
+    encoder: Mapped[str] = mapped_column(String(32))
+    dim: Mapped[int] = mapped_column(Integer)

@@ -23,6 +23,7 @@ from voice.accounts.services import audit
 from voice.jobs import defer, job_session, jobs, resumable
 from voice.themes.models import Theme, ThemeModel, ThemeRun
 from voice.themes.sources import SOURCES, source
+from voice.themes.vectors import DatabaseVectors
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +67,7 @@ async def refresh_themes_job(run_id: int) -> None:
 async def run_refresh(run_id: int) -> None:
     """The job body: fit off the event loop, report progress, then swap atomically."""
     from nlp import ThemeModel as Fitter
+    from nlp.embeddings import stored_vectors
 
     async with job_session() as session:
         run = await session.get(ThemeRun, run_id)
@@ -93,9 +95,13 @@ async def run_refresh(run_id: int) -> None:
             stage["name"] = name
             stage["pct"] = _STAGES.get(name, stage["pct"])
 
+    # Texts encoded by an earlier run, an assignment or the encoding job are not encoded again.
+    vectors = DatabaseVectors(scope, ids, texts, asyncio.get_running_loop())
+
     def fit() -> Any:
         previous = Fitter.from_bytes(previous_blob) if previous_blob else None
-        return Fitter(method="auto", random_state=0).fit(texts, ids, previous=previous, progress=progress)
+        with stored_vectors(vectors):
+            return Fitter(method="auto", random_state=0).fit(texts, ids, previous=previous, progress=progress)
 
     try:
         fitting = asyncio.get_running_loop().run_in_executor(None, fit)
@@ -106,6 +112,8 @@ async def run_refresh(run_id: int) -> None:
             async with job_session() as session:
                 await session.execute(update(ThemeRun).where(ThemeRun.id == run_id).values(stage=name, progress=pct))
         model = fitting.result()
+        log.info("theme run %s: %s texts, %s vectors reused, %s encoded", run_id, len(ids), vectors.reused,
+                 vectors.computed)
         async with job_session() as session:
             await _swap(session, run_id, agency_id, scope, model, ids)
     except Exception as exc:

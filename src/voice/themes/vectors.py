@@ -1,0 +1,186 @@
+"""Sentence embeddings computed once per text and encoder, kept in PostgreSQL, shared by every process.
+
+A theme refresh, an assignment and a search ask the table first and encode only the texts it lacks
+(``DatabaseVectors``, plugged into nlp's encoders with ``nlp.embeddings.stored_vectors``). The vector
+column is pgvector's ``vector`` where the extension exists (with an HNSW index per kind and encoder)
+and ``real[]`` elsewhere; both store the encoder's float32 output, so results are the same.
+
+``encode_missing`` (a job after intake, every few minutes, and after an encoder change) fills in the
+vectors of texts that have none for the configured encoder, a batch per transaction, so it resumes
+where it stopped; the vectors of the previous encoder stay and keep serving until it is done.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from voice.jobs import job_session, jobs, resumable
+from voice.themes.sources import SOURCES, source
+
+log = logging.getLogger(__name__)
+
+BATCH = 256
+_COLUMN_TYPE: dict[str, bool] = {}  # database URL -> whether the vector column is pgvector's
+
+
+def configured_encoder() -> str:
+    """The encoder texts are kept encoded with (``VOICE_ENCODER``, e5 by default)."""
+    return os.environ.get("VOICE_ENCODER", "e5")
+
+
+async def uses_pgvector(session: AsyncSession) -> bool:
+    key = str(session.bind.url)
+    if key not in _COLUMN_TYPE:
+        kind = await session.scalar(text(
+            "SELECT format_type(atttypid, atttypmod) FROM pg_attribute "
+            "WHERE attrelid = 'text_embedding'::regclass AND attname = 'embedding'"))
+        _COLUMN_TYPE[key] = bool(kind) and kind.startswith("vector")
+    return _COLUMN_TYPE[key]
+
+
+async def load(session: AsyncSession, kind: str, encoder: str, ids: Sequence[int]) -> dict[int, np.ndarray]:
+    """Stored vectors of these texts for this encoder."""
+    out: dict[int, np.ndarray] = {}
+    for start in range(0, len(ids), 5000):
+        rows = await session.execute(text(
+            "SELECT text_id, CAST(embedding AS real[]) FROM text_embedding "
+            "WHERE kind = :kind AND encoder = :encoder AND text_id = ANY(:ids)"),
+            {"kind": kind, "encoder": encoder, "ids": list(ids[start:start + 5000])})
+        out.update((i, np.asarray(v, dtype=np.float32)) for i, v in rows)
+    return out
+
+
+async def store(session: AsyncSession, kind: str, encoder: str, vectors: dict[int, np.ndarray]) -> None:
+    """Keep vectors (a text already stored for this encoder keeps its first vector)."""
+    if not vectors:
+        return
+    cast = "CAST(CAST(:v AS real[]) AS vector)" if await uses_pgvector(session) else "CAST(:v AS real[])"
+    await session.execute(text(
+        "INSERT INTO text_embedding (kind, text_id, encoder, dim, embedding, created_at, updated_at) "  # noqa: S608
+        f"VALUES (:kind, :id, :encoder, :dim, {cast}, now(), now()) "
+        "ON CONFLICT (kind, text_id, encoder) DO NOTHING"),
+        [{"kind": kind, "id": int(i), "encoder": encoder, "dim": len(v), "v": [float(x) for x in v]}
+         for i, v in vectors.items()])
+
+
+async def nearest(session: AsyncSession, kind: str, encoder: str, vector: np.ndarray, k: int = 10
+                  ) -> list[tuple[int, float]]:
+    """The ``k`` stored texts of this kind closest to ``vector`` (unit length) by cosine, best first:
+    through the HNSW index with pgvector (approximate), by an exact scan in SQL without it. Any process
+    asks the same table, so no process keeps an index of its own."""
+    dim = len(vector)
+    params = {"kind": kind, "encoder": encoder, "q": [float(x) for x in vector], "k": int(k)}
+    if await uses_pgvector(session):
+        await session.execute(text("SET LOCAL hnsw.ef_search = 100"))
+        distance = f"(embedding::vector({dim})) <=> CAST(CAST(:q AS real[]) AS vector({dim}))"
+        rows = await session.execute(text(
+            f"SELECT text_id, 1 - ({distance}) FROM text_embedding "  # noqa: S608 - dim is an int
+            f"WHERE kind = :kind AND encoder = :encoder ORDER BY {distance} LIMIT :k"), params)
+    else:
+        rows = await session.execute(text(
+            "SELECT text_id, score FROM (SELECT text_id, (SELECT sum(a * b) FROM unnest(embedding, "
+            "CAST(:q AS real[])) AS p(a, b)) AS score FROM text_embedding WHERE kind = :kind AND encoder = :encoder "
+            "AND dim = :dim) s ORDER BY score DESC LIMIT :k"), {**params, "dim": dim})
+    return [(int(i), round(float(score), 4)) for i, score in rows]
+
+
+class DatabaseVectors:
+    """nlp's ``VectorStore`` over the table, for texts of one kind whose ids are known.
+
+    nlp calls it from the thread that fits or assigns; the queries run on the job's event loop, which
+    is free meanwhile (the thread's work is awaited through ``run_in_executor``)."""
+
+    def __init__(self, kind: str, ids: Sequence[int], texts: Sequence[str], loop: asyncio.AbstractEventLoop) -> None:
+        self.kind, self.loop = kind, loop
+        self.ids_of: dict[str, list[int]] = {}
+        for i, t in zip(ids, texts, strict=True):
+            self.ids_of.setdefault(t, []).append(int(i))
+        self.reused = self.computed = 0
+
+    def _run(self, coro: Any) -> Any:
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result()
+
+    def lookup(self, encoder: str, texts: Sequence[str]) -> list[np.ndarray | None]:
+        first = {t: self.ids_of[t][0] for t in texts if t in self.ids_of}
+
+        async def read() -> dict[int, np.ndarray]:
+            async with job_session() as session:
+                return await load(session, self.kind, encoder, sorted(set(first.values())))
+
+        found = self._run(read()) if first else {}
+        out = [found.get(first[t]) if t in first else None for t in texts]
+        self.reused += sum(v is not None for v in out)
+        return out
+
+    def save(self, encoder: str, texts: Sequence[str], vectors: np.ndarray) -> None:
+        pairs = {i: vectors[n] for n, t in enumerate(texts) for i in self.ids_of.get(t, [])}
+        self.computed += len(texts)
+
+        async def write() -> None:
+            async with job_session() as session:
+                await store(session, self.kind, encoder, pairs)
+
+        if pairs:
+            self._run(write())
+
+
+async def missing(session: AsyncSession, kind: str, encoder: str, limit: int = BATCH) -> list[tuple[int, str]]:
+    """Texts of this kind (newest first) that have no vector for the encoder yet."""
+    src = source(kind)
+    table, id_col = src.model.__table__.name, "id"
+    rows = await session.execute(text(
+        f"SELECT t.{id_col} FROM {table} t WHERE NOT EXISTS (SELECT 1 FROM text_embedding e "  # noqa: S608
+        f"WHERE e.kind = :kind AND e.encoder = :encoder AND e.text_id = t.{id_col}) "
+        f"ORDER BY t.{id_col} DESC LIMIT :limit"), {"kind": kind, "encoder": encoder, "limit": limit})
+    ids = [r[0] for r in rows]
+    if not ids:
+        return []
+    from sqlalchemy import select
+
+    texts = (await session.execute(select(src.model.id, src.text()).where(src.model.id.in_(ids)))).all()
+    return [(i, t or "") for i, t in texts]
+
+
+async def encode_batch(kind: str, encoder_name: str) -> int:
+    """Encode one batch of texts lacking a vector and store it (its own transaction): the unit of
+    resumption. Returns how many were stored; 0 when nothing is missing or the encoder is absent."""
+    from nlp import get_encoder
+
+    encoder = get_encoder(encoder_name)
+    if encoder is None:
+        return 0
+    async with job_session() as session:
+        todo = await missing(session, kind, encoder.name)
+    if not todo:
+        return 0
+    vectors = await asyncio.get_running_loop().run_in_executor(None, encoder.encode, [t for _, t in todo])
+    async with job_session() as session:
+        await store(session, kind, encoder.name, {i: vectors[n] for n, (i, _) in enumerate(todo)})
+    return len(todo)
+
+
+@jobs.periodic(cron="*/5 * * * *", periodic_id="encode-missing")
+@jobs.task(name="voice.encode_missing", queue="themes", queueing_lock="encode-missing", retry=resumable(3, wait=30))
+async def encode_missing(timestamp: int | None = None, encoder: str | None = None, max_batches: int = 200) -> int:
+    """Fill in the vectors every kind of text lacks for the configured encoder (or ``encoder``): after
+    intake, on a schedule, and in the background after an encoder change. Interrupted, it loses at most
+    the batch in hand; the next run continues from what is stored."""
+    name = encoder or configured_encoder()
+    done = 0
+    for kind in list(SOURCES):
+        for _ in range(max_batches):
+            stored = await encode_batch(kind, name)
+            done += stored
+            if stored < BATCH:
+                break
+    if done:
+        log.info("stored %s text embeddings (%s)", done, name)
+    return done

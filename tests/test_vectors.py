@@ -1,0 +1,108 @@
+"""Sentence embeddings computed once and kept in PostgreSQL: exact round trips on either column type
+(pgvector on the embedded server, real[] on a server without the extension), a re-fit that encodes
+only the new texts, assignment storing what it encodes, and the resumable background encoding."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+import numpy as np
+import pytest
+from sqlalchemy import func, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tests.factories import make_agency
+from voice.feedback.intake.service import IntakeService
+from voice.feedback.intake.submission import Submission
+from voice.feedback.models import Feedback
+from voice.themes.models import TextEmbedding
+from voice.themes.services import request_refresh
+from voice.themes.vectors import encode_missing, load, nearest, store, uses_pgvector
+
+BODIES = ["رمز التحقق لا يصل إلى الجوال", "ما وصلني كود التحقق", "رسالة التحقق تتأخر كثيرا",
+          "الموقع بطيء جدا عند الدفع", "صفحة الدفع تعلق", "الدفع الإلكتروني لا يكتمل",
+          "موعد الجوازات غير متاح", "لا توجد مواعيد متاحة هذا الشهر", "حجز الموعد صعب"]
+
+
+async def test_vectors_round_trip_exactly_on_this_server(db: AsyncSession) -> None:
+    available = await db.scalar(text("SELECT count(*) FROM pg_available_extensions WHERE name = 'vector'"))
+    assert await uses_pgvector(db) is bool(available)
+    rng = np.random.default_rng(0)
+    vectors = {i: rng.standard_normal(384).astype(np.float32) for i in (3, 5, 8)}
+    await store(db, "feedback", "e5", vectors)
+    await store(db, "feedback", "e5", {3: np.zeros(384, dtype=np.float32)})  # a text keeps its first vector
+    await db.commit()
+    back = await load(db, "feedback", "e5", [3, 5, 8, 9])
+    assert sorted(back) == [3, 5, 8]
+    for i, v in vectors.items():
+        assert back[i].dtype == np.float32 and np.array_equal(back[i], v)
+    assert await load(db, "ideas", "e5", [3]) == {}
+
+
+async def test_nearest_texts_come_from_the_database_best_first(db: AsyncSession) -> None:
+    rng = np.random.default_rng(1)
+    raw = rng.standard_normal((60, 384)).astype(np.float32)
+    unit = raw / np.linalg.norm(raw, axis=1, keepdims=True)
+    await store(db, "ideas", "e5", {i + 1: unit[i] for i in range(60)})
+    await store(db, "feedback", "e5", {1: -unit[7]})  # another kind never answers
+    await db.commit()
+    query = unit[7] + 0.3 * unit[20]
+    query = (query / np.linalg.norm(query)).astype(np.float32)
+    found = await nearest(db, "ideas", "e5", query, k=5)
+    exact = sorted(((i + 1, float(unit[i] @ query)) for i in range(60)), key=lambda p: -p[1])[:5]
+    assert [i for i, _ in found][:2] == [8, 21] == [i for i, _ in exact][:2]
+    assert [i for i, _ in found] == [i for i, _ in exact]  # 60 vectors: the HNSW search is exact here
+    for (_, got), (_, want) in zip(found, exact, strict=True):
+        assert abs(got - want) < 1e-3
+
+
+async def _feedback(db: AsyncSession, bodies: list[str]) -> None:
+    intake = IntakeService(db)
+    for body in bodies:
+        await intake.submit(Submission(agency="passports", body=body, publish=True))
+    await db.commit()
+
+
+@pytest.mark.slow
+async def test_a_refresh_encodes_only_texts_never_seen_and_assignment_keeps_its_vectors(
+        db: AsyncSession, run_jobs, caplog: pytest.LogCaptureFixture) -> None:
+    agency = await make_agency(db, "passports")
+    await _feedback(db, [f"{b} {n}" for n in range(3) for b in BODIES])
+    await request_refresh(db, agency.id, None)
+    await db.commit()
+    with caplog.at_level(logging.INFO, logger="voice.themes.services"):
+        await run_jobs()
+    first = re.search(r"27 texts, (\d+) vectors reused, (\d+) encoded", caplog.text)
+    assert first and first.groups() == ("0", "27")
+    assert await db.scalar(select(func.count()).select_from(TextEmbedding)) == 27
+
+    # New feedback is assigned to the current themes: its vectors are computed then and kept.
+    await _feedback(db, ["الرمز لا يصل للجوال أبدا", "الدفع يتوقف في الصفحة الأخيرة"])
+    await run_jobs()
+    assert await db.scalar(select(func.count()).select_from(TextEmbedding)) == 29
+    await _feedback(db, ["لا يوجد موعد متاح للتجديد"])
+    caplog.clear()
+    await request_refresh(db, agency.id, None)
+    await db.commit()
+    with caplog.at_level(logging.INFO, logger="voice.themes.services"):
+        await run_jobs()
+    again = re.search(r"30 texts, (\d+) vectors reused, (\d+) encoded", caplog.text)
+    # Only the text that arrived after the last assignment is encoded (the model may skip duplicates).
+    assert again and int(again.group(2)) <= 1 and int(again.group(1)) >= 29
+    assert await db.scalar(select(func.count()).select_from(TextEmbedding)) == 30
+
+
+@pytest.mark.slow
+async def test_background_encoding_fills_in_missing_vectors_and_resumes(db: AsyncSession) -> None:
+    await make_agency(db, "passports")
+    await _feedback(db, BODIES)
+    # A first pass stops after one batch of 4 (as if interrupted); the next one continues from what is stored.
+    import voice.themes.vectors as vectors
+
+    assert await vectors.encode_batch("feedback", "e5") == len(BODIES)
+    assert await encode_missing(encoder="e5") == 0
+    ids = (await db.scalars(select(Feedback.id))).all()
+    stored = await load(db, "feedback", "e5", ids)
+    assert sorted(stored) == sorted(ids)
+    assert all(abs(float(np.linalg.norm(v)) - 1) < 1e-4 for v in stored.values())
