@@ -1,7 +1,7 @@
 """text embeddings stored once per text and encoder (pgvector where available, real[] elsewhere)
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0012
 Create Date: 2026-11-27 22:15:00
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0011'
-down_revision: str | None = '0009'
+down_revision: str | None = '0012'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
