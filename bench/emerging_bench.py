@@ -44,7 +44,7 @@ def main() -> None:
     rng = np.random.default_rng(args.seed)
     start = 7 * WEEKS
     alarms = judged_days = 0
-    bands = {"< 2 a day": [0, 0, 0], "2-5": [0, 0, 0], "5-15": [0, 0, 0], "15-60": [0, 0, 0]}
+    bands = {"< 2": [0, 0, 0], "2-5": [0, 0, 0], "5-15": [0, 0, 0], "15-60": [0, 0, 0]}
     for _ in range(args.agencies):
         for _ in range(THEMES):
             base = float(np.exp(rng.uniform(np.log(0.5), np.log(60))))
@@ -57,7 +57,7 @@ def main() -> None:
             day = int(rng.integers(start, DAYS - 1))
             spiked = counts.copy()
             spiked[day:] = rng.poisson(2 * lam[day:])
-            band = "< 2 a day" if base < 2 else "2-5" if base < 5 else "5-15" if base < 15 else "15-60"
+            band = "< 2" if base < 2 else "2-5" if base < 5 else "5-15" if base < 15 else "15-60"
             first = judge(spiked[:day], int(spiked[day])).emerging
             bands[band][0] += first
             bands[band][1] += first or judge(spiked[:day + 1], int(spiked[day + 1])).emerging

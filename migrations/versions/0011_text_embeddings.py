@@ -1,4 +1,5 @@
-"""text embeddings stored once per text and encoder (pgvector where available, real[] elsewhere)
+"""text embeddings stored once per text and encoder (pgvector where available, real[] elsewhere);
+muting a theme's emerging flag
 
 Revision ID: 0011
 Revises: 0012
@@ -23,6 +24,7 @@ HNSW = [(kind, encoder, dim) for kind in ("feedback", "ideas") for encoder, dim 
 
 
 def upgrade() -> None:
+    op.add_column('theme', sa.Column('emerging_muted_until', sa.Date(), nullable=True))
     bind = op.get_bind()
     pgvector = bind.execute(sa.text("SELECT 1 FROM pg_available_extensions WHERE name = 'vector'")).scalar() == 1
     if pgvector:
@@ -48,3 +50,4 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table('text_embedding')
+    op.drop_column('theme', 'emerging_muted_until')

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from advanced_alchemy.types import DateTimeUTC
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    Date,
     ForeignKey,
     Index,
     Integer,
@@ -38,6 +39,8 @@ class Theme(Base):
     pinned: Mapped[bool] = mapped_column(Boolean, default=False)
     renamed: Mapped[bool] = mapped_column(Boolean, default=False)
     retired: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Staff muted the theme's "emerging" flag until this day (voice.themes.emerging); None: not muted.
+    emerging_muted_until: Mapped[date | None] = mapped_column(Date)
     # A staff merge: this theme was folded into another; re-runs keep it folded.
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("theme.id", ondelete="SET NULL"))
     # Feedback ids that best represent the theme (from the model), for the theme page.

@@ -17,6 +17,7 @@ from voice.feedback.lifecycle import next_statuses
 from voice.feedback.models import OPEN_STATUSES, Feedback
 from voice.i18n import _
 from voice.ids import parse_id
+from voice.themes.alerts import emerging_themes, mute
 from voice.themes.edits import ThemeService
 from voice.themes.models import ThemeRun
 from voice.themes.services import request_refresh
@@ -41,7 +42,13 @@ class ThemePages(WorkspacePages):
                                       .order_by(ThemeRun.id.desc()).limit(1))
         return Template("workspace/dashboard.html", context={
             "agency": await db_session.get_one(Agency, agency_id), "stats": await dashboard.theme_stats(agency_id),
-            "unthemed": await dashboard.unthemed_count(agency_id), "run": run, "sparkline": charts.sparkline})
+            "unthemed": await dashboard.unthemed_count(agency_id), "run": run, "sparkline": charts.sparkline,
+            "emerging": await emerging_themes(db_session, agency_id)})
+
+    @post("/themes/{theme_id:int}/mute-emerging", name="theme_mute_emerging")
+    async def mute_emerging(self, request: Request, theme_id: Id, db_session: AsyncSession) -> Redirect:
+        await mute(db_session, request.user, theme_id)
+        return redirect_to(request, "agency_dashboard")
 
     @post("/themes/refresh", name="themes_refresh")
     async def refresh(self, request: Request, db_session: AsyncSession) -> Template:
