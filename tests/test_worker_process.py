@@ -37,7 +37,7 @@ BODIES = ["رمز التحقق لا يصل إلى الجوال", "ما وصلن�
           "موعد الجوازات غير متاح", "لا توجد مواعيد متاحة هذا الشهر", "حجز الموعد صعب"]
 
 
-async def _wait_for(probe, what: str, seconds: float = 90) -> None:
+async def _wait_for(probe, what: str, seconds: float = 300) -> None:
     deadline = time.monotonic() + seconds
     while not await probe():
         if time.monotonic() > deadline:
