@@ -45,6 +45,7 @@ NOT_PUBLIC = {
     # identifiers and codes (a tracking code is a bearer secret, not a text)
     "feedback.tracking_code", "feedback.language", "idea.language", "theme.scope", "theme.key",
     "theme_model.scope", "theme_model.method", "theme_run.scope", "theme_run.status", "feedback_event.kind",
+    "text_embedding.kind", "text_embedding.encoder",
     "feedback_event.from_status", "feedback_event.to_status", "idea_status_event.kind",
     "idea_status_event.from_status", "idea_status_event.to_status",
     # attachments: the sender's file name and a document's title are shown to the owning agency, administrators
