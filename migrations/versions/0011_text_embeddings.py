@@ -2,7 +2,7 @@
 muting a theme's emerging flag
 
 Revision ID: 0011
-Revises: 0012
+Revises: 0014
 Create Date: 2026-11-27 22:15:00
 """
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0011'
-down_revision: str | None = '0012'
+down_revision: str | None = '0014'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
