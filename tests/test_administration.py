@@ -201,6 +201,13 @@ async def test_agency_pages_create_edit_reorder_and_keep_history(client: httpx.A
         "sla_complaint": "2", "contact_email": "voice@water.gov.sa", "is_active": "1"})).status_code == 303
     page = await client.get("/admin/agencies/water")
     assert "المياه الوطنية" in page.text and "agency.update" in page.text and "service.move" in page.text
+    # The form as a browser sends it: one field per name; an unticked box sends nothing and means "off".
+    fields = dict(re.findall(r'name="([a-z_]+)" value="([^"]*)"', page.text.split('id="services"')[0]))
+    assert "is_active" in fields
+    fields.pop("is_active")
+    assert (await post_form(client, "/admin/agencies/water", fields)).status_code == 303
+    water = await db.scalar(select(Agency).where(Agency.slug == "water").execution_options(populate_existing=True))
+    assert water.is_active is False and water.sla_by_kind == {"complaint": 2}
 
 
 async def test_a_deactivated_agency_takes_no_new_feedback_and_keeps_its_records(

@@ -34,6 +34,12 @@ def _form(data: dict[str, Any], names: tuple[str, ...]) -> dict[str, str]:
     return {k: field(data, k) for k in names if k in data}
 
 
+def _edit_form(data: dict[str, Any], names: tuple[str, ...]) -> dict[str, str]:
+    """An edit form: an unticked checkbox sends nothing, so its absence means "off" (a hidden "0"
+    beside the box would send the field twice, which the input checks refuse)."""
+    return {**_form(data, names), "is_active": "1" if field(data, "is_active") else "0"}
+
+
 def _date(value: str | None) -> date | None:
     try:
         return date.fromisoformat(value.strip()) if value else None
@@ -92,7 +98,7 @@ class AdminPages(Controller):
     @post("/agencies/{slug:str}", name="admin_agency_update", status_code=303)
     async def update_agency(self, request: Request, slug: str, data: FormData, catalogue: CatalogueAdminService,
                             audit_log: AuditService) -> Any:
-        form = _form(data, _AGENCY_FORM)
+        form = _edit_form(data, _AGENCY_FORM)
         try:
             agency = await catalogue.update_agency(request.user, slug, form)
         except DomainError as exc:
@@ -122,7 +128,7 @@ class AdminPages(Controller):
             if move in ("up", "down"):
                 await catalogue.move_service(request.user, slug, service, -1 if move == "up" else 1)
             else:
-                await catalogue.update_service(request.user, slug, service, _form(data, _SERVICE_FORM))
+                await catalogue.update_service(request.user, slug, service, _edit_form(data, _SERVICE_FORM))
         except DomainError as exc:
             if exc.status_code != 422:
                 raise
