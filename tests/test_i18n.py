@@ -87,7 +87,7 @@ async def test_numbers_use_arabic_indic_digits_in_arabic(client: httpx.AsyncClie
     for _ in range(3):
         await make_agency(db)  # two e-services each
     arabic = await client.get("/")
-    assert "٣ جهة حكومية و٦ خدمة إلكترونية" in arabic.text  # written the Arabic way
+    assert "٣ جهات حكومية و٦ خدمات إلكترونية" in arabic.text  # 3–10 take the plural
     english = await client.get("/?lang=en")
     assert "3 agencies and 6 e-services" in english.text
 

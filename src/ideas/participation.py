@@ -12,7 +12,7 @@ from ideas.texts import MAX_COMMENT, MAX_REASON
 from voice.accounts.models import User
 from voice.db import DomainService
 from voice.errors import NotFound, ValidationFailed
-from voice.i18n import _
+from voice.i18n import _, ngettext
 from voice.text import clean_body, public_text
 
 
@@ -52,7 +52,7 @@ class IdeaParticipationService(DomainService[Idea]):
         idea = await open_idea(self.session, idea_id)
         text = clean_body(body, field="body")
         if len(text) > MAX_COMMENT:
-            raise ValidationFailed(_("Please keep it under %(n)s characters.", n=MAX_COMMENT), field="body")
+            raise ValidationFailed(ngettext("Please keep it under %(num)s character.", "Please keep it under %(num)s characters.", MAX_COMMENT), field="body")
         if parent_id is not None:
             parent = await self.session.scalar(select(IdeaComment).where(
                 IdeaComment.id == parent_id, IdeaComment.idea_id == idea.id, IdeaComment.hidden.is_(False)))

@@ -8,7 +8,7 @@ from functools import cache
 from pathlib import Path
 
 from voice.errors import ValidationFailed
-from voice.i18n import _
+from voice.i18n import ngettext
 from voice.text import clean_body
 
 MIN_TITLE = 8
@@ -53,9 +53,9 @@ def clean_title(raw: str, errors: dict[str, str]) -> str:
         errors.update(exc.errors)
         return text
     if len(text) < MIN_TITLE:
-        errors["title"] = _("Please give the idea a title of at least %(n)s characters.", n=MIN_TITLE)
+        errors["title"] = ngettext("Please give the idea a title of at least %(num)s character.", "Please give the idea a title of at least %(num)s characters.", MIN_TITLE)
     elif len(text) > MAX_TITLE:
-        errors["title"] = _("Please keep the title under %(n)s characters.", n=MAX_TITLE)
+        errors["title"] = ngettext("Please keep the title under %(num)s character.", "Please keep the title under %(num)s characters.", MAX_TITLE)
     return text
 
 
@@ -65,5 +65,5 @@ def optional_text(value: str | None, name: str, limit: int) -> str | None:
     if not text:
         return None
     if len(text) > limit:
-        raise ValidationFailed(_("Please keep it under %(n)s characters.", n=limit), field=name)
+        raise ValidationFailed(ngettext("Please keep it under %(num)s character.", "Please keep it under %(num)s characters.", limit), field=name)
     return clean_body(text, field=name)

@@ -12,11 +12,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel import Locale
-from babel.dates import format_date, format_datetime
+from babel.dates import format_date, format_time
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal, format_percent
 from babel.support import Translations
+from hijridate import Gregorian
 
 from voice.settings import PACKAGE_ROOT
 
@@ -133,6 +134,24 @@ def localize_digits(text: str) -> str:
     return text.translate(_ARABIC_INDIC) if get_locale() == "ar" else text
 
 
+# What people type: Arabic-Indic (٠-٩) or Eastern Arabic-Indic (Persian/Urdu keyboards, ۰-۹) digits.
+_TO_ASCII = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "0123456789" * 2)
+
+
+def fold_digits(text: str) -> str:
+    """Input in any of the digit sets people type, as ASCII digits: "٧" in a score field is 7."""
+    return text.translate(_TO_ASCII)
+
+
+def parse_int(value: Any, lo: int, hi: int) -> int | None:
+    """A whole number from lo to hi typed in either digit set (spaces around it allowed), or None."""
+    raw = fold_digits(str(value if value is not None else "")).strip()
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 9:
+        return None
+    number = int(raw)
+    return number if lo <= number <= hi else None
+
+
 def fmt_number(value: float | int | None, digits: int = 0) -> str:
     if value is None:
         return "—"
@@ -150,14 +169,59 @@ def fmt_percent(value: float | None, digits: int = 0) -> str:
 
 
 def fmt_date(value: date | datetime | None, style: str = "medium") -> str:
+    """The one way a date is shown to people: Gregorian with the Umm al-Qura Hijri date beside it.
+
+    "medium" (prose): "٣ فبراير ٢٠٢٦ (١٥ شعبان ١٤٤٧ هـ)" / "3 Feb 2026 (15 Shaban 1447 AH)".
+    "short" (lists, with the time): "٣‏/٢‏/٢٠٢٦ (١٥‏/٨‏/١٤٤٧ هـ)، ١١:٠٥ ص". Times are Riyadh time.
+    """
     if value is None:
         return "—"
     loc = FORMAT_LOCALE[get_locale()]
+    clock = None
     if isinstance(value, datetime):
-        if style == "short":  # lists: day and time
-            return localize_digits(format_datetime(value, format="short", locale=loc, tzinfo=RIYADH))
-        value = value.astimezone(RIYADH).date()  # prose: the day is what matters
-    return localize_digits(format_date(value, format=style, locale=loc))
+        local = value.astimezone(RIYADH)
+        if style == "short":
+            clock = format_time(local, format="short", locale=loc)
+        value = local.date()
+    if style == "short":
+        text = format_date(value, format="short", locale=loc)
+    else:  # Arabic's "medium" is all digits; the month's name reads better in prose
+        text = format_date(value, format="long" if get_locale() == "ar" else "medium", locale=loc)
+    hijri = fmt_hijri(value, numeric=style == "short")
+    if hijri:
+        text += f" ({hijri})"
+    if clock:
+        text += ("، " if get_locale() == "ar" else ", ") + clock
+    return localize_digits(text)
+
+
+def fmt_month(value: date) -> tuple[str, str]:
+    """(month name, year) for chart axes: ("فبراير", "٢٠٢٦") / ("Feb", "2026")."""
+    loc = FORMAT_LOCALE[get_locale()]
+    return format_date(value, format="LLL", locale=loc), localize_digits(str(value.year))
+
+
+def fmt_day_month(value: date) -> str:
+    """Day and month for a week's axis label: "٣ فبراير" / "3 Feb"."""
+    return localize_digits(format_date(value, format="d MMM", locale=FORMAT_LOCALE[get_locale()]))
+
+
+_HIJRI_SUFFIX = {"ar": "هـ", "en": "AH"}
+
+
+def fmt_hijri(value: date, numeric: bool = False) -> str:
+    """The Umm al-Qura date (the Saudi official calendar) of a Gregorian day; "" outside its tables."""
+    try:
+        h = Gregorian(value.year, value.month, value.day).to_hijri()
+    except (OverflowError, ValueError):
+        return ""
+    lang = get_locale()
+    if numeric:
+        sep = "\u200f/" if lang == "ar" else "/"
+        body = f"{h.day}{sep}{h.month}{sep}{h.year}"
+    else:
+        body = f"{h.day} {h.month_name('ar' if lang == 'ar' else 'en')} {h.year}"
+    return localize_digits(f"{body} {_HIJRI_SUFFIX[lang]}")
 
 
 def language_name(lang: str) -> str:

@@ -71,6 +71,7 @@ LABELS: dict[str, str] = {
     "load": N_("loading"),
     "normalize": N_("normalizing"),
     "vectorize": N_("representing"),
+    "embed": N_("reading meanings"),
     "cluster": N_("clustering"),
     "label": N_("labelling"),
     "done": N_("done"),

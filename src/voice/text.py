@@ -7,7 +7,7 @@ import re
 import unicodedata
 
 from voice.errors import ValidationFailed
-from voice.i18n import _
+from voice.i18n import _, ngettext
 
 MIN_BODY = 5
 MAX_BODY = 5000
@@ -33,9 +33,9 @@ def clean_body(raw: str, field: str = "body") -> str:
         raise ValidationFailed(_("Please write plain text: HTML and scripts are not accepted."), field=field)
     visible = re.sub(r"\s+", "", text)
     if len(visible) < MIN_BODY:
-        raise ValidationFailed(_("Please write at least %(n)s characters.", n=MIN_BODY), field=field)
+        raise ValidationFailed(ngettext("Please write at least %(num)s character.", "Please write at least %(num)s characters.", MIN_BODY), field=field)
     if len(text) > MAX_BODY:
-        raise ValidationFailed(_("Please keep it under %(n)s characters.", n=MAX_BODY), field=field)
+        raise ValidationFailed(ngettext("Please keep it under %(num)s character.", "Please keep it under %(num)s characters.", MAX_BODY), field=field)
     return text
 
 

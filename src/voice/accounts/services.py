@@ -27,7 +27,7 @@ from voice.accounts.security import (
 from voice.catalogue.models import Agency
 from voice.db import DomainService
 from voice.errors import DomainError, ValidationFailed
-from voice.i18n import _
+from voice.i18n import _, ngettext
 
 T = TypeVar("T")
 
@@ -51,11 +51,11 @@ def check_password(password: str, email: str = "") -> None:
     """ASVS-style rules: length over composition, and not the obvious choices."""
     if len(password) < PASSWORD_MIN:
         raise ValidationFailed(
-            _("The password must be at least %(n)s characters.", n=PASSWORD_MIN), field="password"
+            ngettext("The password must be at least %(num)s character.", "The password must be at least %(num)s characters.", PASSWORD_MIN), field="password"
         )
     if len(password) > PASSWORD_MAX:
         raise ValidationFailed(
-            _("The password must be at most %(n)s characters.", n=PASSWORD_MAX), field="password"
+            ngettext("The password must be at most %(num)s character.", "The password must be at most %(num)s characters.", PASSWORD_MAX), field="password"
         )
     lowered = password.lower()
     local = email.split("@")[0].lower()

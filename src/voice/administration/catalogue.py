@@ -15,7 +15,7 @@ from voice.administration.scope import require_agency, require_platform_admin
 from voice.catalogue.models import Agency, Channel, Service
 from voice.db import DomainService
 from voice.errors import NotFound, ValidationFailed
-from voice.i18n import _, fmt_number
+from voice.i18n import _, fmt_number, parse_int
 
 SLUG = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?")
 SLA_MIN, SLA_MAX = 1, 365
@@ -37,12 +37,11 @@ def _sla(value: Any, name: str, errors: dict[str, str], optional: bool = False) 
     raw = str(value if value is not None else "").strip()
     if optional and raw == "":
         return None
-    raw = raw.translate(str.maketrans("٠١٢٣٤٥٦٧٨٩", "0123456789"))
-    if not (raw.isascii() and raw.isdigit() and SLA_MIN <= int(raw) <= SLA_MAX):
+    days = parse_int(raw, SLA_MIN, SLA_MAX)
+    if days is None:
         errors[name] = _("An SLA is a whole number of days from %(min)s to %(max)s.", min=fmt_number(SLA_MIN),
                          max=fmt_number(SLA_MAX))
-        return None
-    return int(raw)
+    return days
 
 
 class CatalogueAdminService(DomainService[Agency]):

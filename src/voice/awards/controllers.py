@@ -17,7 +17,7 @@ from litestar.response import Redirect, Template
 from voice.accounts.models import Role, User
 from voice.awards.editions import EditionService
 from voice.awards.entries import EntryService
-from voice.awards.evidence import Dossier, EvidenceService
+from voice.awards.evidence import Dossier, EvidenceService, figure_title
 from voice.awards.judging import JudgingService
 from voice.awards.lifecycle import EditionLifecycleService
 from voice.awards.models import Branch, BranchCode, Edition, Entry
@@ -153,7 +153,7 @@ class AwardPages(Controller):
         rows = (snapshots.records(frozen, figure[:64], blind=False) if frozen is not None
                 else await evidence.records(edition, agency, figure[:64]))
         return Template("awards/records.html", context={
-            "edition": edition, "agency_name": agency.name(get_locale()), "figure": figure, "rows": rows,
+            "edition": edition, "agency_name": agency.name(get_locale()), "figure": figure_title(figure), "rows": rows,
             "back": url(request, "award_dossier", edition_id=edition.id, agency_slug=agency.slug)})
 
     @get("/editions/{edition_id:int}/evidence/{agency_slug:str}/export/{fmt:str}", name="award_dossier_export",

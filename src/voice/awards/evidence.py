@@ -26,7 +26,7 @@ from voice.catalogue.models import Agency
 from voice.db import DomainService
 from voice.errors import NotFound
 from voice.feedback.models import Channel, Feedback, Response
-from voice.i18n import RIYADH, _
+from voice.i18n import RIYADH, _, fmt_date, fmt_number, ngettext
 from voice.ids import parse_id
 from voice.labels import label
 from voice.themes.models import Theme
@@ -342,17 +342,21 @@ class EvidenceService(DomainService[Edition]):
             # A reference, never the tracking code: that code is the submitter's key to private answers.
             return [Record("feedback", f.id, f"FB-{f.id}", f.created_at, f.body_public, {
                 "channel": label(f.channel), "submitter_kind": label(f.submitter_kind), "status": label(f.status),
-                "due_at": f.due_at.isoformat(),
-                "first_response_at": f.first_response_at.isoformat() if f.first_response_at else "",
-                "satisfaction": str(f.satisfaction or "")}) for f in rows]
+                "due_at": _("due %(date)s", date=fmt_date(f.due_at)),
+                "first_response_at": _("first answer %(date)s", date=fmt_date(f.first_response_at))
+                if f.first_response_at else "",
+                "satisfaction": _("satisfaction %(n)s of 5", n=fmt_number(f.satisfaction)) if f.satisfaction else ""})
+                for f in rows]
         if kind == "improvement":
             return [Record("improvement", i.id, f"IMP-{i.id}", i.created_at, f"{i.title} — {i.description}".strip(" —"),
                            {"kind": label(i.kind), "status": label(i.status),
-                            "delivered_on": i.delivered_on.isoformat() if i.delivered_on else ""}) for i in rows]
+                            "delivered_on": _("delivered %(date)s", date=fmt_date(i.delivered_on))
+                            if i.delivered_on else ""}) for i in rows]
         if kind.startswith("consultation"):
             return evidence_consultations.to_records(kind, rows, Record)
         return [Record("idea", i.id, f"IDEA-{i.id}", i.created_at, f"{i.title} — {i.description_public}",
-                       {"status": label(i.status), "votes": str(i.votes)}) for i in rows]
+                       {"status": label(i.status), "votes": ngettext("%(num)s vote", "%(num)s votes", i.votes)})
+                for i in rows]
 
     # ----- e-contribution ----------------------------------------------------------------------------
 
@@ -373,3 +377,21 @@ class EvidenceService(DomainService[Edition]):
         adopted = "" if idea.adopted_by is None else idea.adopted_by.name_ar
         return IdeaDossier(idea.id, idea.title, idea.problem_public, idea.description_public, idea.status.value,
                            idea.votes, list(comments), answers, adopted, idea.status is IdeaStatus.IMPLEMENTED)
+
+
+def figure_title(key: str) -> str:
+    """A figure's name for people (the records page), never its key."""
+    names = {
+        "published_answers": _("Feedback with a published answer"), "public_items": _("Items on the public board"),
+        "you_said_we_did": _("Changes shown on “You said, we did”"), "received": _("Feedback received"),
+        "answered": _("Share answered (any answer)"), "first_answer": _("Time to first answer, median (hours)"),
+        "within_sla": _("Share answered within the agency's SLA (of all received)"),
+        "satisfaction": _("Satisfaction with answers (1–5)"), "improvements": _("Improvements delivered"),
+        "closed_loop": _("Closed-loop rate: share of feedback linked to a delivered improvement"),
+        "adopted_ideas": _("Ideas adopted by the agency")}
+    if key in names:
+        return names[key]
+    for prefix in ("channel_", "improvements_"):
+        if key.startswith(prefix):
+            return label(key[len(prefix):])
+    return _("Theme") if key.startswith("theme_") else key

@@ -30,7 +30,7 @@ from voice.catalogue.models import Agency
 from voice.db import DomainService
 from voice.errors import Conflict as Conflict409
 from voice.errors import NotFound, ValidationFailed
-from voice.i18n import _
+from voice.i18n import _, fmt_number, parse_int
 
 
 @dataclass
@@ -142,10 +142,11 @@ class JudgingService(DomainService[ScoreSheet]):
             comment = str(data.get(f"comment_{c.id}", "")).strip()[:4000]
             value: int | None = None
             if raw:
-                if not raw.isascii() or not raw.isdigit() or len(raw) > 4 or not 0 <= int(raw) <= c.scale_max:
-                    errors[f"score_{c.id}"] = _("A whole number from 0 to %(n)s.", n=c.scale_max)
+                value = parse_int(raw, 0, c.scale_max)  # "٧" typed on an Arabic keyboard is 7
+                if value is None:
+                    errors[f"score_{c.id}"] = _("A whole number from %(lo)s to %(hi)s.", lo=fmt_number(0),
+                                                hi=fmt_number(c.scale_max))
                     continue
-                value = int(raw)
             elif submit:
                 errors[f"score_{c.id}"] = _("Score every criterion before submitting.")
                 continue

@@ -13,7 +13,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from voice.accounts.models import Role, User
 from voice.awards.models import Branch, BranchCode, Conflict, Edition, Entry, JudgeAssignment
 from voice.catalogue.models import Agency
-from voice.i18n import _, get_locale
+from voice.i18n import _, fmt_number, get_locale
 
 
 def judge_may_see(judge_id: int) -> ColumnElement[bool]:
@@ -53,7 +53,7 @@ def display(entry: Entry, blind: bool) -> EntryDisplay:
     if not blind:
         return EntryDisplay(entry.title, entrant_name(entry), False)
     # An agency's own title often names it; an idea's title is already public and names no one.
-    title = entry.title if entry.idea_id else _("Entry no. %(n)s", n=entry.id)
+    title = entry.title if entry.idea_id else _("Entry no. %(n)s", n=fmt_number(entry.id))
     return EntryDisplay(title, "", True)
 
 

@@ -19,7 +19,7 @@ from voice.accounts.services import audit
 from voice.db import DomainService
 from voice.errors import Conflict, NotFound, ValidationFailed
 from voice.feedback.models import Event, Feedback, Response, Status
-from voice.i18n import _, get_locale
+from voice.i18n import _, get_locale, ngettext
 from voice.labels import label
 from voice.notifications.outbox import link, notify
 from voice.text import clean_body
@@ -87,7 +87,7 @@ class LifecycleService(DomainService[Feedback]):
         item = await self.for_agency(user, feedback_id, lock=True)
         text = clean_body(body, field="body")
         if len(text) > MAX_ANSWER:
-            raise ValidationFailed(_("Please keep it under %(n)s characters.", n=MAX_ANSWER), field="body")
+            raise ValidationFailed(ngettext("Please keep it under %(num)s character.", "Please keep it under %(num)s characters.", MAX_ANSWER), field="body")
         if close:
             self._check_move(item, Status.RESOLVED)
         now = datetime.now(UTC)
@@ -117,7 +117,7 @@ class LifecycleService(DomainService[Feedback]):
         if target is Status.DECLINED and not reason:
             raise ValidationFailed(_("Declining needs a reason the person can read."), field="reason")
         if reason and len(reason) > MAX_REASON:
-            raise ValidationFailed(_("Please keep it under %(n)s characters.", n=MAX_REASON), field="reason")
+            raise ValidationFailed(ngettext("Please keep it under %(num)s character.", "Please keep it under %(num)s characters.", MAX_REASON), field="reason")
         if reason:
             reason = clean_body(reason, field="reason")
         self._move(item, user, target, reason, datetime.now(UTC))

@@ -127,7 +127,7 @@ class DashboardService(DomainService[Theme]):
 
     async def sla_by_month(self, agency_id: int, months: int = 12) -> list[tuple[str, int, int]]:
         """(month "YYYY-MM", items received, items answered by their due date) for recent months."""
-        month = func.to_char(func.date_trunc("month", Feedback.created_at), "YYYY-MM")
+        month = func.to_char(func.date_trunc("month", func.timezone("Asia/Riyadh", Feedback.created_at)), "YYYY-MM")
         on_time = func.count().filter(Feedback.first_response_at <= Feedback.due_at)
         rows = (await self.session.execute(select(month.label("m"), func.count(), on_time).where(
             Feedback.agency_id == agency_id,

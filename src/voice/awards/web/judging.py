@@ -12,7 +12,7 @@ from voice.accounts.models import User
 from voice.attachments.services import AttachmentService
 from voice.awards.controllers import DEPENDENCIES, Id, _dossier_context, _dossier_name
 from voice.awards.documents import ATTACHMENT_OWNER
-from voice.awards.evidence import EvidenceService
+from voice.awards.evidence import EvidenceService, figure_title
 from voice.awards.judging import JudgingService
 from voice.awards.models import Edition, EditionStatus, Entry
 from voice.awards.snapshots import DossierSnapshotService, FrozenDossier
@@ -117,6 +117,6 @@ class JudgingPages(Controller):
                             snapshots: DossierSnapshotService, figure: str = "received") -> Template:
         edition, _agency, entry, frozen = await self._entry_frozen(request, evidence, snapshots, entry_id)
         return Template("awards/records.html", context={
-            "edition": edition, "agency_name": frozen.dossier.agency_name, "figure": figure,
+            "edition": edition, "agency_name": frozen.dossier.agency_name, "figure": figure_title(figure[:64]),
             "rows": snapshots.records(frozen, figure[:64], blind=entry.branch.blind),
             "back": url(request, "award_entry_dossier", entry_id=entry.id)})

@@ -34,7 +34,7 @@ from voice.feedback.open311.schemas import (
     public_number,
 )
 from voice.feedback.tracking import normalize_tracking_code
-from voice.i18n import _, get_locale
+from voice.i18n import _, get_locale, ngettext
 from voice.web.throttle import throttle
 
 WINDOW = timedelta(days=90)
@@ -114,7 +114,7 @@ class Open311Api(Controller):
         ids = _split(service_request_id)
         if ids:
             if len(ids) > MAX_LIST_VALUES:
-                raise ValidationFailed(_("At most %(n)s values, comma-separated.", n=MAX_LIST_VALUES),
+                raise ValidationFailed(ngettext("At most %(num)s value, comma-separated.", "At most %(num)s values, comma-separated.", MAX_LIST_VALUES),
                                        field="service_request_id")
             wanted = RequestSearch(codes=[c for c in map(normalize_tracking_code, ids) if c],
                                    ids=[n for n in map(public_number, ids) if n is not None])
@@ -125,7 +125,7 @@ class Open311Api(Controller):
                 errors["status"] = _("Use “open”, “closed” or both, comma-separated.")
             codes = _split(service_code)
             if len(codes) > MAX_LIST_VALUES:
-                errors["service_code"] = _("At most %(n)s values, comma-separated.", n=MAX_LIST_VALUES)
+                errors["service_code"] = ngettext("At most %(num)s value, comma-separated.", "At most %(num)s values, comma-separated.", MAX_LIST_VALUES)
             if errors:
                 raise ValidationFailed(next(iter(errors.values())), errors=errors)
             wanted = RequestSearch(start=start, end=end, services=[await open311.resolve(c) for c in codes],

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from litestar import Request, Response, get
 from litestar.response import Template
 from markupsafe import Markup
 
 from voice.errors import NotFound
-from voice.i18n import _
+from voice.i18n import RIYADH, _, fmt_day_month, fmt_month
 from voice.web import charts
 from voice.web.exports import download
 from voice.workspace.access import agency_of
@@ -39,15 +39,32 @@ class ReportPages(WorkspacePages):
     async def charts_page(self, request: Request, dashboard: DashboardService) -> Template:
         agency_id = agency_of(request.user)
         stats = (await dashboard.theme_stats(agency_id))[:6]
-        weeks = [(datetime.now(UTC) - timedelta(weeks=11 - i)).strftime("%d/%m") for i in range(12)]
+        weeks = [fmt_day_month((datetime.now(UTC) - timedelta(weeks=11 - i)).astimezone(RIYADH).date())
+                 for i in range(12)]
         volume = charts.lines({s.theme.label: s.weekly for s in stats}, weeks, _("Feedback per theme, by week"))
         hours = await dashboard.response_hours(agency_id)
-        months = await dashboard.sla_by_month(agency_id)
-        sla_chart = charts.bars([m[0] for m in months], [round(100 * m[2] / m[1]) if m[1] else 0 for m in months],
-                                _("Share answered within the SLA, by month"), unit="%", max_value=100)
+        by_month = {m[0]: m for m in await dashboard.sla_by_month(agency_id)}
+        months = _last_months(12)  # every month, those without feedback too
+        labels = [(name, year if m.month == 1 or i == 0 else "") for i, m in enumerate(months)
+                  for name, year in [fmt_month(m)]]
+        values = [round(100 * row[2] / row[1]) if (row := by_month.get(f"{m:%Y-%m}")) and row[1] else None
+                  for m in months]
+        sla_chart = charts.bars(labels, values, _("Share answered within the SLA, by month"), unit="%",
+                                max_value=100)
         return Template("workspace/charts.html", context={
             "volume": volume, "response_chart": _response_chart(hours), "sla_chart": sla_chart,
             "answered": len(hours)})
+
+
+def _last_months(n: int) -> list[date]:
+    """The first day of each of the last n months, oldest first, this month last (Riyadh time)."""
+    today = datetime.now(UTC).astimezone(RIYADH).date()
+    out = []
+    year, month = today.year, today.month
+    for _i in range(n):
+        out.append(date(year, month, 1))
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    return out[::-1]
 
 
 def _response_chart(hours: list[float]) -> Markup:
