@@ -386,14 +386,14 @@ async def test_an_abandoned_run_does_not_block_refreshes(db: AsyncSession) -> No
 
 
 def _bars(page: str, title: str) -> list[tuple[str, str]]:
-    """(label, value shown) of each bar of the page's chart called ``title``, left to right."""
+    """(label, value shown) of each bar of the page's chart called ``title``, in time order."""
     import html
     import re
 
     svg = re.search(r'<svg class="chart"[^>]*aria-label="' + re.escape(html.escape(title)) + r'".*?</svg>', page)
     assert svg, title
-    texts = [html.unescape(t) for t in re.findall(r"<text[^>]*>([^<]*)</text>", svg.group(0))]
-    return [(texts[i + 1], texts[i]) for i in range(0, len(texts), 2)]  # each bar: its value, then its label
+    return [(html.unescape(label), html.unescape(value))
+            for label, value in re.findall(r'<g class="bar" data-label="([^"]*)" data-value="([^"]*)">', svg.group(0))]
 
 
 async def test_charts_page_draws_the_agencys_sla_months_and_answer_times(client: httpx.AsyncClient,
@@ -430,9 +430,20 @@ async def test_charts_page_draws_the_agencys_sla_months_and_answer_times(client:
 
     page = await client.get("/agency/charts", params={"lang": "en"})
     assert page.status_code == 200
-    # Received that month, and the share answered by the due date: 3 of 4, then 1 of 2.
-    assert _bars(page.text, "Share answered within the SLA, by month") == [
-        (earlier.strftime("%Y-%m"), "75%"), (later.strftime("%Y-%m"), "50%")]
+    # Every one of the last twelve months, those without feedback too ("—"); received that month, and the
+    # share answered by the due date: 3 of 4, then 1 of 2.
+    months = _bars(page.text, "Share answered within the SLA, by month")
+    from babel.dates import format_date
+
+    def name(day: datetime) -> str:
+        return format_date(day, "LLL", locale="en_GB")
+
+    assert len(months) == 12 and months[-1][0] == name(now)
+    assert months[-4] == (name(earlier), "75%") and months[-2] == (name(later), "50%")
+    assert {v for _m, v in [*months[:-4], months[-3], months[-1]]} == {"—"}
+    arabic = await client.get("/agency/charts", params={"lang": "ar"})
+    assert _bars(arabic.text, "نسبة الرد ضمن اتفاقية مستوى الخدمة شهريًا")[-4][1] == "٧٥٪"
+    assert 'data-direction="rtl"' in arabic.text
     assert _bars(page.text, "Time to first answer") == [
         ("<1 day", "2"), ("1–3 days", "1"), ("3–7 days", "1"), ("1–2 weeks", "1"), (">2 weeks", "0")]
     assert "5 answered items." in page.text

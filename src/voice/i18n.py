@@ -165,7 +165,8 @@ def fmt_percent(value: float | None, digits: int = 0) -> str:
         return "—"
     fmt = "#,##0" + ("." + "0" * digits if digits else "") + "%"
     loc = FORMAT_LOCALE[get_locale()]
-    return localize_digits(format_percent(value, format=fmt, locale=loc, numbering_system="default"))
+    text = localize_digits(format_percent(value, format=fmt, locale=loc, numbering_system="default"))
+    return text.replace("%", "٪") if get_locale() == "ar" else text  # the Arabic percent sign
 
 
 def fmt_date(value: date | datetime | None, style: str = "medium") -> str:

@@ -244,10 +244,14 @@ async def test_judge_scores_an_idea_entry(browser, live_server: str, db: AsyncSe
         assert await inputs.count() >= 2
         for n in range(await inputs.count()):
             box = inputs.nth(n)
-            await box.fill(str(min(7, int(await box.get_attribute("max")))))
+            # typed on an Arabic keyboard: Arabic-Indic digits ("٧") are read as numbers
+            await box.fill(str(min(7, int(await box.get_attribute("data-max")))).translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")))
         await page.locator("textarea[name^='comment_']").first.fill("فكرة عملية وقابلة للتطبيق بسرعة")
+        confirm = page.locator("button[name='action'][value='submit']")
+        assert not await confirm.is_visible()  # final submit asks first
+        await page.click("[data-testid='confirm-submit'] summary")
         async with page.expect_navigation():
-            await page.click("button[name='action'][value='submit']")
+            await confirm.click()
         assert "saved=1" in page.url, page.url
         await check_page(page, "test_judge_scores_an_idea_entry", watch)
         sheet = await db.scalar(select(ScoreSheet).where(ScoreSheet.entry_id == entry.id)

@@ -32,6 +32,12 @@ def sparkline(values: Sequence[int | float], width: int = 120, height: int = 28,
     )
 
 
+def _whole_top(highest: float) -> float:
+    """The axis's top for counts: even, so that the middle tick is a whole number too."""
+    top = max(2, int(-(-highest // 1)))
+    return top + top % 2
+
+
 def _number(unit: str) -> Callable[[float], str]:
     if unit == "%":
         return lambda v: fmt_percent(v / 100)
@@ -39,7 +45,8 @@ def _number(unit: str) -> Callable[[float], str]:
 
 
 class _Frame:
-    """The plot area and the value axis, mirrored for right-to-left pages."""
+    """The plot area and the value axis, mirrored for right-to-left pages (coordinates and text anchors are
+    written left to right: the SVG is direction="ltr", and each label's own text still reads in its language)."""
 
     def __init__(self, width: int, height: int, top: float, fmt: Callable[[float], str], bottom: int = 40) -> None:
         self.width, self.height, self.top, self.fmt = width, height, top or 1, fmt
@@ -73,7 +80,7 @@ class _Frame:
 
 def _open(width: int, height: int, title: str) -> str:
     return (f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" aria-label="{escape(title)}" '
-            f'data-direction="{direction()}"><title>{escape(title)}</title>')
+            f'data-direction="{direction()}" direction="ltr"><title>{escape(title)}</title>')
 
 
 def bars(labels: Sequence[str | tuple[str, str]], values: Sequence[float | None], title: str, unit: str = "",
@@ -84,7 +91,7 @@ def bars(labels: Sequence[str | tuple[str, str]], values: Sequence[float | None]
     if not values:
         return Markup("")
     fmt = _number(unit)
-    top = max_value or max((v or 0) for v in values) or 1
+    top = max_value or _whole_top(max((v or 0) for v in values))
     frame = _Frame(width, height, top, fmt)
     n = len(values)
     slot = (frame.plot_r - frame.plot_l) / n
@@ -92,6 +99,9 @@ def bars(labels: Sequence[str | tuple[str, str]], values: Sequence[float | None]
     parts = [_open(width, height, title), *frame.axes()]
     for i, (lab, val) in enumerate(zip(labels, values, strict=True)):
         cx = frame.x((i + 0.5) / n)
+        first, second = lab if isinstance(lab, tuple) else (lab, "")
+        shown = "—" if val is None else fmt(val)
+        parts.append(f'<g class="bar" data-label="{escape(first)}" data-value="{escape(shown)}">')
         if val is None:
             parts.append(f'<text x="{cx:.1f}" y="{frame.plot_b - 4}" font-size="11" text-anchor="middle">—</text>')
         else:
@@ -100,12 +110,12 @@ def bars(labels: Sequence[str | tuple[str, str]], values: Sequence[float | None]
                          f'height="{frame.plot_b - y:.1f}" fill="{PALETTE[0]}"/>')
             parts.append(f'<text x="{cx:.1f}" y="{y - 3:.1f}" font-size="11" text-anchor="middle" class="value">'
                          f'{escape(fmt(val))}</text>')
-        first, second = lab if isinstance(lab, tuple) else (lab, "")
         parts.append(f'<text x="{cx:.1f}" y="{frame.plot_b + 15}" font-size="11" text-anchor="middle">'
                      f'{escape(first)}</text>')
         if second:
             parts.append(f'<text x="{cx:.1f}" y="{frame.plot_b + 29}" font-size="10" text-anchor="middle">'
                          f'{escape(second)}</text>')
+        parts.append("</g>")
     parts.append("</svg>")
     return Markup("".join(parts))
 
@@ -115,7 +125,7 @@ def lines(series: dict[str, Sequence[int]], x_labels: Sequence[str], title: str,
     """Several series over the same time axis (right to left in Arabic), a value axis and a legend."""
     if not series:
         return Markup("")
-    top = max((max(v) for v in series.values() if v), default=1) or 1
+    top = _whole_top(max((max(v) for v in series.values() if v), default=0))
     n = len(x_labels)
     rows = (len(series) + 2) // 3
     frame = _Frame(width, height, top, _number(""), bottom=34 + rows * 16)

@@ -14,7 +14,7 @@ from voice.accounts.services import audit
 from voice.db import DomainService
 from voice.errors import Conflict, ValidationFailed
 from voice.feedback.lifecycle import LifecycleService
-from voice.feedback.models import OPEN_STATUSES, Feedback
+from voice.feedback.models import OPEN_STATUSES, Feedback, Response
 from voice.i18n import _
 from voice.text import clean_body
 from voice.themes.edits import ThemeService
@@ -38,17 +38,35 @@ class BulkService(DomainService[BulkAnswer]):
         return theme, list((await self.session.scalars(items.order_by(Feedback.id))).all())
 
     async def preview(self, user: User, theme_id: int) -> dict[str, Any]:
+        """What a bulk answer would reach now: the open items, how many of them already have an answer, and
+        the people it would e-mail."""
         theme, items = await self.theme_targets(user, theme_id)
         people = {i.contact_email for i in items if i.contact_email}
-        return {"theme": theme, "items": len(items), "people": len(people)}
+        answered = sum(1 for i in items if i.first_response_at is not None)
+        return {"theme": theme, "items": len(items), "people": len(people), "answered": answered}
+
+    async def _already_sent(self, items: list[Feedback], text: str) -> set[int]:
+        """The items that already carry this very answer (a second press of "send", a resent form)."""
+        if not items:
+            return set()
+        rows = await self.session.scalars(select(Response.feedback_id).where(
+            Response.feedback_id.in_([i.id for i in items]), Response.body == text))
+        return set(rows.all())
 
     async def answer(self, user: User, theme_id: int, body: str, close: bool = False) -> BulkAnswer:
         """One public answer to every open item of the theme; each contact is e-mailed once per item.
-        An item closed by someone else meanwhile is left out when closing."""
+        An item closed by someone else meanwhile is left out when closing; an item that already has this
+        answer is left out too, so sending twice answers once (the returned count is then 0, nothing saved)."""
         theme, items = await self.theme_targets(user, theme_id)
         text = clean_body(body, field="body")
         if not items:
             raise ValidationFailed(_("This theme has no open items to answer."), field="body")
+        # Idempotent: an item that already has this exact answer is not answered (nor e-mailed) again.
+        sent = await self._already_sent(items, text)
+        items = [i for i in items if i.id not in sent]
+        if not items:
+            return BulkAnswer(agency_id=theme.agency_id, theme_id=theme.id, body=text, author_id=user.id,
+                              item_count=0)  # not saved: nothing was sent
         bulk = BulkAnswer(agency_id=theme.agency_id, theme_id=theme.id, body=text, author_id=user.id,
                           item_count=0)
         self.session.add(bulk)

@@ -75,14 +75,15 @@ class InboxPages(WorkspacePages):
                      inbox: InboxService, agencies: AgencyService) -> Any:
         body = field(data, "body")
         done = lifecycle.answer(request.user, feedback_id, body, public=field(data, "visibility") != "private")
-        return await _then_item(request, feedback_id, done, {"body": body}, lifecycle, inbox, agencies)
+        return await _then_item(request, feedback_id, done, {"body": body, "visibility": field(data, "visibility")},
+                                lifecycle, inbox, agencies)
 
     @post("/feedback/{feedback_id:int}/status", name="agency_status")
     async def status(self, request: Request, feedback_id: Id, data: FormData, lifecycle: LifecycleService,
                      inbox: InboxService, agencies: AgencyService) -> Any:
         reason = field(data, "reason")
         done = lifecycle.change_status(request.user, feedback_id, field(data, "status"), reason)
-        return await _then_item(request, feedback_id, done, {"reason": reason}, lifecycle, inbox, agencies)
+        return await _then_item(request, feedback_id, done, {"reason": reason, "status": field(data, "status")}, lifecycle, inbox, agencies)
 
     @post("/feedback/{feedback_id:int}/approve", name="agency_approve")
     async def approve(self, request: Request, feedback_id: Id, moderation: ModerationService) -> Redirect:
