@@ -36,6 +36,7 @@ NOUNS = {
     "hour": ("ساعة", "ساعات", "ساعةً"),
     "week": ("أسبوع", "أسابيع", "أسبوعًا"),
     "month": ("شهر", "أشهر", "شهرًا"),
+    "article": ("مادة", "مواد", "مادةً"),
 }
 _FORMS: dict[str, tuple[str, str]] = {}
 for _key, (_sg, _pl, _acc) in NOUNS.items():

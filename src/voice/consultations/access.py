@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from voice.accounts.models import Role, User
 from voice.consultations.models import Consultation, ConsultationStatus
 from voice.errors import Forbidden, NotFound, ValidationFailed
-from voice.i18n import RIYADH, _
+from voice.i18n import RIYADH, _, ngettext
 from voice.text import clean_body
 
 MAX_TITLE = 300
@@ -96,7 +96,7 @@ def parse_day(value: object, name: str) -> date:
 def clean_line(value: object, name: str, limit: int = MAX_TITLE) -> str:
     text = clean_body(" ".join(str(value or "").split()), field=name)
     if len(text) > limit:
-        raise ValidationFailed(_("Please keep it under %(n)s characters.", n=limit), field=name)
+        raise ValidationFailed(ngettext("Please keep it under %(num)s character.", "Please keep it under %(num)s characters.", limit), field=name)
     return text
 
 
@@ -105,5 +105,5 @@ def optional_text(value: object, name: str, limit: int = MAX_REASON) -> str | No
     if not text:
         return None
     if len(text) > limit:
-        raise ValidationFailed(_("Please keep it under %(n)s characters.", n=limit), field=name)
+        raise ValidationFailed(ngettext("Please keep it under %(num)s character.", "Please keep it under %(num)s characters.", limit), field=name)
     return clean_body(text, field=name)

@@ -30,7 +30,7 @@ from voice.consultations.models import (
 )
 from voice.db import DomainService
 from voice.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from voice.i18n import _
+from voice.i18n import _, ngettext
 from voice.text import clean_body, public_text
 
 MAX_COMMENT = 3000
@@ -57,7 +57,7 @@ def speaker(user: User, consultation: Consultation) -> tuple[SubmitterKind, str 
 def _text(body: str) -> str:
     text = clean_body(body, field="body")
     if len(text) > MAX_COMMENT:
-        raise ValidationFailed(_("Please keep it under %(n)s characters.", n=MAX_COMMENT), field="body")
+        raise ValidationFailed(ngettext("Please keep it under %(num)s character.", "Please keep it under %(num)s characters.", MAX_COMMENT), field="body")
     return text
 
 

@@ -31,7 +31,7 @@ from voice.consultations.models import (
 )
 from voice.db import DomainService
 from voice.errors import Conflict, NotFound, ValidationFailed
-from voice.i18n import _, get_locale
+from voice.i18n import _, fmt_number, get_locale
 from voice.notifications.outbox import link, notify
 from voice.text import clean_body, public_text
 
@@ -85,7 +85,7 @@ def _decision(entry: ArticleDecision, known: set[int]) -> tuple[int, Decision, s
     text = optional_text(entry.amended_text, "amended_text", 20000)
     if decision is Decision.ADDED:
         if number in known:
-            raise ValidationFailed(_("Article %(n)s is in the draft: it can be kept, amended or removed.", n=number),
+            raise ValidationFailed(_("Article %(n)s is in the draft: it can be kept, amended or removed.", n=fmt_number(number)),
                                    field="articles")
         if not 1 <= number <= 9999:
             raise ValidationFailed(_("Each article needs its own number (1 to 9999)."), field="articles")
@@ -93,9 +93,9 @@ def _decision(entry: ArticleDecision, known: set[int]) -> tuple[int, Decision, s
         raise ValidationFailed(_("This consultation has no article number %(n)s.", n=str(number)),
                                field="articles")
     if decision is not Decision.KEPT and not reason:
-        raise ValidationFailed(_("Article %(n)s: give the reason for the decision.", n=number), field="reason")
+        raise ValidationFailed(_("Article %(n)s: give the reason for the decision.", n=fmt_number(number)), field="reason")
     if decision is Decision.ADDED and not text:
-        raise ValidationFailed(_("Article %(n)s: write the text of the added article.", n=number),
+        raise ValidationFailed(_("Article %(n)s: write the text of the added article.", n=fmt_number(number)),
                                field="amended_text")
     title = clean_body(entry.title, field="title")[:300] if (entry.title or "").strip() else ""
     return number, decision, reason, text, title
@@ -120,7 +120,7 @@ class ConsultationResponseService(DomainService[Consultation]):
         for entry in decisions:
             number, decision, reason, text, title = _decision(entry, known)
             if number in seen:
-                raise ValidationFailed(_("Article %(n)s is decided twice.", n=number), field="articles")
+                raise ValidationFailed(_("Article %(n)s is decided twice.", n=fmt_number(number)), field="articles")
             seen.add(number)
             article = by_number.get(number)
             if article is None:

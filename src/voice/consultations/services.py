@@ -30,7 +30,7 @@ from voice.consultations.access import (
 from voice.consultations.models import Consultation, ConsultationArticle, ConsultationStatus
 from voice.db import DomainService
 from voice.errors import Conflict, ValidationFailed
-from voice.i18n import _
+from voice.i18n import _, ngettext
 from voice.text import clean_body, public_text
 
 AUDIENCES = tuple(k.value for k in SubmitterKind)
@@ -89,7 +89,7 @@ def validate(draft: ConsultationDraft) -> dict[str, Any]:
     if not draft.articles:
         errors["articles"] = _("Add at least one article.")
     elif len(draft.articles) > MAX_ARTICLES:
-        errors["articles"] = _("A consultation holds at most %(n)s articles.", n=MAX_ARTICLES)
+        errors["articles"] = ngettext("A consultation holds at most %(num)s article.", "A consultation holds at most %(num)s articles.", MAX_ARTICLES)
     for position, article in enumerate(draft.articles[:MAX_ARTICLES]):
         try:
             number = int(str(article.number).strip())
