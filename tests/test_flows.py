@@ -63,3 +63,106 @@ async def test_declining_without_a_reason_keeps_the_chosen_status(client: httpx.
     assert refused.status_code == 422
     assert '<option value="declined" selected>' in refused.text
     assert (await db.scalar(select(Feedback.status).where(Feedback.id == items[0].id))) is Status.RECEIVED
+
+
+async def test_the_receipt_lives_at_its_own_address(client: httpx.AsyncClient, db: AsyncSession) -> None:
+    """Post/redirect/get: the receipt survives a refresh; htmx is sent there too; the code can be e-mailed."""
+    await make_agency(db, "passports")
+    form = {"agency": "passports", "kind": "complaint", "submitter_kind": "individual",
+            "body": "تطبيق الجوازات يتوقف عند رفع الصورة الشخصية"}
+    plain = await post_form(client, "/feedback", form)
+    assert plain.status_code == 303 and plain.headers["location"].startswith("/track/")
+    receipt = plain.headers["location"]
+    for _refresh in range(2):  # a refresh shows the same receipt
+        page = await client.get(receipt)
+        assert page.status_code == 200 and 'data-testid="receipt"' in page.text and "data-copy=" in page.text
+    code = receipt.split("/")[2].split("?")[0]
+    assert code in page.text
+    htmx = await post_form(client, "/feedback", form, headers={"hx-request": "true"})
+    assert htmx.status_code == 200 and htmx.headers["hx-redirect"].startswith("/track/")
+    bad = await post_form(client, f"/track/{code}/email", {"email": "not-an-address"})
+    assert bad.status_code == 422 and 'value="not-an-address"' in bad.text
+    sent = await post_form(client, f"/track/{code}/email", {"email": "me@example.sa"})
+    assert sent.status_code == 303 and "sent=1" in sent.headers["location"]
+    mail = await db.scalar(select(Notification).where(Notification.to_address == "me@example.sa"))
+    assert mail is not None and code in mail.body and f"/track/{code}" in mail.body
+
+
+async def test_tracking_shows_the_answer_and_the_reopened_due_date(client: httpx.AsyncClient,
+                                                                   db: AsyncSession) -> None:
+    """After an answer the person sees "in progress" and the answer; after "not fixed" the item is open again
+    with a new due date, leaves the agency's closed-loop figure, and the person may reply."""
+    from datetime import UTC, datetime, timedelta
+
+    from voice.awards.evidence import _feedback_figures
+    from voice.feedback.lifecycle import LifecycleService
+    from voice.workspace.improvements import ImprovementService
+
+    agency, _theme, items = await _themed_items(db, 1)
+    item = items[0]
+    staff = await make_user(db, Role.AGENCY_STAFF, agency=agency)
+    lifecycle = LifecycleService(session=db)
+    await lifecycle.answer(staff, item.id, "نراجع المشكلة مع مزود الرسائل.")
+    await db.commit()
+    page = await client.get(f"/track/{item.tracking_code}")
+    assert 'data-testid="status">قيد التنفيذ<' in page.text and "نراجع المشكلة مع مزود الرسائل." in page.text
+    replied = await post_form(client, f"/track/{item.tracking_code}/reply", {"body": "ما زالت الرسائل لا تصل إليّ."})
+    assert replied.status_code == 303
+    await lifecycle.answer(staff, item.id, "أصلحنا الخلل وتصل الرسائل الآن.", close=True)
+    await ImprovementService(session=db).save(staff, {"title": "مزود رسائل جديد", "kind": "service",
+                                                      "status": "delivered", "feedback": str(item.id)})
+    await db.commit()
+    closed_loop = _feedback_figures()["closed_loop"]
+
+    async def in_closed_loop() -> bool:
+        return bool(await db.scalar(select(func.count()).select_from(Feedback)
+                                    .where(Feedback.id == item.id, closed_loop)))
+    assert await in_closed_loop()  # resolved and linked to a delivered improvement
+    page = await client.get(f"/track/{item.tracking_code}")
+    assert 'data-testid="was-it-fixed"' in page.text
+    before = datetime.now(UTC)
+    reopened = await post_form(client, f"/track/{item.tracking_code}/fixed", {"fixed": "no", "body": "لم يُصلح"})
+    assert reopened.status_code == 303 and "done=reopened" in reopened.headers["location"]
+    again = await db.scalar(select(Feedback).where(Feedback.id == item.id)
+                            .execution_options(populate_existing=True))
+    assert again.status is Status.IN_PROGRESS and again.resolved_at is None
+    assert again.due_at >= before + timedelta(days=4)  # the agency's SLA (5 days) counted from the reopening
+    page = await client.get(reopened.headers["location"])
+    assert 'data-testid="due"' in page.text and 'data-testid="status">قيد التنفيذ<' in page.text
+    assert not await in_closed_loop()
+    refused = await post_form(client, f"/track/{item.tracking_code}/fixed", {"fixed": "no"})
+    assert refused.status_code == 409  # only a resolved item can be reopened
+
+
+async def test_me_too_can_be_taken_back(client: httpx.AsyncClient, db: AsyncSession) -> None:
+    await make_agency(db, "passports")
+    item = await IntakeService(db).submit(Submission(agency="passports", body="طوابير طويلة في موقع الحجز",
+                                                     publish=True))
+    await db.commit()
+    added = await post_form(client, f"/feedback/{item.id}/support", {}, headers={"hx-request": "true"})
+    assert 'data-testid="supporters">١<' in added.text and f"/feedback/{item.id}/support/undo" in added.text
+    board = await client.get("/feedback")
+    assert f"/feedback/{item.id}/support/undo" in board.text  # the board remembers it is pressed
+    for _twice in range(2):
+        undone = await post_form(client, f"/feedback/{item.id}/support/undo", {}, headers={"hx-request": "true"})
+        assert 'data-testid="supporters">٠<' in undone.text and 'aria-pressed="false"' in undone.text
+    assert (await db.scalar(select(Feedback.supporters).where(Feedback.id == item.id)
+                            .execution_options(populate_existing=True))) == 0
+
+
+async def test_authors_cannot_support_their_own_idea(client: httpx.AsyncClient, db: AsyncSession) -> None:
+    from tests.test_awards import make_idea
+
+    agency = await make_agency(db, "passports")
+    author = await make_user(db, Role.CITIZEN)
+    other = await make_user(db, Role.CITIZEN)
+    idea = await make_idea(db, author, "حجز المواعيد من التطبيق", agency.id)
+    await sign_in(client, author.email)
+    own = await post_form(client, f"/ideas/{idea.id}/vote", {})
+    assert own.status_code == 409
+    page = await client.get(f"/ideas/{idea.id}")
+    assert f"/ideas/{idea.id}/vote" not in page.text  # no button to press
+    await client.post("/signout", data={"_csrf_token": client.cookies.get("voice_csrf", "")})
+    client.cookies.clear()
+    await sign_in(client, other.email)
+    assert (await post_form(client, f"/ideas/{idea.id}/vote", {})).status_code in (200, 303)

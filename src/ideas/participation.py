@@ -11,7 +11,7 @@ from ideas.models import Idea, IdeaComment, IdeaFollower, IdeaReport, IdeaVote
 from ideas.texts import MAX_COMMENT, MAX_REASON
 from voice.accounts.models import User
 from voice.db import DomainService
-from voice.errors import NotFound, ValidationFailed
+from voice.errors import Conflict, NotFound, ValidationFailed
 from voice.i18n import _, ngettext
 from voice.text import clean_body, public_text
 
@@ -20,8 +20,11 @@ class IdeaParticipationService(DomainService[Idea]):
     repository_type = IdeaRepository
 
     async def vote(self, idea_id: int, user: User) -> tuple[Idea, bool]:
-        """Support an idea; returns (idea, whether the vote is new). Repeats change nothing."""
+        """Support an idea; returns (idea, whether the vote is new). Repeats change nothing; an author cannot
+        support their own idea (support counts other people)."""
         idea = await open_idea(self.session, idea_id)
+        if idea.author_id == user.id:
+            raise Conflict(_("You cannot support your own idea: support counts other people."))
         inserted = await self.session.scalar(insert(IdeaVote).values(idea_id=idea.id, user_id=user.id)
                                              .on_conflict_do_nothing().returning(IdeaVote.id))
         if inserted is not None:

@@ -60,6 +60,9 @@ LABELS: dict[str, str] = {
     "moderation": N_("Moderation"),
     "transfer": N_("Transferred"),
     "note": N_("Internal note"),
+    "reply": N_("Reply from the person who wrote"),
+    "reopened": N_("Reopened: not fixed"),
+    "confirmed": N_("Confirmed fixed"),
     # improvements
     "service": N_("Service"),
     "policy": N_("Policy"),

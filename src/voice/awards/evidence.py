@@ -13,7 +13,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Date, cast, exists, func, select, true
+from sqlalchemy import Date, and_, cast, exists, func, select, true
 from sqlalchemy.sql.elements import ColumnElement
 
 from ideas.models import Idea, IdeaComment, IdeaStatus, IdeaStatusEvent
@@ -25,7 +25,7 @@ from voice.awards.visibility import assigned_to_branch, judge_may_see, may_read_
 from voice.catalogue.models import Agency
 from voice.db import DomainService
 from voice.errors import NotFound
-from voice.feedback.models import Channel, Feedback, Response
+from voice.feedback.models import OPEN_STATUSES, Channel, Event, Feedback, Response
 from voice.i18n import RIYADH, _, fmt_date, fmt_number, ngettext
 from voice.ids import parse_id
 from voice.labels import label
@@ -133,10 +133,13 @@ def _answered() -> ColumnElement[bool]:
 
 
 def _closed_loop() -> ColumnElement[bool]:
-    return exists(select(improvement_feedback.c.feedback_id)
-                  .join(Improvement, Improvement.id == improvement_feedback.c.improvement_id)
-                  .where(improvement_feedback.c.feedback_id == Feedback.id,
-                         Improvement.status == ImprovementStatus.DELIVERED))
+    """Linked to a delivered improvement, and not reopened by its author as "not fixed" since."""
+    reopened = and_(Feedback.status.in_(OPEN_STATUSES), exists(select(Event.id).where(
+        Event.feedback_id == Feedback.id, Event.kind == "reopened")))
+    return and_(exists(select(improvement_feedback.c.feedback_id)
+                       .join(Improvement, Improvement.id == improvement_feedback.c.improvement_id)
+                       .where(improvement_feedback.c.feedback_id == Feedback.id,
+                              Improvement.status == ImprovementStatus.DELIVERED)), ~reopened)
 
 
 def _feedback_figures() -> dict[str, ColumnElement[bool]]:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
-from sqlalchemy import Select, func, select, tuple_, update
+from sqlalchemy import Select, delete, func, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 
 from voice.accounts.models import User
@@ -103,6 +103,32 @@ class BoardService(DomainService[Feedback]):
                                        .values(supporters=Feedback.supporters + 1))
             await self.session.refresh(item, ["supporters"])
         return item, inserted is not None
+
+    async def unsupport(self, feedback_id: int, user: User | None, device_id: str | None) -> tuple[Feedback, bool]:
+        """Take one's "me too" back (the same person or device that gave it); returns (item, whether one was
+        removed). Taking back twice changes nothing."""
+        item = await self._public_item(feedback_id)
+        device = None if user else device_digest(device_id)
+        if user is None and device is None:
+            return item, False
+        mine = Support.user_id == user.id if user else Support.device == device
+        removed = await self.session.scalar(delete(Support).where(Support.feedback_id == item.id, mine)
+                                            .returning(Support.id))
+        if removed is not None:
+            await self.session.execute(update(Feedback).where(Feedback.id == item.id)
+                                       .values(supporters=func.greatest(Feedback.supporters - 1, 0)))
+            await self.session.refresh(item, ["supporters"])
+        return item, removed is not None
+
+    async def supported(self, feedback_ids: list[int], user: User | None, device_id: str | None) -> set[int]:
+        """Which of these items this person (or device) already supports."""
+        device = None if user else device_digest(device_id)
+        if not feedback_ids or (user is None and device is None):
+            return set()
+        mine = Support.user_id == user.id if user else Support.device == device
+        rows = await self.session.scalars(select(Support.feedback_id).where(Support.feedback_id.in_(feedback_ids),
+                                                                            mine))
+        return set(rows.all())
 
     async def report(self, feedback_id: int, reason: str, user: User | None, device_id: str | None) -> Report:
         item = await self._public_item(feedback_id)

@@ -82,8 +82,9 @@ class LifecycleService(DomainService[Feedback]):
 
     async def answer(self, user: User, feedback_id: int, body: str, public: bool = True, *,
                      close: bool = False, bulk_answer_id: int | None = None) -> Response:
-        """Answer the item, and with ``close`` resolve it too (one e-mail: the answer). Refused as a
-        whole, before anything is written, when the item may not move to resolved."""
+        """Answer the item, and with ``close`` resolve it too (one e-mail: the answer); a received item that is
+        answered without closing moves to in progress. Refused as a whole, before anything is written, when
+        the item may not move to resolved."""
         item = await self.for_agency(user, feedback_id, lock=True)
         text = clean_body(body, field="body")
         if len(text) > MAX_ANSWER:
@@ -100,6 +101,8 @@ class LifecycleService(DomainService[Feedback]):
                                public=True, note=None))
         if close:
             self._move(item, user, Status.RESOLVED, None, now)
+        elif item.status is Status.RECEIVED:  # answered: the person sees it is being handled
+            self._move(item, user, Status.IN_PROGRESS, None, now)
         await self.session.flush()
         await audit(self.session, "feedback.answer", actor=user, target_type="feedback", target_id=item.id,
                     agency_id=item.agency_id, public=public, close=close or None)

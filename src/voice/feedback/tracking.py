@@ -10,13 +10,15 @@ from typing import Any
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
 from sqlalchemy import select
 
-from voice.accounts.services import ascii_digits
+from voice.accounts.services import ascii_digits, normalize_email
 from voice.db import DomainService
 from voice.errors import Conflict, NotFound, ValidationFailed
 from voice.feedback.intake.submission import parse_rating
-from voice.feedback.models import Event, Feedback, Response
-from voice.i18n import _
-from voice.text import public_text
+from voice.feedback.models import Event, Feedback, Response, Status
+from voice.feedback.rules import due_at
+from voice.i18n import _, get_locale
+from voice.notifications.outbox import link, notify
+from voice.text import clean_body, public_text
 
 # Tracking codes are read aloud over the phone: no 0/O, 1/I/L, 2/Z, 5/S, 8/B, 6/G, U/V, Q.
 TRACKING_ALPHABET = "ACDEFHJKMNPRTWXY3479"
@@ -84,3 +86,54 @@ class TrackingService(DomainService[Feedback]):
         item.satisfaction_at = datetime.now(UTC)
         await self.session.flush()
         return item
+
+    # ----- the person's side of the conversation ------------------------------------------------
+
+    async def email_code(self, raw_code: str, email: str) -> Feedback:
+        """Send the tracking code and the link to follow it to an address the person gives."""
+        item = await self.by_tracking_code(raw_code)
+        address = normalize_email(email or "")
+        url = link(f"/track/{item.tracking_code}")
+        await notify(self.session, address, feedback_id=item.id,
+                     subject=lambda: _("Your tracking code %(code)s", code=item.tracking_code),
+                     body=lambda: _("Your feedback to %(agency)s has the tracking code %(code)s.\nFollow it here: "
+                                    "%(link)s", agency=item.agency.name(get_locale()), code=item.tracking_code,
+                                    link=url))
+        return item
+
+    async def reply(self, raw_code: str, body: str) -> Feedback:
+        """The person writes back after an answer: it joins the item's history, which the agency reads."""
+        item = await self.by_tracking_code(raw_code)
+        if not await self._answered(item):
+            raise Conflict(_("You can reply once the agency has answered."), field="body")
+        text = clean_body(body or "", field="body")
+        self.session.add(Event(feedback_id=item.id, kind="reply", agency_id=item.agency_id, public=True, note=text))
+        await self.session.flush()
+        return item
+
+    async def was_it_fixed(self, raw_code: str, fixed: str, body: str | None = None) -> Feedback:
+        """After resolution the person says whether it was really fixed. "no" reopens the item: it is open
+        again (in progress), owes a new answer within the agency's SLA from now (a new due date) and no longer
+        counts as resolved in the agency's figures; "yes" is recorded as a confirmation."""
+        item = await self.by_tracking_code(raw_code)
+        if item.status is not Status.RESOLVED:
+            raise Conflict(_("You can say whether it was fixed once your feedback is resolved."), field="fixed")
+        if fixed not in ("yes", "no"):
+            raise ValidationFailed(_("Choose yes or no."), field="fixed")
+        text = clean_body(body, field="body") if (body or "").strip() else None
+        if fixed == "yes":
+            self.session.add(Event(feedback_id=item.id, kind="confirmed", agency_id=item.agency_id, public=True,
+                                   note=text))
+        else:
+            now = datetime.now(UTC)
+            self.session.add(Event(feedback_id=item.id, kind="reopened", from_status=item.status.value,
+                                   to_status=Status.IN_PROGRESS.value, agency_id=item.agency_id, public=True,
+                                   note=text))
+            item.status, item.resolved_at = Status.IN_PROGRESS, None
+            item.due_at = due_at(now, item.agency.sla_for(item.kind.value, item.service))
+        await self.session.flush()
+        return item
+
+    async def _answered(self, item: Feedback) -> bool:
+        return item.first_response_at is not None or await self.session.scalar(
+            select(Response.id).where(Response.feedback_id == item.id).limit(1)) is not None

@@ -116,10 +116,12 @@ class FeedbackPages(Controller):
                             status_code=200 if is_htmx(request) else exc.status_code,
                             headers={"HX-Retarget": "#feedback-form", "HX-Reswap": "outerHTML"}
                             if is_htmx(request) else None)
+        # Post/redirect/get: the receipt lives at the item's tracking address, so a refresh, the back button or
+        # a bookmark keeps the code. htmx follows HX-Redirect with a full page load.
+        receipt = url(request, "track_item", code=item.tracking_code, query={"new": 1})
         if is_htmx(request):
-            return Template("feedback/partials/receipt.html", context={"item": item, "attached": clean is not None},
-                            headers={"HX-Retarget": "#feedback-form", "HX-Reswap": "outerHTML"})
-        return redirect_to(request, "track_item", code=item.tracking_code, query={"new": 1})
+            return Response(b"", status_code=200, headers={"HX-Redirect": receipt})
+        return Redirect(receipt, status_code=303)
 
     @get("/track", name="track")
     async def track_form(self, request: Request, code: str | None = None) -> Any:
@@ -132,13 +134,39 @@ class FeedbackPages(Controller):
 
     @get("/track/{code:str}", name="track_item", middleware=[throttle("track", 60)])
     async def track(self, code: str, tracking: TrackingService, attachments: AttachmentService,
-                    new: bool = False) -> Template:
-        item = await tracking.by_tracking_code(code)
-        events, answers = await tracking.public_history(item)
-        # A tracking code is read aloud and shared: it shows that files were received, never the files.
-        files = len(await attachments.for_owner(ATTACHMENT_OWNER, item.id))
-        return Template("feedback/tracked.html",
-                        context={"item": item, "events": events, "answers": answers, "new": new, "files": files})
+                    new: bool = False, sent: bool = False, done: str = "") -> Template:
+        return await _tracked(tracking, code, {"new": new, "sent": sent, "done": done[:16]}, attachments=attachments)
+
+    @post("/track/{code:str}/email", name="track_email", middleware=[throttle("track-email", 5)])
+    async def email_code(self, request: Request, code: str, data: FormData, tracking: TrackingService) -> Any:
+        """E-mail the tracking code to an address the person gives (the code is all it takes to follow)."""
+        try:
+            item = await tracking.email_code(code, field(data, "email"))
+        except DomainError as exc:
+            return await _tracked(tracking, code, {"new": True, "form": {"email": field(data, "email")},
+                                                   "errors": exc.errors}, status_code=exc.status_code)
+        return redirect_to(request, "track_item", code=item.tracking_code, query={"new": 1, "sent": 1})
+
+    @post("/track/{code:str}/reply", name="track_reply", middleware=[throttle("track-reply", 10)])
+    async def reply(self, request: Request, code: str, data: FormData, tracking: TrackingService) -> Any:
+        """The person answers the agency's answer (a question back, a detail it asked for)."""
+        try:
+            item = await tracking.reply(code, field(data, "body"))
+        except DomainError as exc:
+            return await _tracked(tracking, code, {"form": {"body": field(data, "body")}, "errors": exc.errors},
+                                  status_code=exc.status_code)
+        return redirect_to(request, "track_item", code=item.tracking_code, query={"done": "reply"})
+
+    @post("/track/{code:str}/fixed", name="track_fixed", middleware=[throttle("track-fixed", 10)])
+    async def fixed(self, request: Request, code: str, data: FormData, tracking: TrackingService) -> Any:
+        """"Was it fixed?" after resolution: yes confirms, no reopens the item with a new due date."""
+        try:
+            item = await tracking.was_it_fixed(code, field(data, "fixed"), field(data, "body"))
+        except DomainError as exc:
+            return await _tracked(tracking, code, {"form": {"body": field(data, "body")}, "errors": exc.errors},
+                                  status_code=exc.status_code)
+        done = "reopened" if not item.status.is_closed else "confirmed"
+        return redirect_to(request, "track_item", code=item.tracking_code, query={"done": done})
 
     @post("/track/{code:str}/rating", name="track_rating", middleware=[throttle("rating", 10)])
     async def rate(self, request: Request, code: str, data: FormData, tracking: TrackingService) -> Any:
@@ -171,7 +199,10 @@ class FeedbackPages(Controller):
         files = await attachments.published_for(ATTACHMENT_OWNER, [i.id for i in page.items])
         query = {k: v for k, v in request.query_params.items() if k != "cursor" and v}
         next_url = url(request, "board", query={**query, "cursor": page.next_cursor}) if page.next_cursor else None
-        context = {"page": page, "answers": answers, "files": files, "filters": filters, "next_url": next_url}
+        mine = await board.supported([i.id for i in page.items], request.scope.get("user"),
+                                     request.cookies.get(DEVICE_COOKIE))
+        context = {"page": page, "answers": answers, "files": files, "filters": filters, "next_url": next_url,
+                   "mine": mine}
         if is_htmx(request) and cursor:
             return Template("feedback/partials/board_items.html", context=context)
         catalogue = await agencies.catalogue()
@@ -191,6 +222,15 @@ class FeedbackPages(Controller):
             return Template("feedback/partials/support.html", context={"item": item, "supported": True})
         return Redirect(_same_site_referer(request) or url(request, "board"), status_code=303)
 
+    @post("/feedback/{feedback_id:int}/support/undo", name="support_undo", middleware=[throttle("support", 30)])
+    async def unsupport(self, request: Request, feedback_id: int, board: BoardService) -> Any:
+        """Take a "me too" back: the button says it is pressed, pressing it again releases it."""
+        item, _removed = await board.unsupport(feedback_id, request.scope.get("user"),
+                                               request.cookies.get(DEVICE_COOKIE))
+        if is_htmx(request):
+            return Template("feedback/partials/support.html", context={"item": item, "supported": False})
+        return Redirect(request.headers.get("referer") or url(request, "board"), status_code=303)
+
     @post("/feedback/{feedback_id:int}/report", name="report", middleware=[throttle("report", 10)])
     async def report(self, request: Request, feedback_id: int, data: FormData, board: BoardService) -> Any:
         await board.report(feedback_id, field(data, "reason"), request.scope.get("user"),
@@ -198,3 +238,15 @@ class FeedbackPages(Controller):
         if is_htmx(request):
             return Template("feedback/partials/reported.html", context={})
         return redirect_to(request, "board")
+
+
+async def _tracked(tracking: TrackingService, code: str, extra: dict[str, Any], status_code: int = 200,
+                   attachments: AttachmentService | None = None) -> Template:
+    """The tracking page: the current status, the answers, the due date, and what the person can do next."""
+    item = await tracking.by_tracking_code(code)
+    events, answers = await tracking.public_history(item)
+    # A tracking code is read aloud and shared: it shows that files were received, never the files.
+    files = len(await attachments.for_owner(ATTACHMENT_OWNER, item.id)) if attachments is not None else 0
+    context = {"item": item, "events": events, "answers": answers, "new": False, "sent": False, "done": "",
+               "form": {}, "errors": {}, "files": files, **extra}
+    return Template("feedback/tracked.html", context=context, status_code=status_code)
