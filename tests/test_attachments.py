@@ -213,7 +213,9 @@ async def test_htmx_upload_answers_the_receipt_and_the_form_works_without_a_file
     assert 'enctype="multipart/form-data"' in page.text and 'hx-encoding="multipart/form-data"' in page.text
     assert 'type="file"' in page.text and "data-upload-progress" in page.text
     ok = await send_feedback(client, "passports", ("s.png", png(), "image/png"), htmx=True)
-    assert ok.status_code == 200 and "<html" not in ok.text and 'data-testid="tracking-code"' in ok.text
+    assert ok.status_code == 200 and ok.headers["hx-redirect"].startswith("/track/")  # the receipt's own address
+    receipt = await client.get(ok.headers["hx-redirect"])
+    assert 'data-testid="tracking-code"' in receipt.text and 'data-testid="files-received"' in receipt.text
     plain = await send_feedback(client, "passports", None)
     assert plain.status_code == 303
     assert await db.scalar(select(func.count()).select_from(Feedback)) == 2
