@@ -422,7 +422,7 @@ async def test_privileged_actions_leave_audit_events(client: httpx.AsyncClient, 
     await sign_in(client, w["staff"].email)
     base = f"/agency/feedback/{item.id}"
     for path, data in ((f"{base}/answer", {"body": "نعمل على حل المشكلة", "visibility": "public"}),
-                       (f"{base}/status", {"status": "in_progress", "reason": ""}),
+                       (f"{base}/status", {"status": "in_review", "reason": ""}),
                        (f"/agency/themes/{theme.id}/rename", {"label": "رمز التحقق"}),
                        ("/agency/improvements", {"title": "إصلاح رمز التحقق", "kind": "service", "status": "planned"}),
                        (f"/agency/feedback/{second.id}/transfer", {"agency": "traffic", "reason": "من اختصاص المرور"})):
