@@ -127,7 +127,7 @@ async def test_an_agency_administrator_enters_the_award_with_a_pdf_from_a_phone(
         await page.tap(f"form[action='/awards/agency/editions/{edition.id}/entries'] button[type=submit]")
         listed = await page.wait_for_selector("[data-testid='entry-files'] a")
         assert await listed.inner_text() == "تقرير رضا المستفيدين"
-        assert (await page.evaluate("window.voiceProgress"))["events"] >= 1
+        assert (await page.evaluate("JSON.parse(sessionStorage.getItem('voiceProgress') || '{}')"))["events"] >= 1
         await check_page(page, "attachments_phone--award_saved", watch)
         entry = await db.scalar(select(Entry))
         assert entry is not None and entry.title == "بوابة الخدمات الموحدة"
