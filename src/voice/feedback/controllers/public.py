@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 from advanced_alchemy.extensions.litestar.providers import create_service_provider
-from litestar import Controller, Request, get, post
+from litestar import Controller, Request, Response, get, post
 from litestar.di import Provide
 from litestar.params import Parameter
 from litestar.response import Redirect, Template
@@ -199,8 +199,8 @@ class FeedbackPages(Controller):
         files = await attachments.published_for(ATTACHMENT_OWNER, [i.id for i in page.items])
         query = {k: v for k, v in request.query_params.items() if k != "cursor" and v}
         next_url = url(request, "board", query={**query, "cursor": page.next_cursor}) if page.next_cursor else None
-        mine = await board.supported([i.id for i in page.items], request.scope.get("user"),
-                                     request.cookies.get(DEVICE_COOKIE))
+        viewer: User | None = request.scope.get("user")
+        mine = await board.supported([i.id for i in page.items], viewer, None if viewer else _network_key(request))
         context = {"page": page, "answers": answers, "files": files, "filters": filters, "next_url": next_url,
                    "mine": mine}
         if is_htmx(request) and cursor:
@@ -225,11 +225,12 @@ class FeedbackPages(Controller):
     @post("/feedback/{feedback_id:int}/support/undo", name="support_undo", middleware=[throttle("support", 30)])
     async def unsupport(self, request: Request, feedback_id: int, board: BoardService) -> Any:
         """Take a "me too" back: the button says it is pressed, pressing it again releases it."""
-        item, _removed = await board.unsupport(feedback_id, request.scope.get("user"),
-                                               request.cookies.get(DEVICE_COOKIE))
+        user: User | None = request.scope.get("user")
+        # The same key as "me too" itself: the person, or the network address (keyed) for anonymous visitors.
+        item, _removed = await board.unsupport(feedback_id, user, None if user else _network_key(request))
         if is_htmx(request):
             return Template("feedback/partials/support.html", context={"item": item, "supported": False})
-        return Redirect(request.headers.get("referer") or url(request, "board"), status_code=303)
+        return Redirect(_same_site_referer(request) or url(request, "board"), status_code=303)
 
     @post("/feedback/{feedback_id:int}/report", name="report", middleware=[throttle("report", 10)])
     async def report(self, request: Request, feedback_id: int, data: FormData, board: BoardService) -> Any:
