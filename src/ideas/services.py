@@ -85,6 +85,7 @@ class IdeaView:
     can_change_status: bool
     can_moderate: bool
     next_statuses: list[IdeaStatus] = field(default_factory=list)
+    own: bool = False  # the viewer wrote it: no support button for oneself
 
 
 class IdeaService(DomainService[Idea]):
@@ -202,7 +203,8 @@ class IdeaService(DomainService[Idea]):
         allowed = next_statuses(viewer, idea)
         return IdeaView(idea=idea, events=events, comments=comments, duplicates=duplicates,
                         merged_into=merged_into, voted=voted, following=following,
-                        can_change_status=bool(allowed), can_moderate=moderator, next_statuses=allowed)
+                        can_change_status=bool(allowed), can_moderate=moderator, next_statuses=allowed,
+                        own=viewer is not None and idea.author_id == viewer.id)
 
     async def browse(self, filters: IdeaFilters, page_size: int = PAGE_SIZE) -> IdeaPage:
         """Public ideas (duplicates merged away are left out), filtered, searched, sorted and paged."""
