@@ -166,3 +166,34 @@ async def test_authors_cannot_support_their_own_idea(client: httpx.AsyncClient, 
     client.cookies.clear()
     await sign_in(client, other.email)
     assert (await post_form(client, f"/ideas/{idea.id}/vote", {})).status_code in (200, 303)
+
+
+async def test_an_author_edits_or_withdraws_an_idea_before_review(client: httpx.AsyncClient,
+                                                                 db: AsyncSession) -> None:
+    from ideas.models import Idea, IdeaStatus
+    from tests.test_awards import make_idea
+
+    agency = await make_agency(db, "passports")
+    author = await make_user(db, Role.CITIZEN)
+    idea = await make_idea(db, author, "حجز المواعيد من التطبيق", agency.id, status=IdeaStatus.SUBMITTED)
+    await sign_in(client, author.email)
+    page = await client.get(f"/ideas/{idea.id}")
+    assert 'data-testid="author-actions"' in page.text
+    short = await post_form(client, f"/ideas/{idea.id}/edit", {"title": "قصير", "description": "وصف"})
+    assert short.status_code == 422 and 'value="قصير"' in short.text  # the form keeps what was typed
+    edited = await post_form(client, f"/ideas/{idea.id}/edit", {
+        "title": "حجز المواعيد وتعديلها من التطبيق", "description": "إتاحة حجز المواعيد وتعديلها دون زيارة الفرع"})
+    assert edited.status_code == 303
+    fresh = await db.scalar(select(Idea).where(Idea.id == idea.id).execution_options(populate_existing=True))
+    assert fresh.title == "حجز المواعيد وتعديلها من التطبيق" and "دون زيارة الفرع" in fresh.description_public
+    withdrawn = await post_form(client, f"/ideas/{idea.id}/withdraw", {})
+    assert withdrawn.status_code == 303
+    fresh = await db.scalar(select(Idea).where(Idea.id == idea.id).execution_options(populate_existing=True))
+    assert fresh.status is IdeaStatus.WITHDRAWN and not fresh.is_public
+    again = await post_form(client, f"/ideas/{idea.id}/edit", {"title": "عنوان جديد للفكرة", "description": "وصف"})
+    assert again.status_code == 409  # withdrawn: no more changes
+    reviewed = await make_idea(db, author, "فكرة قيد المراجعة الآن", agency.id, status=IdeaStatus.UNDER_REVIEW)
+    assert (await post_form(client, f"/ideas/{reviewed.id}/withdraw", {})).status_code == 409
+    other = await make_user(db, Role.CITIZEN)
+    mine = await make_idea(db, other, "فكرة شخص آخر تمامًا", agency.id, status=IdeaStatus.SUBMITTED)
+    assert (await post_form(client, f"/ideas/{mine.id}/withdraw", {})).status_code == 403

@@ -13,6 +13,7 @@ from litestar.params import Parameter
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ideas.authoring import IdeaAuthorService
 from ideas.lifecycle import IdeaLifecycleService
 from ideas.models import IdeaCategory, IdeaStatus
 from ideas.moderation import IdeaModerationService
@@ -42,6 +43,7 @@ def ideas_settings(state: State) -> IdeasSettings:
 # Every ideas page and the API take their services from here.
 DEPENDENCIES = {
     "ideas": Provide(create_service_provider(IdeaService)),
+    "authoring": Provide(create_service_provider(IdeaAuthorService)),
     "participation": Provide(create_service_provider(IdeaParticipationService)),
     "lifecycle": Provide(create_service_provider(IdeaLifecycleService)),
     "moderation": Provide(create_service_provider(IdeaModerationService)),
@@ -134,6 +136,34 @@ class IdeaPages(Controller):
         view = await ideas.view(idea_id, request.scope.get("user"))
         return Template("ideas/idea.html", context={"view": view, "idea": view.idea, "new": new, "errors": {},
                                                     "form": {}, "viewer": request.scope.get("user")})
+
+    @get("/{idea_id:int}/edit", name="idea_edit_form", guards=[signed_in])
+    async def edit_form(self, request: Request, idea_id: IdeaId, ideas: IdeaService,
+                        authoring: IdeaAuthorService) -> Template:
+        idea = await ideas.visible(idea_id, request.user)
+        if not await authoring.may_change(request.user, idea):
+            raise DomainError(_("This idea is already being reviewed: it can no longer be edited or withdrawn."),
+                              status_code=409)
+        form = {"title": idea.title, "description": idea.description, "problem": idea.problem}
+        return Template("ideas/edit.html", context={"idea": idea, "form": form, "errors": {}})
+
+    @post("/{idea_id:int}/edit", name="idea_edit", guards=[signed_in], middleware=[throttle("idea_post", 10)])
+    async def edit(self, request: Request, idea_id: IdeaId, data: FormData, ideas: IdeaService,
+                   authoring: IdeaAuthorService) -> Any:
+        form = {k: field(data, k) for k in ("title", "description", "problem")}
+        try:
+            await authoring.edit(request.user, idea_id, IdeaDraft(title=form["title"], description=form["description"],
+                                                                  problem=form["problem"]))
+        except ValidationFailed as exc:
+            idea = await ideas.visible(idea_id, request.user)
+            return Template("ideas/edit.html", context={"idea": idea, "form": form, "errors": exc.errors},
+                            status_code=exc.status_code)
+        return redirect_to(request, "idea", idea_id=idea_id)
+
+    @post("/{idea_id:int}/withdraw", name="idea_withdraw", guards=[signed_in])
+    async def withdraw(self, request: Request, idea_id: IdeaId, authoring: IdeaAuthorService) -> Redirect:
+        await authoring.withdraw(request.user, idea_id)
+        return redirect_to(request, "idea", idea_id=idea_id)
 
     @post("/{idea_id:int}/vote", name="idea_vote", guards=[signed_in], middleware=[throttle("idea_vote", 60)])
     async def vote(self, request: Request, idea_id: IdeaId, participation: IdeaParticipationService) -> Any:

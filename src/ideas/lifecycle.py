@@ -26,6 +26,7 @@ TRANSITIONS: dict[IdeaStatus, set[IdeaStatus]] = {
     IdeaStatus.ADOPTED: {IdeaStatus.IMPLEMENTED},
     IdeaStatus.IMPLEMENTED: set(),
     IdeaStatus.DECLINED: {IdeaStatus.UNDER_REVIEW},  # reconsidered
+    IdeaStatus.WITHDRAWN: set(),  # the author's choice (ideas.authoring)
 }
 # What agency staff may do themselves: take an idea up, and report it done.
 AGENCY_STATUSES = {IdeaStatus.ADOPTED, IdeaStatus.IMPLEMENTED}

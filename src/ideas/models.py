@@ -36,6 +36,7 @@ class IdeaStatus(enum.StrEnum):
     ADOPTED = "adopted"
     IMPLEMENTED = "implemented"
     DECLINED = "declined"
+    WITHDRAWN = "withdrawn"  # by its author, before review (migration 0015)
 
 
 class IdeaCategory(enum.StrEnum):

@@ -38,6 +38,8 @@ LABELS: dict[str, str] = {
     "accepted_for_evaluation": N_("Accepted for evaluation"),
     "shortlisted": N_("Shortlisted"),
     "winner": N_("Winner"),
+    "withdrawn": N_("Withdrawn by its author"),
+    "edited": N_("Edited by its author"),
     "adopted": N_("Adopted"),
     "implemented": N_("Implemented"),
     "digital_services": N_("Digital services"),

@@ -1,0 +1,68 @@
+"""The author's own idea before anyone reviewed it: edit it, or withdraw it.
+
+Only while the idea is "submitted" (no moderator or agency has acted on it) and not merged: after that,
+other people's support, comments and decisions rest on the text as it was."""
+
+from __future__ import annotations
+
+from ideas.access import IdeaRepository, locked_idea
+from ideas.models import Idea, IdeaModeration, IdeaStatus, IdeaStatusEvent
+from ideas.services import IdeaDraft
+from ideas.texts import abusive_words, clean_title
+from voice.accounts.models import User
+from voice.db import DomainService
+from voice.errors import Conflict, Forbidden, ValidationFailed
+from voice.i18n import _
+from voice.text import clean_body, public_text
+
+
+class IdeaAuthorService(DomainService[Idea]):
+    repository_type = IdeaRepository
+
+    async def _own_unreviewed(self, user: User, idea_id: int) -> Idea:
+        idea = await locked_idea(self.session, idea_id)
+        if idea.author_id != user.id:
+            raise Forbidden(_("Only the author can change this idea."))
+        if idea.status is not IdeaStatus.SUBMITTED or idea.merged_into_id is not None:
+            raise Conflict(_("This idea is already being reviewed: it can no longer be edited or withdrawn."))
+        return idea
+
+    async def may_change(self, user: User | None, idea: Idea) -> bool:
+        return (user is not None and idea.author_id == user.id and idea.status is IdeaStatus.SUBMITTED
+                and idea.merged_into_id is None)
+
+    async def edit(self, user: User, idea_id: int, draft: IdeaDraft) -> Idea:
+        """New wording for the title, description and problem (checked as when it was shared)."""
+        idea = await self._own_unreviewed(user, idea_id)
+        errors: dict[str, str] = {}
+        title = clean_title(draft.title, errors)
+        description = problem = ""
+        try:
+            description = clean_body(draft.description, field="description")
+        except ValidationFailed as exc:
+            errors.update(exc.errors)
+        if (draft.problem or "").strip():
+            try:
+                problem = clean_body(draft.problem, field="problem")
+            except ValidationFailed as exc:
+                errors.update(exc.errors)
+        if errors:
+            raise ValidationFailed(next(iter(errors.values())), errors=errors)
+        idea.title, idea.description, idea.problem = public_text(title), description, problem
+        idea.description_public = public_text(description)
+        idea.problem_public = public_text(problem) if problem else ""
+        idea.search_text = " ".join((idea.title, idea.description_public, idea.problem_public))
+        if abusive_words(" ".join((title, description, problem))):  # the word filter reads the new text too
+            idea.held_for_review, idea.moderation, idea.is_public = True, IdeaModeration.PENDING, False
+        self.session.add(IdeaStatusEvent(idea_id=idea.id, kind="edited", actor_id=user.id))
+        await self.session.flush()
+        return idea
+
+    async def withdraw(self, user: User, idea_id: int) -> Idea:
+        """The author takes the idea back: it leaves the public lists and takes no more support."""
+        idea = await self._own_unreviewed(user, idea_id)
+        self.session.add(IdeaStatusEvent(idea_id=idea.id, kind="status", from_status=idea.status.value,
+                                         to_status=IdeaStatus.WITHDRAWN.value, actor_id=user.id))
+        idea.status, idea.is_public = IdeaStatus.WITHDRAWN, False
+        await self.session.flush()
+        return idea
