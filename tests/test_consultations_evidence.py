@@ -98,3 +98,21 @@ async def test_dossier_counts_consultations_and_opens_their_records(client: http
     assert len(frozen["consultation_comments"]) == 5 and len(frozen["consultation_changes"]) == 2
     texts = {r["text"] for r in snapshot.records if r["kind"] == "consultation_comment"}
     assert "نقترح ساعات أطول في المواسم" in texts
+
+    # Dates in the records read as people read them: Gregorian with Hijri, the locale's digits, never ISO;
+    # the frozen copy words them exactly as the live one does.
+    live_page = (await client.get(base + "consultations")).text
+    assert "2025-03-01" not in live_page and "٢٠٢٥" in live_page and "هـ" in live_page
+    service = DossierSnapshotService(session=db)
+    from voice.awards.snapshots import FrozenDossier
+    from voice.i18n import use_locale
+
+    with use_locale("ar"):
+        frozen_dossier = FrozenDossier(None, snapshot.taken_at, snapshot)  # type: ignore[arg-type]
+        frozen_rows = service.records(frozen_dossier, "consultations", blind=False)
+        words = " ".join(" ".join(r.detail.values()) for r in frozen_rows)
+        assert "2025-03-01" not in words and "٢٠٢٥" in words and "هـ" in words
+        assert {"opens_on", "closes_on", "comments"} <= set(frozen_rows[0].detail)
+    with use_locale("en"):
+        words = " ".join(" ".join(r.detail.values()) for r in service.records(frozen_dossier, "consultations", False))
+        assert "2025-03-01" not in words and "Mar 2025" in words and "AH" in words

@@ -8,6 +8,7 @@ cannot disagree, and only public text is returned (redacted comments, the agency
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from sqlalchemy import func, select
@@ -24,7 +25,7 @@ from voice.consultations.models import (
     ConsultationStatus,
     Decision,
 )
-from voice.i18n import _
+from voice.i18n import _, fmt_date, fmt_number
 from voice.labels import label
 
 CHANGES = (Decision.AMENDED, Decision.REMOVED, Decision.ADDED)
@@ -135,13 +136,33 @@ def to_records(kind: str, rows: list[Any], make: Any) -> list:
     out = []
     for row in rows:
         reference, when, text, detail = _parts(kind, row)
-        words = {k: (label(v) if k in ("stance", "submitter_kind", "decision") else
-                     (_("Response published") if k == "reported" else "") if isinstance(v, bool) else str(v))
-                 for k, v in detail.items() if v not in (None, "", False)}
-        if kind == "consultation_comment" and not detail["stance"]:
-            words["stance"] = _("Reply")
-        out.append(make(kind, row.id, reference, when, text, words))
+        out.append(make(kind, row.id, reference, when, text, detail_words(kind, detail)))
     return out
+
+
+def detail_words(kind: str, detail: dict[str, Any]) -> dict[str, str]:
+    """A consultation record's coded details in the reader's language: labels for codes, dates through the
+    one date format (Gregorian with Hijri, the locale's digits), counts in the locale's digits. The live and
+    the frozen dossier both word them here."""
+    words: dict[str, str] = {}
+    for k, v in detail.items():
+        if v in (None, "", False):
+            continue
+        if k in ("stance", "submitter_kind", "decision"):
+            words[k] = label(v)
+        elif k == "reported":
+            words[k] = _("Response published")
+        elif k == "opens_on":
+            words[k] = _("Opens on %(d)s", d=fmt_date(date.fromisoformat(v)))
+        elif k == "closes_on":
+            words[k] = _("Closes on %(d)s", d=fmt_date(date.fromisoformat(v)))
+        elif k == "comments":
+            words[k] = _("Comments: %(n)s", n=fmt_number(v))
+        else:
+            words[k] = str(v)
+    if kind == "consultation_comment" and not detail.get("stance"):
+        words["stance"] = _("Reply")
+    return words
 
 
 def frozen(kind: str, row: Any, day: Any) -> dict[str, Any] | None:

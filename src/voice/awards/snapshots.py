@@ -70,6 +70,8 @@ def _frozen_record(kind: str, row: Any) -> dict[str, Any]:
 
 def _detail_words(kind: str, detail: dict[str, Any]) -> dict[str, str]:
     """A frozen record's coded details in the reader's language."""
+    if kind.startswith("consultation"):
+        return evidence_consultations.detail_words(kind, detail)
     words = {k: label(v) for k, v in detail.items() if k in ("channel", "submitter_kind", "status", "kind", "stance", "decision")
              and v}
     if detail.get("hours") is not None:
