@@ -465,3 +465,28 @@ async def test_odd_ids_in_workspace_forms_are_not_500s(client, db) -> None:
     for value in ("²", "99999999999999999999"):
         r = await post_form(client, f"/agency/feedback/{item.id}/assign", {"assignee": value})
         assert r.status_code == 303, value
+
+
+async def test_transfers_export_reads_in_the_readers_language(client: httpx.AsyncClient, db: AsyncSession) -> None:
+    wrong = await make_agency(db, "passports")
+    right = await make_agency(db, "traffic")
+    staff = await make_user(db, Role.AGENCY_STAFF, agency=wrong)
+    item = await IntakeService(db).submit(Submission(agency="passports", kind="complaint",
+                                                     body="مخالفة مرورية سجلت على سيارتي بالخطأ"))
+    await db.commit()
+    await sign_in(client, staff.email)
+    assert (await post_form(client, f"/agency/feedback/{item.id}/transfer",
+                            {"agency": "traffic", "reason": "=HYPERLINK(\"x\") المخالفات للمرور"})).status_code == 303
+    assert 'data-testid="transfers-csv"' in (await client.get("/agency/transfers")).text
+    arabic = (await client.get("/agency/export/transfers.csv")).content.decode("utf-8-sig")
+    header, row = arabic.splitlines()[:2]
+    assert header.split(",")[:4] == ["التاريخ", "الاتجاه", "من الجهة", "إلى الجهة"]
+    assert right.name_ar in row and wrong.name_ar in row and "مُرسلة" in row
+    assert item.tracking_code in row and "هـ" in row
+    assert not re.search(r"\d{4}-\d{2}-\d{2}", arabic)  # no ISO instant
+    assert "'=HYPERLINK" in row  # a formula stays text
+    assert "received" not in arabic and "complaint" not in arabic  # no codes
+    english = (await client.get("/agency/export/transfers.csv?lang=en")).content.decode("utf-8-sig")
+    assert english.splitlines()[0].startswith("Date,Direction,From agency,To agency,Tracking code")
+    assert right.name_en in english and "AH" in english and "Sent" in english
+    assert not re.search(r"\d{4}-\d{2}-\d{2}", english)

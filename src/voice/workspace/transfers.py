@@ -13,9 +13,10 @@ from voice.catalogue.models import Agency
 from voice.db import DomainService
 from voice.errors import ValidationFailed
 from voice.feedback.lifecycle import LifecycleService
-from voice.feedback.models import Event, Status
+from voice.feedback.models import Event, Feedback, Status
 from voice.feedback.rules import due_at
-from voice.i18n import _
+from voice.i18n import _, fmt_date, get_locale
+from voice.labels import label
 from voice.text import clean_body
 from voice.workspace.models import Transfer
 
@@ -54,3 +55,23 @@ class TransferService(DomainService[Transfer]):
         return list((await self.session.scalars(select(Transfer).where(
             (Transfer.from_agency_id == agency_id) | (Transfer.to_agency_id == agency_id))
             .order_by(Transfer.created_at.desc()).limit(200))).all())
+
+    async def export_rows(self, agency_id: int) -> tuple[list[str], list[list[str]]]:
+        """The agency's transfers as a table for people, in the reader's language: translated column headers,
+        agency names, the item's status label and dates in the one date format (Riyadh time, Gregorian with
+        Hijri, the locale's digits), never codes or UTC instants. The web layer writes it as CSV or XLSX
+        (safe from formula injection)."""
+        transfers = await self.for_agency(agency_id)
+        items = {f.id: f for f in (await self.session.scalars(select(Feedback).where(
+            Feedback.id.in_({t.feedback_id for t in transfers})))).all()} if transfers else {}
+        lang = get_locale()
+        header = [_("Date"), _("Direction"), _("From agency"), _("To agency"), _("Tracking code"),
+                  _("Current status"), _("Reason")]
+        rows = []
+        for t in transfers:
+            item = items.get(t.feedback_id)
+            rows.append([fmt_date(t.created_at, "short"),
+                         _("Sent") if t.from_agency_id == agency_id else _("Received"),
+                         t.from_agency.name(lang), t.to_agency.name(lang),
+                         item.tracking_code if item else "", label(item.status) if item else "", t.reason])
+        return header, rows

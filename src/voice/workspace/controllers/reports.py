@@ -1,4 +1,4 @@
-"""The agency's exports (the inbox and the themes dashboard as CSV or XLSX) and its charts page."""
+"""The agency's exports (the inbox, the themes dashboard and the transfers as CSV or XLSX) and its charts page."""
 
 from __future__ import annotations
 
@@ -17,20 +17,23 @@ from voice.workspace.controllers.base import WorkspacePages
 from voice.workspace.controllers.inbox import inbox_filters
 from voice.workspace.dashboard import DashboardService
 from voice.workspace.inbox import InboxService
+from voice.workspace.transfers import TransferService
 
 
 class ReportPages(WorkspacePages):
 
     @get("/export/{what:str}", name="export")
     async def export(self, request: Request, what: str, inbox: InboxService,
-                     dashboard: DashboardService) -> Response[bytes]:
-        """``what`` is "<table>.<format>": inbox (with the inbox's filters) or themes, as csv or xlsx."""
+                     dashboard: DashboardService, transfers: TransferService) -> Response[bytes]:
+        """``what`` is "<table>.<format>": inbox (with the inbox's filters), themes or transfers, as csv or xlsx."""
         agency_id = agency_of(request.user)
         name, _dot, fmt = what.partition(".")
         if name == "inbox":
             header, rows = await inbox.export_rows(agency_id, inbox_filters(request))
         elif name == "themes":
             header, rows = await dashboard.theme_export_rows(agency_id)
+        elif name == "transfers":
+            header, rows = await transfers.export_rows(agency_id)
         else:
             raise NotFound(_("Unknown export."))
         return download(name, fmt, header, rows)
