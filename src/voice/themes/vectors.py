@@ -59,7 +59,11 @@ async def load(session: AsyncSession, kind: str, encoder: str, ids: Sequence[int
 
 
 async def store(session: AsyncSession, kind: str, encoder: str, vectors: dict[int, np.ndarray]) -> None:
-    """Keep vectors (a text already stored for this encoder keeps its first vector)."""
+    """Keep vectors (a text already stored for this encoder keeps its first vector).
+
+    Rows go in ascending id order: a refresh and the background encoder may store the same texts at
+    once, and two inserts that take the same keys in different orders deadlock (each waits for the
+    other's uncommitted row); in one order, the second simply waits and then skips the row."""
     if not vectors:
         return
     cast = "CAST(CAST(:v AS real[]) AS vector)" if await uses_pgvector(session) else "CAST(:v AS real[])"
@@ -68,7 +72,7 @@ async def store(session: AsyncSession, kind: str, encoder: str, vectors: dict[in
         f"VALUES (:kind, :id, :encoder, :dim, {cast}, now(), now()) "
         "ON CONFLICT (kind, text_id, encoder) DO NOTHING"),
         [{"kind": kind, "id": int(i), "encoder": encoder, "dim": len(v), "v": [float(x) for x in v]}
-         for i, v in vectors.items()])
+         for i, v in sorted(vectors.items(), key=lambda pair: int(pair[0]))])
 
 
 async def nearest(session: AsyncSession, kind: str, encoder: str, vector: np.ndarray, k: int = 10
