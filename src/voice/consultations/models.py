@@ -7,17 +7,23 @@ import enum
 from datetime import date, datetime
 
 from advanced_alchemy.types import DateTimeUTC
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, select, text
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from voice.accounts.models import SubmitterKind, User, str_enum
+from voice.attachments.owners import Owner as AttachmentOwner
+from voice.attachments.owners import OwnerState
+from voice.attachments.owners import register as register_attachment_owner
 from voice.catalogue.models import Agency
 from voice.db import Base, PublicText
 from voice.themes.models import Theme
 from voice.themes.sources import Source, register_family
 
 THEME_FAMILY = "cons"  # a consultation's themes live in scope "cons_<id>" (voice.themes.sources)
+# What the full draft's PDF is filed under (voice.attachments).
+ATTACHMENT_OWNER = "consultation"
 
 
 class ConsultationStatus(enum.StrEnum):
@@ -61,8 +67,8 @@ class Consultation(Base):
     closed_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
     # Given when staff close before closes_on; shown on the public page.
     close_reason: Mapped[str | None] = mapped_column(PublicText)
-    # Hook for the full draft as a PDF: the attachments mechanism stores the file and records its key
-    # here (None: no PDF; the articles are the draft).
+    # The full draft as a PDF: the id of its attachment (owner "consultation"), as text; None: no PDF,
+    # the articles are the draft.
     draft_document: Mapped[str | None] = mapped_column(String(500))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
     # The response report: written after closing, public once report_published_at is set.
@@ -170,3 +176,14 @@ def _theme_source(consultation_id: int) -> Source:
 
 
 register_family(THEME_FAMILY, _theme_source)
+
+
+async def _attachment_owner(session: AsyncSession, consultation_id: int) -> OwnerState | None:
+    """The draft's PDF belongs to the consultation's agency and is public once the consultation is."""
+    row = (await session.execute(select(Consultation.agency_id, Consultation.status).where(
+        Consultation.id == consultation_id))).first()
+    return OwnerState(agency_id=row.agency_id, public=row.status != ConsultationStatus.DRAFT) if row else None
+
+
+# The full draft as a PDF: its agency's staff upload it; everyone downloads it once the consultation is published.
+register_attachment_owner(ATTACHMENT_OWNER, AttachmentOwner(state=_attachment_owner))

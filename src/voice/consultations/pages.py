@@ -9,6 +9,9 @@ from litestar import Controller, Request, get, post
 from litestar.params import Parameter
 from litestar.response import Redirect, Template
 
+from voice.attachments.services import AttachmentService
+from voice.attachments.web.controllers import attachments as attachments_provider
+from voice.attachments.web.uploads import UPLOAD_LIMIT, upload_of
 from voice.consultations.access import phase, window_ended
 from voice.consultations.controllers import DEPENDENCIES
 from voice.consultations.insights import ConsultationInsightService
@@ -18,7 +21,7 @@ from voice.consultations.services import AUDIENCES, ArticleDraft, ConsultationDr
 from voice.errors import DomainError
 from voice.i18n import get_locale
 from voice.web.auth import agency_member
-from voice.web.forms import FormData, field, redirect_to
+from voice.web.forms import FormData, MultipartData, field, redirect_to
 
 Id = Annotated[int, Parameter(ge=1, le=2**62)]
 SPARE_ROWS = 5
@@ -118,6 +121,21 @@ class ConsultationStaffPages(Controller):
             c = await consultations.managed(request.user, consultation_id)
             return _editor(form, exc.errors or {"form": exc.message}, c, status_code=exc.status_code)
         return redirect_to(request, "consultation_manage", consultation_id=c.id)
+
+    @post("/{consultation_id:int}/draft-document", name="consultation_draft_document",
+          request_max_body_size=UPLOAD_LIMIT, dependencies={"attachments": attachments_provider})
+    async def draft_document(self, request: Request, consultation_id: Id, data: MultipartData,
+                             consultations: ConsultationService, attachments: AttachmentService) -> Any:
+        """The full draft as a PDF, sent from the edit page (its own form: the articles' form stays plain)."""
+        try:
+            await consultations.attach_draft(request.user, consultation_id, await upload_of(data.get("draft_document")),
+                                             attachments)
+        except DomainError as exc:
+            if exc.status_code in (403, 404):
+                raise
+            c = await consultations.managed(request.user, consultation_id)
+            return _editor(_form_of(c), exc.errors or {"draft_document": exc.message}, c, status_code=exc.status_code)
+        return redirect_to(request, "consultation_edit", consultation_id=consultation_id)
 
     @get("/{consultation_id:int}", name="consultation_manage")
     async def manage(self, request: Request, consultation_id: Id, insights: ConsultationInsightService,

@@ -15,6 +15,9 @@ from sqlalchemy import select
 
 from voice.accounts.models import Role, SubmitterKind, User
 from voice.accounts.services import audit
+from voice.attachments.checks import Kind, Upload
+from voice.attachments.models import Attachment
+from voice.attachments.services import AttachmentService
 from voice.consultations.access import (
     MAX_ARTICLES,
     ConsultationRepository,
@@ -27,7 +30,7 @@ from voice.consultations.access import (
     visible_consultation,
     window_ended,
 )
-from voice.consultations.models import Consultation, ConsultationArticle, ConsultationStatus
+from voice.consultations.models import ATTACHMENT_OWNER, Consultation, ConsultationArticle, ConsultationStatus
 from voice.db import DomainService
 from voice.errors import Conflict, ValidationFailed
 from voice.i18n import _, ngettext
@@ -208,6 +211,24 @@ class ConsultationService(DomainService[Consultation]):
 
     async def managed(self, user: User | None, consultation_id: int) -> Consultation:
         return await managed_consultation(self.session, consultation_id, user)
+
+    async def attach_draft(self, user: User | None, consultation_id: int, upload: Upload | None,
+                           attachments: AttachmentService) -> Attachment:
+        """The full draft as a PDF (PDF only), replacing any earlier one. It is a public document by nature:
+        published with the consultation, so nobody outside the agency can read it while it is a draft."""
+        c = await self.managed(user, consultation_id)
+        if upload is None:
+            raise ValidationFailed(_("Choose a PDF file of the full draft."), field="draft_document")
+        clean = await attachments.check(upload, (Kind.PDF,), "draft_document")
+        await attachments.remove_for_owner(ATTACHMENT_OWNER, c.id)
+        row = await attachments.add(clean, owner_kind=ATTACHMENT_OWNER, owner_id=c.id, uploaded_by=user,
+                                    title=c.title_ar)
+        row.published, row.published_by_id, row.published_at = True, user.id if user else None, datetime.now(UTC)
+        c.draft_document = str(row.id)
+        await self.session.flush()
+        await audit(self.session, "consultation.draft_document", actor=user, target_type="consultation",
+                    target_id=c.id, attachment=row.id)
+        return row
 
     # ----- everyone -----------------------------------------------------------------------
 
