@@ -16,6 +16,7 @@ from voice.accounts.security import UNUSABLE_PASSWORD
 from voice.accounts.services import TokenService, audit
 from voice.attachments.models import Attachment
 from voice.catalogue.models import Agency
+from voice.consultations.models import Consultation, ConsultationComment
 from voice.db import DomainService
 from voice.errors import Forbidden, ValidationFailed
 from voice.feedback.models import Feedback, Support
@@ -29,6 +30,8 @@ class Contributions:
     comments: list[tuple[IdeaComment, Idea]]
     votes: list[Idea]
     supported: list[Feedback]
+    # Stances and replies on consultations, each with its consultation.
+    consultation_comments: list[tuple[ConsultationComment, Consultation]]
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -54,7 +57,11 @@ class PersonalDataService(DomainService[User]):
                                       .where(IdeaVote.user_id == user.id).order_by(Idea.created_at.desc()))).all())
         supported = list((await s.scalars(select(Feedback).join(Support, Support.feedback_id == Feedback.id)
                                           .where(Support.user_id == user.id))).all())
-        return Contributions(feedback, ideas, comments, votes, supported)
+        consultation_comments = [(c, k) for c, k in (await s.execute(
+            select(ConsultationComment, Consultation).join(Consultation, Consultation.id == ConsultationComment.consultation_id)
+            .where(ConsultationComment.author_id == user.id)
+            .order_by(ConsultationComment.created_at.desc(), ConsultationComment.id.desc()))).all()]
+        return Contributions(feedback, ideas, comments, votes, supported, consultation_comments)
 
     async def export(self, user: User) -> dict[str, Any]:
         """Everything the platform holds about the person, as they gave it (originals, not redacted)."""
@@ -74,6 +81,12 @@ class PersonalDataService(DomainService[User]):
                        "status": i.status.value, "created_at": _iso(i.created_at)} for i in mine.ideas],
             "comments": [{"idea_id": i.id, "body": c.body, "created_at": _iso(c.created_at)} for c, i in mine.comments],
             "votes": [{"idea_id": i.id, "title": i.title} for i in mine.votes],
+            "consultation_comments": [
+                {"id": c.id, "consultation_id": k.id, "consultation": k.title_ar, "article": c.article.number,
+                 "stance": c.stance.value if c.stance else None, "reply_to": c.parent_id,
+                 "speaking_as": c.author_kind.value, "organisation": c.organisation, "body": c.body,
+                 "created_at": _iso(c.created_at), "edited_at": _iso(c.edited_at)}
+                for c, k in mine.consultation_comments],
             "me_too": [{"tracking_code": f.tracking_code} for f in mine.supported],
             # Files the person uploaded (re-encoded as stored), each readable by them at its address.
             "files": [{"id": a.id, "attached_to": a.owner_kind, "name": a.filename, "type": a.media_type,
@@ -95,6 +108,14 @@ class PersonalDataService(DomainService[User]):
         for model in (RecoveryCode, AccountToken, IdeaFollower):
             await self.session.execute(delete(model).where(model.user_id == user.id))
         await self.session.execute(update(Feedback).where(Feedback.user_id == user.id).values(user_id=None))
+        # Consultation comments stay under "A participant" (as ideas and comments do), without the business
+        # name they were signed with and with the text as written (which may hold personal data) replaced by
+        # its redacted public text. A government employee's comments keep their agency: the agency spoke.
+        await self.session.execute(update(ConsultationComment).where(
+            ConsultationComment.author_id == user.id, ConsultationComment.organisation_agency_id.is_(None))
+            .values(organisation=None))
+        await self.session.execute(update(ConsultationComment).where(ConsultationComment.author_id == user.id)
+                                   .values(body=ConsultationComment.body_public))
         # Files stay with the items agencies keep, no longer linked to the person.
         await self.session.execute(update(Attachment).where(Attachment.uploaded_by_id == user.id)
                                    .values(uploaded_by_id=None))
