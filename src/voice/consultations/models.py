@@ -5,9 +5,22 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
+from typing import Any
 
 from advanced_alchemy.types import DateTimeUTC
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, select, text
+from sqlalchemy import (
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    select,
+    text,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -175,7 +188,18 @@ def _theme_source(consultation_id: int) -> Source:
         per_agency=True)
 
 
-register_family(THEME_FAMILY, _theme_source)
+def _theme_records() -> Any:
+    # For the nightly refresh: public consultations with visible stances, and when the newest was written
+    # or edited (a closed consultation with no new comments is left as it is).
+    newest = func.max(func.coalesce(ConsultationComment.edited_at, ConsultationComment.created_at))
+    return (select(Consultation.id, Consultation.agency_id, newest)
+            .join(ConsultationComment, ConsultationComment.consultation_id == Consultation.id)
+            .where(Consultation.status != ConsultationStatus.DRAFT, ConsultationComment.parent_id.is_(None),
+                   ConsultationComment.hidden.is_(False))
+            .group_by(Consultation.id, Consultation.agency_id))
+
+
+register_family(THEME_FAMILY, _theme_source, _theme_records)
 
 
 async def _attachment_owner(session: AsyncSession, consultation_id: int) -> OwnerState | None:

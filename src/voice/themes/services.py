@@ -22,7 +22,7 @@ from voice.accounts.models import User
 from voice.accounts.services import audit
 from voice.jobs import defer, job_session, jobs, resumable
 from voice.themes.models import Theme, ThemeModel, ThemeRun
-from voice.themes.sources import SOURCES, source
+from voice.themes.sources import FAMILY_RECORDS, SOURCES, family_scope, source
 from voice.themes.vectors import DatabaseVectors
 
 log = logging.getLogger(__name__)
@@ -194,7 +194,8 @@ def _reapply_edits(model: Any, rows: dict[str, Theme]) -> None:
 @jobs.task(name="voice.refresh_all_themes", queue="themes", queueing_lock="nightly-themes", retry=resumable(1))
 async def refresh_all_themes(timestamp: int) -> int:
     """The scheduled refresh: for every registered scope, each agency (or the whole platform, for a
-    platform-wide scope such as ideas) whose texts are newer than its last successful run, so morning
+    platform-wide scope such as ideas) whose texts are newer than its last successful run, and each record
+    of a family (a consultation's comments) whose texts are newer than its own last run, so morning
     dashboards show yesterday's themes."""
     from sqlalchemy import func
 
@@ -220,4 +221,13 @@ async def refresh_all_themes(timestamp: int) -> int:
             for agency_id in targets:
                 await request_refresh(session, agency_id, None, scope=scope)
                 queued += 1
+        for prefix, records in FAMILY_RECORDS.items():
+            last_runs = dict((await session.execute(select(ThemeRun.scope, func.max(ThemeRun.created_at)).where(
+                ThemeRun.scope.startswith(f"{prefix}_", autoescape=True), ThemeRun.status == "succeeded")
+                .group_by(ThemeRun.scope))).all())
+            for record_id, agency_id, newest in (await session.execute(records())).all():
+                scope = family_scope(prefix, record_id)
+                if newest is not None and (scope not in last_runs or newest > last_runs[scope]):
+                    await request_refresh(session, agency_id, None, scope=scope)
+                    queued += 1
     return queued

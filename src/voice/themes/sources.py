@@ -27,16 +27,21 @@ SOURCES: dict[str, Source] = {}
 # Families of scopes with one theme set per record (a consultation's comments): the scope is
 # "<prefix>_<record id>" (at most 16 characters, an identifier) and the family makes its Source.
 FAMILIES: dict[str, Callable[[int], Source]] = {}
+# For the nightly refresh: a family's records that have texts, as a select of rows
+# (record id, agency id, time of the newest text); a family without one is refreshed on request only.
+FAMILY_RECORDS: dict[str, Callable[[], Any]] = {}
 
 
 def register(scope: str, source: Source) -> None:
     SOURCES[scope] = source
 
 
-def register_family(prefix: str, make: Callable[[int], Source]) -> None:
+def register_family(prefix: str, make: Callable[[int], Source], records: Callable[[], Any] | None = None) -> None:
     if not prefix.isidentifier() or "_" in prefix:
         raise ValueError(f"bad scope family prefix {prefix!r}")
     FAMILIES[prefix] = make
+    if records is not None:
+        FAMILY_RECORDS[prefix] = records
 
 
 def family_scope(prefix: str, record_id: int) -> str:
