@@ -181,7 +181,7 @@ async def test_no_personal_data_on_any_public_surface(app: object, client: httpx
     await sign_in(client, staff.email)
     staff_writes = [
         (f"/agency/feedback/{items[0].id}/answer", {"body": text_for("public answer"), "visibility": "public"}),
-        (f"/agency/feedback/{items[0].id}/status", {"status": "in_progress", "reason": text_for("status note")}),
+        (f"/agency/feedback/{items[0].id}/status", {"status": "in_review", "reason": text_for("status note")}),  # answering moved it to in progress
         (f"/agency/feedback/{items[1].id}/answer", {"body": text_for("private answer"), "visibility": "private"}),
         (f"/agency/themes/{theme.id}/rename", {"label": text_for("theme name")}),
         (f"/agency/themes/{theme.id}/answer", {"body": text_for("bulk answer")}),
