@@ -232,7 +232,7 @@ async def test_no_personal_data_on_any_public_surface(app: object, client: httpx
         "service_request_id": [f"FB-{f.id}" for f in feedback] + [f.tracking_code for f in feedback],
         "idea_id": [str(i.id) for i in ideas], "edition_id": ["1"], "entry_id": ["1"],
         "agency_slug": ["passports"], "consultation_id": [str(consultation_id)], "fmt": ["csv", "xlsx"],
-        "attachment_id": [str(screenshot.id)],
+        "attachment_id": [str(screenshot.id)], "feedback_id": [str(f.id) for f in feedback],
     }
     queries = {
         "/feedback": [{}, {"agency": "passports"}, {"theme": str(theme.id)}],

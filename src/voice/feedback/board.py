@@ -16,7 +16,7 @@ from voice.catalogue.models import Agency, Service
 from voice.db import DomainService
 from voice.errors import NotFound, ValidationFailed
 from voice.feedback.lifecycle import MAX_REASON
-from voice.feedback.models import Feedback, FeedbackKind, Report, Response, Status, Support
+from voice.feedback.models import Event, Feedback, FeedbackKind, Report, Response, Status, Support
 from voice.i18n import _
 from voice.ids import parse_id
 from voice.text import clean_body, query_terms
@@ -141,6 +141,15 @@ class BoardService(DomainService[Feedback]):
         self.session.add(report)
         await self.session.flush()
         return report
+
+    async def public_page(self, feedback_id: int) -> tuple[Feedback, list[Event], list[Response]]:
+        """A published item's own page: the item, its public history (notes through the redactor) and the
+        agency's public answers only. An unpublished or hidden item is not found, like one that never was."""
+        from voice.feedback.tracking import TrackingService
+
+        item = await self._public_item(feedback_id)
+        events, answers = await TrackingService(session=self.session).public_history(item)
+        return item, events, [a for a in answers if a.public]
 
     async def _public_item(self, feedback_id: int) -> Feedback:
         item = await self.session.scalar(select(Feedback).where(Feedback.id == feedback_id, Feedback.is_public))

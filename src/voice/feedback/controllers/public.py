@@ -212,6 +212,17 @@ class FeedbackPages(Controller):
                        kinds=list(FeedbackKind), statuses=list(Status))
         return Template("feedback/board.html", context=context)
 
+    @get("/feedback/{feedback_id:int}", name="feedback_public")
+    async def public_item(self, request: Request, feedback_id: Annotated[int, Parameter(ge=1, le=2**62)],
+                          board: BoardService, attachments: AttachmentService) -> Template:
+        """A published item's own page (the board links it; Open311 names it FB-<id>)."""
+        item, events, answers = await board.public_page(feedback_id)
+        files = await attachments.published_for(ATTACHMENT_OWNER, [item.id])
+        viewer: User | None = request.scope.get("user")
+        mine = await board.supported([item.id], viewer, None if viewer else _network_key(request))
+        return Template("feedback/item.html", context={
+            "item": item, "events": events, "answers": answers, "files": files.get(item.id, []), "mine": mine})
+
     @post("/feedback/{feedback_id:int}/support", name="support", middleware=[throttle("support", 30)])
     async def support(self, request: Request, feedback_id: int, board: BoardService) -> Any:
         user: User | None = request.scope.get("user")
