@@ -14,11 +14,12 @@ from ideas.participation import IdeaParticipationService
 from ideas.services import SORTS, IdeaDraft, IdeaFilters, IdeaService
 from ideas.settings import IdeasSettings
 from voice.i18n import get_locale
+from voice.ids import MAX_ID
 from voice.web.auth import signed_in
 from voice.web.forms import url
 from voice.web.throttle import throttle
 
-IdeaId = Annotated[int, Parameter(ge=1, le=2**62)]
+IdeaId = Annotated[int, Parameter(ge=1, le=MAX_ID)]
 
 
 class IdeaIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -91,7 +92,7 @@ class IdeaApi(Controller):
         agency: str | None = None,
         category: str | None = None,
         status: str | None = None,
-        theme: Annotated[int | None, Parameter(ge=1, le=2**62)] = None,
+        theme: Annotated[int | None, Parameter(ge=1, le=MAX_ID)] = None,
         q: Annotated[str | None, Parameter(max_length=200)] = None,
         sort: Annotated[str, Parameter(pattern="^(" + "|".join(SORTS) + ")$")] = "trending",
         page: Annotated[int, Parameter(ge=1, le=50)] = 1,

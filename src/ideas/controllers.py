@@ -24,14 +24,14 @@ from voice.catalogue.models import Agency
 from voice.catalogue.services import AgencyService
 from voice.errors import DomainError, ValidationFailed
 from voice.i18n import _, get_locale
-from voice.ids import parse_id
+from voice.ids import MAX_ID, parse_id
 from voice.themes.edits import ThemeService
 from voice.themes.services import request_refresh
 from voice.web.auth import admin, signed_in
 from voice.web.forms import FormData, field, is_htmx, redirect_to, url
 from voice.web.throttle import throttle
 
-IdeaId = Annotated[int, Parameter(ge=1, le=2**62)]
+IdeaId = Annotated[int, Parameter(ge=1, le=MAX_ID)]
 DRAFT_FIELDS = ("title", "description", "problem", "category", "agency", "service")
 
 
@@ -74,7 +74,7 @@ class IdeaPages(Controller):
         agency: str | None = None,
         category: str | None = None,
         status: str | None = None,
-        theme: Annotated[int | None, Parameter(ge=1, le=2**62)] = None,
+        theme: Annotated[int | None, Parameter(ge=1, le=MAX_ID)] = None,
         q: Annotated[str | None, Parameter(max_length=200)] = None,
         sort: str = "trending",
         page: Annotated[int, Parameter(ge=1, le=10_000)] = 1,

@@ -38,7 +38,7 @@ from voice.web.errors import exception_handlers
 from voice.web.hygiene import InputHygieneMiddleware
 from voice.web.locale import LocaleMiddleware
 from voice.web.metrics import MetricsController
-from voice.web.openapi import document_errors, exact_allow_headers
+from voice.web.openapi import declare_text_rule, document_errors, exact_allow_headers
 from voice.web.pages import health, home
 from voice.web.security_headers import SecurityHeadersMiddleware
 from voice.web.sessions import SessionConfig
@@ -210,6 +210,7 @@ def create_app(settings: Settings | None = None, sections: dict[str, Any] | None
         request_max_body_size=2 * 1024 * 1024,
     )
     document_errors(app)
+    declare_text_rule(app)
     exact_allow_headers(app)
     return app
 

@@ -1,12 +1,14 @@
 """Reading ids from forms, query strings and cursors without surprises.
 
 ``str.isdigit()`` accepts characters such as "²" that ``int()`` rejects, and has no upper bound;
-either used to turn a typo into a 500. Ids here are positive and fit PostgreSQL's bigint.
+either used to turn a typo into a 500. Ids here are positive and fit PostgreSQL's bigint, and at most 2**53 - 1: the largest integer every JSON
+client (JavaScript's numbers, schemathesis' generator) reads exactly, so the bound published in the
+OpenAPI description is the one enforced.
 """
 
 from __future__ import annotations
 
-MAX_ID = 2**62
+MAX_ID = 2**53 - 1
 
 
 def parse_id(raw: object) -> int | None:

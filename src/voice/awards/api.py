@@ -13,9 +13,10 @@ from voice.awards.editions import EditionService
 from voice.awards.evidence import EvidenceService
 from voice.awards.results import RankRow, ResultService, tie_break_rule
 from voice.awards.snapshots import DossierSnapshotService
+from voice.ids import MAX_ID
 from voice.web.forms import url
 
-Id = Annotated[int, Parameter(ge=1, le=2**62)]
+Id = Annotated[int, Parameter(ge=1, le=MAX_ID)]
 
 
 class EditionOut(msgspec.Struct):

@@ -28,10 +28,11 @@ from voice.catalogue.models import Agency
 from voice.catalogue.services import AgencyService
 from voice.errors import DomainError, NotFound
 from voice.i18n import _, get_locale
+from voice.ids import MAX_ID
 from voice.web.auth import admin, signed_in
 from voice.web.forms import FormData, field, redirect_to, url
 
-Id = Annotated[int, Parameter(ge=1, le=2**62)]
+Id = Annotated[int, Parameter(ge=1, le=MAX_ID)]
 
 # Every award page and the API take their services from here.
 DEPENDENCIES = {

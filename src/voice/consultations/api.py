@@ -17,10 +17,11 @@ from voice.consultations.participation import ConsultationParticipationService
 from voice.consultations.response import ArticleDecision, ConsultationResponseService, ResponseReport
 from voice.consultations.services import ArticleDraft, ConsultationDraft, ConsultationService, day
 from voice.i18n import get_locale
+from voice.ids import MAX_ID
 from voice.web.auth import agency_member, signed_in
 from voice.web.throttle import throttle
 
-Id = Annotated[int, Parameter(ge=1, le=2**62)]
+Id = Annotated[int, Parameter(ge=1, le=MAX_ID)]
 
 
 class ArticleIn(msgspec.Struct, forbid_unknown_fields=True):

@@ -19,14 +19,14 @@ from voice.consultations.response import ConsultationResponseService, ResponseRe
 from voice.consultations.services import ConsultationService
 from voice.errors import DomainError
 from voice.i18n import _, get_locale
-from voice.ids import parse_id
+from voice.ids import MAX_ID, parse_id
 from voice.labels import label
 from voice.web.auth import admin, signed_in
 from voice.web.exports import download
 from voice.web.forms import FormData, field, is_htmx, redirect_to
 from voice.web.throttle import throttle
 
-Id = Annotated[int, Parameter(ge=1, le=2**62)]
+Id = Annotated[int, Parameter(ge=1, le=MAX_ID)]
 
 DEPENDENCIES = {
     "consultations": Provide(create_service_provider(ConsultationService)),

@@ -20,10 +20,11 @@ from voice.consultations.response import ArticleDecision, ConsultationResponseSe
 from voice.consultations.services import AUDIENCES, ArticleDraft, ConsultationDraft, ConsultationService
 from voice.errors import DomainError
 from voice.i18n import get_locale
+from voice.ids import MAX_ID
 from voice.web.auth import agency_member
 from voice.web.forms import FormData, MultipartData, field, redirect_to
 
-Id = Annotated[int, Parameter(ge=1, le=2**62)]
+Id = Annotated[int, Parameter(ge=1, le=MAX_ID)]
 SPARE_ROWS = 5
 MAX_ROWS = 200
 

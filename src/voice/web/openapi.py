@@ -18,12 +18,19 @@ Which statuses an operation can answer follows from what runs before and around 
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Iterator
 from typing import Any
 
 import msgspec
 from litestar import Litestar
+from litestar._openapi.plugin import OpenAPIPlugin
 from litestar.openapi.datastructures import ResponseSpec
+from litestar.openapi.spec import OpenAPI, Schema
+from litestar.openapi.spec.enums import OpenAPIType
 from litestar.routes import HTTPRoute
+
+from voice.web.hygiene import FORBIDDEN
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 _API_PREFIXES = ("/api/", "/open311/")
@@ -93,6 +100,68 @@ def document_errors(app: Litestar) -> None:
                                                          description=_DESCRIPTIONS[status],
                                                          generate_examples=False))
             handler.responses = declared
+
+
+# What the hygiene layer accepts in any text (query, path, header, form or JSON string), as a JSON Schema
+# pattern built from the very class it refuses: ``^[^<FORBIDDEN>]*$`` with every character escaped. Lone
+# surrogates are left out: no UTF-8 text can carry one (a JSON escape of one is malformed JSON, a 400), and
+# a pattern naming them is one that JSON Schema validators written in Rust or Go cannot compile.
+_REFUSED = FORBIDDEN.pattern[1:-1].replace("\ud800-\udfff", "")
+TEXT_PATTERN = "^[^" + "".join("-" if c == "-" else f"\\u{ord(c):04x}" for c in _REFUSED) + "]*$"
+
+
+def _declare_text_rule(node: object, seen: set[int]) -> None:
+    """Give every free-text string schema under ``node`` the hygiene layer's pattern (strings with a format,
+    a closed set of values or a pattern of their own already say more)."""
+    if id(node) in seen:
+        return
+    seen.add(id(node))
+    if isinstance(node, dict):
+        for value in node.values():
+            _declare_text_rule(value, seen)
+    elif isinstance(node, list | tuple):
+        for value in node:
+            _declare_text_rule(value, seen)
+    elif dataclasses.is_dataclass(node):
+        if (isinstance(node, Schema) and node.type == OpenAPIType.STRING and node.pattern is None
+                and node.format is None and node.enum is None and node.const is None):
+            node.pattern = TEXT_PATTERN
+        for field in dataclasses.fields(node):
+            _declare_text_rule(getattr(node, field.name), seen)
+
+
+class _DescribedInput(OpenAPIPlugin):
+    """Litestar's OpenAPI plugin, adding to the description it builds the characters every text refuses."""
+
+    __slots__ = ()
+
+    def _build_openapi(self) -> OpenAPI:
+        openapi = super()._build_openapi()
+        _declare_text_rule(openapi, set())
+        _declare_closed_structs(openapi)
+        return openapi
+
+
+def _structs(cls: type = msgspec.Struct) -> Iterator[type]:
+    for sub in cls.__subclasses__():
+        yield sub
+        yield from _structs(sub)
+
+
+def _declare_closed_structs(openapi: OpenAPI) -> None:
+    """A struct that refuses unknown members (``forbid_unknown_fields``) is described as closed
+    (``additionalProperties: false``), which Litestar leaves out."""
+    closed = {cls.__name__: set(cls.__struct_encode_fields__) for cls in _structs()
+              if cls.__struct_config__.forbid_unknown_fields}
+    for name, schema in ((openapi.components.schemas or {}) if openapi.components else {}).items():
+        if isinstance(schema, Schema) and name in closed and set(schema.properties or {}) == closed[name]:
+            schema.additional_properties = False
+
+
+def declare_text_rule(app: Litestar) -> None:
+    """State the hygiene layer's refused characters on every string of the description, so that what the
+    description calls valid is what the API accepts (schemathesis' positive_data_acceptance)."""
+    app.plugins.get(OpenAPIPlugin).__class__ = _DescribedInput
 
 
 def exact_allow_headers(app: Litestar) -> None:

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from voice.errors import NotFound
 from voice.feedback.lifecycle import LifecycleService
 from voice.i18n import _
+from voice.ids import MAX_ID
 from voice.themes.models import ThemeRun
 from voice.themes.services import request_refresh
 from voice.web.auth import agency_member
@@ -24,7 +25,7 @@ from voice.workspace.controllers.inbox import inbox_filters
 from voice.workspace.dashboard import DashboardService
 from voice.workspace.inbox import INBOX_PAGE, InboxService
 
-Id = Annotated[int, Parameter(ge=1, le=2**62)]
+Id = Annotated[int, Parameter(ge=1, le=MAX_ID)]
 
 
 class InboxItem(msgspec.Struct):

@@ -18,10 +18,11 @@ from voice.administration.catalogue import FEEDBACK_KINDS, CatalogueAdminService
 from voice.administration.people import ACTIONS, Invitation, PeopleService
 from voice.catalogue.models import Channel
 from voice.errors import DomainError
+from voice.ids import MAX_ID
 from voice.web.auth import agency_admin
 from voice.web.forms import FormData, field, redirect_to
 
-Id = Annotated[int, Parameter(ge=1, le=2**62)]
+Id = Annotated[int, Parameter(ge=1, le=MAX_ID)]
 DEPENDENCIES = {"catalogue": Provide(create_service_provider(CatalogueAdminService)),
                 "people": Provide(create_service_provider(PeopleService)),
                 "audit_log": Provide(create_service_provider(AuditService))}

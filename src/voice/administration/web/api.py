@@ -16,9 +16,10 @@ from voice.administration.catalogue import CatalogueAdminService
 from voice.administration.people import Invitation, PeopleService
 from voice.administration.web.admin import DEPENDENCIES
 from voice.catalogue.models import Agency, Service
+from voice.ids import MAX_ID
 from voice.web.auth import agency_admin
 
-Id = Annotated[int, Parameter(ge=1, le=2**62)]
+Id = Annotated[int, Parameter(ge=1, le=MAX_ID)]
 
 
 class AgencyIn(msgspec.Struct, forbid_unknown_fields=True):

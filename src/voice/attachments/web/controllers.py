@@ -15,10 +15,11 @@ from litestar.response import Redirect, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from voice.attachments.services import AttachmentService
+from voice.ids import MAX_ID
 from voice.web.auth import signed_in
 from voice.web.forms import FormData, field, safe_next
 
-Id = Annotated[int, Parameter(ge=1, le=2**62)]
+Id = Annotated[int, Parameter(ge=1, le=MAX_ID)]
 
 
 def provide_attachments(state: State, db_session: AsyncSession) -> AttachmentService:

@@ -10,10 +10,11 @@ from litestar.response import Redirect, Template
 
 from voice.feedback.controllers import providers
 from voice.feedback.moderation import ModerationService
+from voice.ids import MAX_ID
 from voice.web.auth import admin
 from voice.web.forms import FormData, field, redirect_to
 
-FeedbackId = Annotated[int, Parameter(ge=1, le=2**62)]
+FeedbackId = Annotated[int, Parameter(ge=1, le=MAX_ID)]
 
 
 class ModerationPages(Controller):

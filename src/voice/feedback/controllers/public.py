@@ -28,6 +28,7 @@ from voice.feedback.intake.submission import Submission, validate
 from voice.feedback.models import ATTACHMENT_OWNER, Channel, FeedbackKind, Status
 from voice.feedback.tracking import TrackingService, normalize_tracking_code
 from voice.i18n import get_locale
+from voice.ids import MAX_ID
 from voice.themes.edits import ThemeService
 from voice.web.forms import FormData, MultipartData, field, is_htmx, redirect_to, safe_next, url
 from voice.web.throttle import throttle
@@ -187,7 +188,7 @@ class FeedbackPages(Controller):
         service: str | None = None,
         kind: str | None = None,
         status: str | None = None,
-        theme: Annotated[int | None, Parameter(ge=1, le=2**62)] = None,
+        theme: Annotated[int | None, Parameter(ge=1, le=MAX_ID)] = None,
         q: Annotated[str | None, Parameter(max_length=200)] = None,
         cursor: Annotated[str | None, Parameter(max_length=80)] = None,
     ) -> Template:

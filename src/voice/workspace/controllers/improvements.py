@@ -11,6 +11,7 @@ from litestar.response import Template
 
 from voice.catalogue.services import AgencyService
 from voice.errors import DomainError
+from voice.ids import MAX_ID
 from voice.themes.edits import ThemeService
 from voice.web.forms import FormData, field, redirect_to
 from voice.workspace.access import agency_of
@@ -18,7 +19,7 @@ from voice.workspace.controllers.base import WorkspacePages, dependencies
 from voice.workspace.improvements import ImprovementService
 from voice.workspace.models import Improvement, ImprovementKind, ImprovementStatus
 
-Id = Annotated[int, Parameter(ge=1, le=2**62)]
+Id = Annotated[int, Parameter(ge=1, le=MAX_ID)]
 
 
 class ImprovementPages(WorkspacePages):

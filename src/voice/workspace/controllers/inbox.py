@@ -20,7 +20,7 @@ from voice.errors import DomainError
 from voice.feedback.lifecycle import LifecycleService, next_statuses
 from voice.feedback.models import ATTACHMENT_OWNER, FeedbackKind, Status
 from voice.feedback.moderation import ModerationService
-from voice.ids import parse_id
+from voice.ids import MAX_ID, parse_id
 from voice.themes.edits import ThemeService
 from voice.web.forms import FormData, field, redirect_to
 from voice.workspace.access import agency_of
@@ -28,14 +28,14 @@ from voice.workspace.controllers.base import WorkspacePages
 from voice.workspace.inbox import INBOX_PAGE, InboxFilters, InboxService
 from voice.workspace.transfers import TransferService
 
-Id = Annotated[int, Parameter(ge=1, le=2**62)]
+Id = Annotated[int, Parameter(ge=1, le=MAX_ID)]
 
 
 def inbox_filters(request: Request) -> InboxFilters:
     """The inbox's filters from the query string (the page, its exports and the agency API share them)."""
     q = request.query_params
 
-    def number(name: str, top: int = 2**62) -> int | None:
+    def number(name: str, top: int = MAX_ID) -> int | None:
         value = parse_id(q.get(name))
         return value if value is not None and value <= top else None
 

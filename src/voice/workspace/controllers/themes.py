@@ -16,7 +16,7 @@ from voice.errors import DomainError, NotFound
 from voice.feedback.lifecycle import next_statuses
 from voice.feedback.models import OPEN_STATUSES, Feedback
 from voice.i18n import _
-from voice.ids import parse_id
+from voice.ids import MAX_ID, parse_id
 from voice.themes.alerts import emerging_themes, mute
 from voice.themes.edits import ThemeService
 from voice.themes.models import ThemeRun
@@ -29,7 +29,7 @@ from voice.workspace.controllers.base import WorkspacePages
 from voice.workspace.dashboard import DashboardService
 from voice.workspace.inbox import InboxService
 
-Id = Annotated[int, Parameter(ge=1, le=2**62)]
+Id = Annotated[int, Parameter(ge=1, le=MAX_ID)]
 
 
 class ThemePages(WorkspacePages):
