@@ -291,3 +291,31 @@ async def test_metrics_report_job_queue_intake_and_pool(client: httpx.AsyncClien
     await db.commit()
     emptied = samples((await client.get("/metrics", headers=SCRAPER)).text)
     assert emptied[("voice_jobs", (("queue", "themes"), ("status", "todo")))] == 0
+
+
+async def test_openapi_states_the_input_rules_the_api_enforces(client: httpx.AsyncClient) -> None:
+    """What the description calls valid is what the API accepts: every free-text string carries the hygiene
+    layer's refused characters as a pattern, a struct that refuses unknown members is closed, ids stop where
+    JSON clients still read integers exactly; and a value outside them is refused with a clear answer."""
+    import re
+
+    from voice.ids import MAX_ID
+    from voice.web.hygiene import FORBIDDEN
+    from voice.web.openapi import TEXT_PATTERN
+
+    description = (await client.get("/schema/openapi.json")).json()
+    feedback_in = description["components"]["schemas"]["FeedbackIn"]
+    assert feedback_in["additionalProperties"] is False
+    assert feedback_in["properties"]["body"]["pattern"] == TEXT_PATTERN
+    for refused in ("\x00", "\x1b", "\x7f", "\u202e", "\u2066"):
+        assert FORBIDDEN.search(refused) and not re.match(TEXT_PATTERN, f"a{refused}b")
+    assert re.match(TEXT_PATTERN, "سطر\nوسطر\tآخر")
+    idea = description["paths"]["/api/v1/ideas/{idea_id}"]["get"]["parameters"][0]["schema"]
+    assert idea["maximum"] == MAX_ID == 2**53 - 1
+
+    # msgspec's own refusal (a member the struct does not have) reaches the client as a localized problem.
+    unknown = await client.post("/api/v1/feedback", json={"agency": "x", "kind": "complaint",
+                                                          "submitter_kind": "individual", "body": "نص الملاحظة",
+                                                          "surprise": 1}, headers={"Accept-Language": "ar"})
+    assert unknown.status_code == 400 and unknown.headers["content-type"].startswith("application/problem+json")
+    assert unknown.json()["title"] == "تعذّر فهم الطلب."
