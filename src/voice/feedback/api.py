@@ -17,6 +17,7 @@ from voice.feedback.models import Channel, Event
 from voice.feedback.models import Response as Answer
 from voice.feedback.tracking import TrackingService
 from voice.i18n import _, get_locale
+from voice.text import BodyText
 from voice.web.throttle import throttle
 
 
@@ -24,7 +25,7 @@ class FeedbackIn(msgspec.Struct, forbid_unknown_fields=True):
     agency: str
     kind: str
     submitter_kind: str
-    body: str
+    body: BodyText
     service: str | None = None
     rating: int | None = None
     contact_email: str | None = None

@@ -7,6 +7,7 @@ answered with a plain 500 page.
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 import asyncpg
@@ -19,7 +20,7 @@ from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, InterfaceError, OperationalError
 
 from voice.errors import Conflict, DomainError, NotFound, ValidationFailed
-from voice.i18n import _, direction, get_locale
+from voice.i18n import _, direction, get_locale, ngettext
 from voice.web.auth import is_api_path
 from voice.web.forms import is_htmx, url
 from voice.web.locale import apply_locale
@@ -55,12 +56,28 @@ def _title(status: int) -> str:
     return titles.get(status) or titles[500 if status >= 500 else 400]
 
 
+# msgspec's refusals of a value outside the bounds its struct declares (the bounds the published description
+# states), in the words the services use for the same rule.
+_TOO_SHORT = re.compile(r"^Expected `(?:str|array)` of length >= (\d+)")
+_TOO_LONG = re.compile(r"^Expected `(?:str|array)` of length <= (\d+)")
+
+
+def _explain(message: str) -> str:
+    if found := _TOO_SHORT.match(message):
+        return ngettext("Please write at least %(num)s character.", "Please write at least %(num)s characters.",
+                        int(found.group(1)))
+    if found := _TOO_LONG.match(message):
+        return ngettext("Please keep it under %(num)s character.", "Please keep it under %(num)s characters.",
+                        int(found.group(1)))
+    return _("This value is not valid.")
+
+
 def _validation_errors(exc: ValidationException) -> dict[str, str]:
     out: dict[str, str] = {}
     for item in exc.extra or []:
         if isinstance(item, dict):
             key = str(item.get("key") or item.get("source") or "body")
-            out[key] = _("This value is not valid.")
+            out[key] = _explain(str(item.get("message") or ""))
     return out
 
 

@@ -15,6 +15,7 @@ from voice.errors import NotFound
 from voice.feedback.lifecycle import LifecycleService
 from voice.i18n import _
 from voice.ids import MAX_ID
+from voice.text import BodyText
 from voice.themes.models import ThemeRun
 from voice.themes.services import request_refresh
 from voice.web.auth import agency_member
@@ -53,7 +54,7 @@ class InboxPage(msgspec.Struct):
 
 
 class ResponseIn(msgspec.Struct, forbid_unknown_fields=True):
-    body: str
+    body: BodyText
     public: bool = True
 
 
