@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 import httpx
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -275,6 +276,7 @@ async def test_award_branches_added_described_removed_and_conflicts_recorded_by_
     assert refused.status_code == 409 and "بعد بدء التحكيم" in refused.text
 
 
+@pytest.mark.slow  # runs the CLI in subprocesses: outside the fast loop, like the other CLI tests
 async def test_the_cli_uses_the_same_services(database_url: str, db: AsyncSession, client: httpx.AsyncClient) -> None:
     from tests.test_migrations_and_cli import _voice
 
