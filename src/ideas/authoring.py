@@ -8,12 +8,12 @@ from __future__ import annotations
 from ideas.access import IdeaRepository, locked_idea
 from ideas.models import Idea, IdeaModeration, IdeaStatus, IdeaStatusEvent
 from ideas.services import IdeaDraft
-from ideas.texts import abusive_words, clean_title
+from ideas.texts import abusive_words, clean_wording
 from voice.accounts.models import User
 from voice.db import DomainService
 from voice.errors import Conflict, Forbidden, ValidationFailed
 from voice.i18n import _
-from voice.text import clean_body, public_text
+from voice.text import public_text
 
 
 class IdeaAuthorService(DomainService[Idea]):
@@ -35,17 +35,7 @@ class IdeaAuthorService(DomainService[Idea]):
         """New wording for the title, description and problem (checked as when it was shared)."""
         idea = await self._own_unreviewed(user, idea_id)
         errors: dict[str, str] = {}
-        title = clean_title(draft.title, errors)
-        description = problem = ""
-        try:
-            description = clean_body(draft.description, field="description")
-        except ValidationFailed as exc:
-            errors.update(exc.errors)
-        if (draft.problem or "").strip():
-            try:
-                problem = clean_body(draft.problem, field="problem")
-            except ValidationFailed as exc:
-                errors.update(exc.errors)
+        title, description, problem = clean_wording(draft.title, draft.description, draft.problem, errors)
         if errors:
             raise ValidationFailed(next(iter(errors.values())), errors=errors)
         idea.title, idea.description, idea.problem = public_text(title), description, problem

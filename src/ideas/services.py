@@ -25,13 +25,13 @@ from ideas.models import (
 )
 from ideas.settings import IdeasSettings
 from ideas.similar import SIMILAR_MIN_SCORE, similar_ideas
-from ideas.texts import abusive_words, clean_title
+from ideas.texts import abusive_words, clean_wording
 from voice.accounts.models import Role, SubmitterKind, User
 from voice.catalogue.models import Agency, Service
 from voice.db import DomainService
 from voice.errors import Forbidden, ValidationFailed
 from voice.i18n import _
-from voice.text import clean_body, public_text, query_terms
+from voice.text import public_text, query_terms
 from voice.themes.assign import schedule as schedule_theme_assignment
 
 PAGE_SIZE = 20
@@ -101,17 +101,7 @@ class IdeaService(DomainService[Idea]):
         if user.role is not Role.CITIZEN or user.kind not in (SubmitterKind.INDIVIDUAL, SubmitterKind.BUSINESS):
             raise Forbidden(_("Ideas are shared by individuals and businesses with their own accounts."))
         errors: dict[str, str] = {}
-        title = clean_title(draft.title, errors)
-        description = problem = ""
-        try:
-            description = clean_body(draft.description, field="description")
-        except ValidationFailed as exc:
-            errors.update(exc.errors)
-        if (draft.problem or "").strip():
-            try:
-                problem = clean_body(draft.problem, field="problem")
-            except ValidationFailed as exc:
-                errors.update(exc.errors)
+        title, description, problem = clean_wording(draft.title, draft.description, draft.problem, errors)
         try:
             category = IdeaCategory(draft.category or IdeaCategory.OTHER)
         except ValueError:

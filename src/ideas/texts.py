@@ -44,6 +44,24 @@ def abusive_words(text: str) -> list[str]:
     return found
 
 
+def clean_wording(title: str, description: str, problem: str | None,
+                  errors: dict[str, str]) -> tuple[str, str, str]:
+    """An idea's title, description and optional problem, checked as one form (sharing and editing
+    alike); each problem is added to ``errors``."""
+    checked_title = clean_title(title, errors)
+    checked_description = checked_problem = ""
+    try:
+        checked_description = clean_body(description, field="description")
+    except ValidationFailed as exc:
+        errors.update(exc.errors)
+    if (problem or "").strip():
+        try:
+            checked_problem = clean_body(problem, field="problem")
+        except ValidationFailed as exc:
+            errors.update(exc.errors)
+    return checked_title, checked_description, checked_problem
+
+
 def clean_title(raw: str, errors: dict[str, str]) -> str:
     """The title on one line, checked; a problem is added to ``errors`` (the form shows them all at once)."""
     text = " ".join((raw or "").split())

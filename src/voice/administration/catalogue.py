@@ -44,6 +44,15 @@ def _sla(value: Any, name: str, errors: dict[str, str], optional: bool = False) 
     return days
 
 
+
+def _names(data: dict[str, Any], creating: bool, values: dict[str, Any], errors: dict[str, str]) -> None:
+    """The Arabic and English names of an agency or an e-service: both required, two letters at least."""
+    for key, message in (("name_ar", _("Enter the Arabic name.")), ("name_en", _("Enter the English name."))):
+        if creating or key in data:
+            values[key] = _text(data.get(key))
+            if len(values[key]) < 2:
+                errors[key] = message
+
 class CatalogueAdminService(DomainService[Agency]):
     class Repo(SQLAlchemyAsyncRepository[Agency]):
         model_type = Agency
@@ -108,11 +117,7 @@ class CatalogueAdminService(DomainService[Agency]):
             elif slug != agency.slug and await self.session.scalar(select(Agency.id).where(Agency.slug == slug)):
                 errors["slug"] = _("Another agency already uses this slug.")
             values["slug"] = slug
-        for key, message in (("name_ar", _("Enter the Arabic name.")), ("name_en", _("Enter the English name."))):
-            if creating or key in data:
-                values[key] = _text(data.get(key))
-                if len(values[key]) < 2:
-                    errors[key] = message
+        _names(data, creating, values, errors)
         for key in ("description_ar", "description_en"):
             if key in data:
                 values[key] = str(data.get(key) or "").replace("\x00", "").strip()[:4000]
@@ -197,11 +202,7 @@ class CatalogueAdminService(DomainService[Agency]):
                     Service.agency_id == agency.id, Service.slug == slug)):
                 errors["slug"] = _("This agency already has an e-service with this slug.")
             values["slug"] = slug
-        for key, message in (("name_ar", _("Enter the Arabic name.")), ("name_en", _("Enter the English name."))):
-            if creating or key in data:
-                values[key] = _text(data.get(key))
-                if len(values[key]) < 2:
-                    errors[key] = message
+        _names(data, creating, values, errors)
         if "description_ar" in data:
             values["description_ar"] = str(data.get("description_ar") or "").replace("\x00", "").strip()[:4000]
         if creating or "channel" in data:
