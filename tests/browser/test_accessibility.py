@@ -13,13 +13,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ideas.services import IdeaDraft, IdeaService
-from tests.factories import make_user
-from voice.accounts.models import Role
-from voice.feedback.board import BoardFilters, BoardService
-from voice.workspace.improvements import ImprovementService
-
-from .seed import demo_agency
+from .seed import pages_to_visit
 from .support import DESKTOP, PHONE, check_page, new_page, sign_in
 
 pytestmark = pytest.mark.browser
@@ -47,24 +41,9 @@ async def _audit(page, url: str, name: str, watch) -> list[str]:
     return [f"{url}: [{v['impact']}] {v['id']} — {v['help']}\n      " + "\n      ".join(v["nodes"]) for v in found]
 
 
-async def _seed(db: AsyncSession) -> dict[str, str]:
-    agency = await demo_agency(db, "passports", feedback=12)
-    staff = await make_user(db, Role.AGENCY_ADMIN, agency=agency)
-    citizen = await make_user(db)
-    idea = await IdeaService(db).submit(IdeaDraft(
-        title="تجديد الجواز دون زيارة المكتب", description="إتاحة تجديد جواز السفر بالكامل عبر التطبيق مع التوصيل للمنزل"),
-        citizen)
-    await ImprovementService(session=db).save(staff, {
-        "title": "رسائل التحقق تصل خلال دقيقة", "description": "غيّرنا مزوّد الرسائل النصية.",
-        "kind": "service", "status": "delivered"})
-    item = (await BoardService(session=db).board(BoardFilters())).items[0]
-    await db.commit()
-    return {"staff": staff.email, "idea": f"/ideas/{idea.id}", "track": f"/track/{item.tracking_code}"}
-
-
 async def test_main_pages_have_no_serious_accessibility_violations(browser, live_server: str,
                                                                   db: AsyncSession) -> None:
-    seeded = await _seed(db)
+    seeded = await pages_to_visit(db)
     problems: list[str] = []
     for label, options in (("desktop", DESKTOP), ("phone", PHONE)):
         context, page, watch = await new_page(browser, **options)

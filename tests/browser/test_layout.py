@@ -7,14 +7,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ideas.services import IdeaDraft, IdeaService
 from tests.arabic_scan import page_problems
-from tests.factories import make_user
-from voice.accounts.models import Role
-from voice.feedback.board import BoardFilters, BoardService
-from voice.workspace.improvements import ImprovementService
 
-from .seed import demo_agency
+from .seed import pages_to_visit
 from .support import check_page, new_page, sign_in
 
 pytestmark = pytest.mark.browser
@@ -61,22 +56,6 @@ _READING = """() => {
 }"""
 
 
-async def _seed(db: AsyncSession) -> dict[str, str]:
-    agency = await demo_agency(db, "passports", feedback=12)
-    staff = await make_user(db, Role.AGENCY_ADMIN, agency=agency)
-    citizen = await make_user(db)
-    idea = await IdeaService(db).submit(IdeaDraft(
-        title="تجديد الجواز دون زيارة المكتب", description="إتاحة تجديد جواز السفر بالكامل عبر التطبيق مع التوصيل للمنزل"),
-        citizen)
-    await ImprovementService(session=db).save(staff, {
-        "title": "رسائل التحقق تصل خلال دقيقة", "description": "غيّرنا مزوّد الرسائل النصية.",
-        "kind": "service", "status": "delivered"})
-    item = (await BoardService(session=db).board(BoardFilters())).items[0]
-    await db.commit()
-    return {"staff": staff.email, "idea": f"/ideas/{idea.id}", "track": f"/track/{item.tracking_code}",
-            "item": f"/agency/feedback/{item.id}"}
-
-
 async def _look(page, url: str, name: str, lang: str, watch) -> list[str]:
     await page.goto(url)
     try:
@@ -95,7 +74,7 @@ async def _look(page, url: str, name: str, lang: str, watch) -> list[str]:
 
 
 async def test_every_page_reads_well_on_a_phone_and_a_desktop(browser, live_server: str, db: AsyncSession) -> None:
-    seeded = await _seed(db)
+    seeded = await pages_to_visit(db)
     public = ["/", "/feedback/new", "/feedback", "/track", seeded["track"], "/ideas", seeded["idea"],
               "/you-said-we-did", "/signin"]
     staff = ["/agency", "/agency/inbox", seeded["item"], "/agency/transfers", "/agency/improvements", "/agency/charts"]
