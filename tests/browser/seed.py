@@ -51,4 +51,5 @@ async def pages_to_visit(db: AsyncSession) -> dict[str, str]:
     item = (await BoardService(session=db).board(BoardFilters())).items[0]
     await db.commit()
     return {"staff": staff.email, "idea": f"/ideas/{idea.id}", "track": f"/track/{item.tracking_code}",
-            "item": f"/agency/feedback/{item.id}"}
+            "item": f"/agency/feedback/{item.id}",
+            "public_item": f"/feedback/{item.id}"}

@@ -76,7 +76,7 @@ async def _look(page, url: str, name: str, lang: str, watch) -> list[str]:
 async def test_every_page_reads_well_on_a_phone_and_a_desktop(browser, live_server: str, db: AsyncSession) -> None:
     seeded = await pages_to_visit(db)
     public = ["/", "/feedback/new", "/feedback", "/track", seeded["track"], "/ideas", seeded["idea"],
-              "/you-said-we-did", "/signin"]
+              "/you-said-we-did", "/signin", seeded["public_item"], "/consultations"]
     staff = ["/agency", "/agency/inbox", seeded["item"], "/agency/transfers", "/agency/improvements", "/agency/charts"]
     problems: list[str] = []
     for size, options in (("360", NARROW), ("1366", WIDE)):
