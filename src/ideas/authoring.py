@@ -14,6 +14,7 @@ from voice.db import DomainService
 from voice.errors import Conflict, Forbidden, ValidationFailed
 from voice.i18n import _
 from voice.text import public_text
+from voice.themes.vectors import forget, schedule_encoding
 
 
 class IdeaAuthorService(DomainService[Idea]):
@@ -45,6 +46,10 @@ class IdeaAuthorService(DomainService[Idea]):
         if abusive_words(" ".join((title, description, problem))):  # the word filter reads the new text too
             idea.held_for_review, idea.moderation, idea.is_public = True, IdeaModeration.PENDING, False
         self.session.add(IdeaStatusEvent(idea_id=idea.id, kind="edited", actor_id=user.id))
+        # Its stored vectors say the old words: dropped, and encoded again by the job (a stored vector is
+        # never replaced, so similar-idea search would keep finding the idea by what it no longer says).
+        await forget(self.session, "ideas", [idea.id])
+        await schedule_encoding(self.session)
         await self.session.flush()
         return idea
 

@@ -24,7 +24,7 @@ from ideas.models import (
     IdeaVote,
 )
 from ideas.settings import IdeasSettings
-from ideas.similar import SIMILAR_MIN_SCORE, similar_ideas
+from ideas.similar import similar_ideas
 from ideas.texts import abusive_words, clean_wording
 from voice.accounts.models import Role, SubmitterKind, User
 from voice.catalogue.models import Agency, Service
@@ -33,6 +33,7 @@ from voice.errors import Forbidden, ValidationFailed
 from voice.i18n import _
 from voice.text import public_text, query_terms
 from voice.themes.assign import schedule as schedule_theme_assignment
+from voice.themes.vectors import query_encoder, schedule_encoding
 
 PAGE_SIZE = 20
 MAX_PAGE = 50  # offset paging: deep pages are for search, not scrolling
@@ -145,6 +146,7 @@ class IdeaService(DomainService[Idea]):
         # Ideas are clustered across the whole platform (one "ideas" model); a background job puts
         # the new idea into its theme shortly after, without slowing this request.
         await schedule_theme_assignment(self.session, None, scope="ideas")
+        await schedule_encoding(self.session)  # its vector, for similar-idea search, within seconds
         self.session.add(IdeaStatusEvent(idea_id=idea.id, kind="created", to_status=IdeaStatus.SUBMITTED.value,
                                          actor_id=user.id))
         if held:
@@ -156,9 +158,10 @@ class IdeaService(DomainService[Idea]):
         return idea
 
     async def similar(self, text: str, k: int = 5, exclude: int | None = None,
-                      min_score: float = SIMILAR_MIN_SCORE) -> list[tuple[Idea, float]]:
-        """Public ideas that say something close to ``text``, best first."""
-        return await similar_ideas(self.session, text, k=k, exclude=exclude, min_score=min_score)
+                      min_score: float | None = None) -> list[tuple[Idea, float]]:
+        """Public ideas that say something close to ``text``, best first (``ideas.similar``): the text
+        is encoded with the configured encoder and searched among the vectors stored in the database."""
+        return await similar_ideas(self.session, query_encoder(), text, k=k, exclude=exclude, min_score=min_score)
 
     # ----- reading --------------------------------------------------------------------------
 

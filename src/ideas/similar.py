@@ -1,5 +1,16 @@
-"""Ideas that already say what someone is typing: a TF-IDF index over listed ideas, one per process,
-kept in step with the table."""
+"""Ideas that already say what someone is typing, found in the database every process shares.
+
+The text typed is new, so it is encoded here, once, with the configured encoder; the ideas' own vectors
+were stored by the background job after they were shared (``voice.themes.vectors``), and the search is
+one query: pgvector's HNSW index where the extension exists, an exact scan of the ``real[]`` column
+elsewhere. Only listed ideas answer (public, not merged away; hidden, pending and withdrawn ones never),
+and results carry no author: callers show titles and public descriptions only.
+
+An idea shared a moment ago may have no vector yet. The newest listed ideas without one are looked up
+in SQL (``WINDOW``), the few that share words with the text first (full-text rank), encoded with the
+text in the same call and stored, so this search and every later one rank them exactly as they will
+rank once the job has run. No process builds an index of its own.
+"""
 
 from __future__ import annotations
 
@@ -7,87 +18,97 @@ import asyncio
 import re
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, Select, exists, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ideas.models import Idea
+from nlp.embeddings import Encoder
+from voice.text import query_terms
+from voice.themes.models import TextEmbedding
+from voice.themes.sources import source
+from voice.themes.vectors import nearest, related_above, store
 
-SIMILAR_MIN_SCORE = 0.15
-
-
-class SimilarIndex:
-    """A TF-IDF index over listed ideas (``Idea.listed()``), refreshed when that set changes.
-
-    The key is (count, max id, sum of ids, max created_at) of listed ideas; texts never change after
-    submission. New ideas are added to the fitted index (cheap, no re-fit); removed ones are filtered
-    out of results; a full fit happens when much changed, or when an id now names another idea (a
-    restored or reset database).
-    """
-
-    def __init__(self) -> None:
-        self.key: tuple | None = None
-        self.index: Any = None
-        self.stamps: dict[int, Any] = {}  # id -> created_at of what the index holds
-        self.ids: set[int] = set()
-        self.fitted_on = 0
-        self.lock = asyncio.Lock()
-
-    async def get(self, session: AsyncSession) -> tuple[Any, set[int]]:
-        row = (await session.execute(select(func.count(Idea.id), func.max(Idea.id), func.sum(Idea.id),
-                                            func.max(Idea.created_at)).where(Idea.listed()))).one()
-        key = (int(row[0]), row[1], int(row[2] or 0), row[3])
-        if key == self.key:
-            return self.index, self.ids
-        async with self.lock:
-            if key == self.key:
-                return self.index, self.ids
-            current = dict((await session.execute(select(Idea.id, Idea.created_at).where(Idea.listed()))).all())
-            new = [i for i in current if i not in self.stamps]
-            same = all(self.stamps[i] == stamp for i, stamp in current.items() if i in self.stamps)
-            removed = len(self.stamps) - (len(current) - len(new))
-            if self.index is not None and same and len(new) + removed <= max(50, self.fitted_on // 5):
-                if new:
-                    rows = (await session.execute(select(Idea.id, Idea.title, Idea.description_public)
-                                                  .where(Idea.id.in_(new)))).all()
-                    self.index.add([r[0] for r in rows], [_text(r[1], r[2]) for r in rows])
-                    self.stamps.update({i: current[i] for i in new})
-            else:
-                rows = (await session.execute(select(Idea.id, Idea.title, Idea.description_public)
-                                              .where(Idea.listed()))).all()
-                self.index = await asyncio.to_thread(_fit, [r[0] for r in rows],
-                                                     [_text(r[1], r[2]) for r in rows])
-                self.fitted_on = len(rows)
-                self.stamps = dict(current)
-            self.ids, self.key = set(current), key
-            return self.index, self.ids
+KIND = "ideas"  # the theme scope whose vectors ideas' texts are stored under
+WINDOW = 256  # newest listed ideas checked for a missing vector (the job encodes within seconds)
+FRESH = 8  # at most this many of them encoded along with the query
+MAX_TERMS = 32
+# Without any encoder installed: full-text rank, normalized to [0, 1) (rank / (rank + 1)).
+LEXICAL_MIN_SCORE = 0.05
 
 
-def _fit(ids: list[int], texts: list[str]) -> Any:
-    from nlp.similarity import SimilarityIndex
+async def similar_ideas(session: AsyncSession, encoder: Encoder | None, text: str, k: int = 5,
+                        exclude: int | None = None, min_score: float | None = None) -> list[tuple[Idea, float]]:
+    """Listed ideas that say something close to ``text``, best first, as (idea, score).
 
-    return SimilarityIndex("tfidf").fit(ids, texts) if ids else None
-
-
-def _text(title: str, description: str) -> str:
-    return f"{title}\n{description}"
-
-
-similar_index = SimilarIndex()
-
-
-async def similar_ideas(session: AsyncSession, text: str, k: int = 5, exclude: int | None = None,
-                        min_score: float = SIMILAR_MIN_SCORE) -> list[tuple[Idea, float]]:
-    """Listed ideas that say something close to ``text``, best first."""
+    The score is the cosine of ``encoder``'s vectors (the configured encoder, ``query_encoder()``); with
+    no encoder installed (None), the search is full-text only and the score its normalized rank.
+    ``exclude`` leaves one idea out (an idea is not similar to itself). ``min_score`` defaults to the
+    encoder's threshold (``voice.themes.vectors.related_above``)."""
     text = (text or "").strip()[:2000]
     if len(re.sub(r"\s+", "", text)) < 4:
         return []
-    index, alive = await similar_index.get(session)
-    if index is None:
-        return []
-    hits = [(i, s) for i, s in index.query(text, k=k + 5, min_score=min_score, exclude=exclude) if i in alive]
-    hits = hits[:k]
+    if encoder is None:
+        hits = await _lexical(session, text, k, exclude, LEXICAL_MIN_SCORE if min_score is None else min_score)
+    else:
+        hits = await _semantic(session, encoder, text, k, exclude,
+                               related_above(encoder.name) if min_score is None else min_score)
     if not hits:
         return []
     ideas = {i.id: i for i in (await session.scalars(select(Idea).where(
-        Idea.id.in_([h[0] for h in hits]), Idea.listed()))).unique().all()}
+        Idea.id.in_([i for i, _ in hits]), Idea.listed()))).unique().all()}
     return [(ideas[i], s) for i, s in hits if i in ideas]
+
+
+def _listed(exclude: int | None) -> list[ColumnElement[bool]]:
+    conditions = [Idea.listed()]
+    if exclude is not None:
+        conditions.append(Idea.id != exclude)
+    return conditions
+
+
+async def _semantic(session: AsyncSession, encoder: Encoder, text: str, k: int, exclude: int | None,
+                    min_score: float) -> list[tuple[int, float]]:
+    fresh = await _without_vector(session, encoder.name, text, exclude)
+    vectors = await asyncio.to_thread(encoder.encode, [text] + [t for _, t in fresh])
+    if fresh:  # stored now: any process finds them from here on, and this search ranks them like the rest
+        await store(session, KIND, encoder.name, {i: vectors[n + 1] for n, (i, _) in enumerate(fresh)})
+    visible = exists().where(Idea.id == TextEmbedding.text_id, *_listed(exclude))
+    found = await nearest(session, KIND, encoder.name, vectors[0], k=k, where=[visible])
+    return [(i, s) for i, s in found if s >= min_score]
+
+
+def _tsquery(text: str) -> Any:
+    """Any of the text's words (their stems, as the search column keeps them)."""
+    terms = list(dict.fromkeys(query_terms(text).split()))[:MAX_TERMS]
+    if not terms:
+        return None
+    query = func.plainto_tsquery("simple", terms[0])
+    for term in terms[1:]:
+        query = query.op("||")(func.plainto_tsquery("simple", term))
+    return query
+
+
+async def _without_vector(session: AsyncSession, encoder: str, text: str, exclude: int | None
+                          ) -> list[tuple[int, str]]:
+    """(id, text) of the newest listed ideas that have no vector for this encoder yet: at most ``FRESH``,
+    those sharing most words with ``text`` first."""
+    newest = select(Idea.id).where(*_listed(exclude)).order_by(Idea.id.desc()).limit(WINDOW)
+    stored = exists().where(TextEmbedding.kind == KIND, TextEmbedding.encoder == encoder,
+                            TextEmbedding.text_id == Idea.id)
+    query = _tsquery(text)
+    rank = func.ts_rank_cd(Idea.search_vector, query) if query is not None else literal(0)
+    stmt: Select = (select(Idea.id, source(KIND).text()).where(Idea.id.in_(newest), ~stored)
+                    .order_by(rank.desc(), Idea.id.desc()).limit(FRESH))
+    return [(int(i), t or "") for i, t in (await session.execute(stmt)).all()]
+
+
+async def _lexical(session: AsyncSession, text: str, k: int, exclude: int | None,
+                   min_score: float) -> list[tuple[int, float]]:
+    query = _tsquery(text)
+    if query is None:
+        return []
+    rank = func.ts_rank_cd(Idea.search_vector, query, 32)  # 32: rank / (rank + 1)
+    rows = await session.execute(select(Idea.id, rank).where(*_listed(exclude), Idea.search_vector.op("@@")(query))
+                                 .order_by(rank.desc(), Idea.id.desc()).limit(k))
+    return [(int(i), round(float(s), 4)) for i, s in rows if float(s) >= min_score]
+
