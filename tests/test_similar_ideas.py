@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 
 import httpx
 import numpy as np
+import pytest
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -198,3 +199,31 @@ async def test_anonymous_visitors_never_see_who_shared_a_blind_judged_idea(clien
     for page in (api, panel):
         assert author.display_name not in page.text and author.email not in page.text
         assert "مستخدم" not in page.text  # the factory's full name
+
+
+@pytest.mark.slow  # loads a second sentence encoder (USE)
+async def test_after_a_change_of_encoder_the_old_vectors_keep_serving(db: AsyncSession,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    import voice.themes.vectors as vectors
+    from nlp import get_encoder
+
+    monkeypatch.setattr(vectors, "_coverage", {})  # this test's counts stay in this test
+    monkeypatch.setattr(vectors, "COVERAGE_SECONDS", 0)
+    author = await make_user(db)
+    reminder, parking = await make_idea(db, author, REMINDER), await make_idea(db, author, PARKING)
+    texts = {i.id: f"{i.title} {i.description_public}" for i in (reminder, parking)}
+    e5, use = get_encoder("e5"), get_encoder("use")
+    await store(db, "ideas", "e5", dict(zip(texts, e5.encode(list(texts.values())), strict=True)))
+    await db.commit()
+
+    # The operator switches to USE: until the job has encoded the ideas again, e5's vectors answer.
+    monkeypatch.setenv("VOICE_ENCODER", "use")
+    ideas = IdeaService(session=db)
+    hits = await ideas.similar(" ".join(REMINDER_PARAPHRASE))
+    assert [i.id for i, _ in hits] == [reminder.id] and hits[0][1] > 0.92  # e5's scale
+    assert await db.scalar(select(func.count()).select_from(TextEmbedding).where(TextEmbedding.encoder == "use")) == 0
+
+    await store(db, "ideas", "use", dict(zip(texts, use.encode(list(texts.values())), strict=True)))
+    await db.commit()
+    hits = await ideas.similar(" ".join(REMINDER_PARAPHRASE))
+    assert [i.id for i, _ in hits] == [reminder.id] and 0.56 < hits[0][1] < 0.9  # USE's scale

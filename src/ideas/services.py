@@ -33,7 +33,7 @@ from voice.errors import Forbidden, ValidationFailed
 from voice.i18n import _
 from voice.text import public_text, query_terms
 from voice.themes.assign import schedule as schedule_theme_assignment
-from voice.themes.vectors import query_encoder, schedule_encoding
+from voice.themes.vectors import schedule_encoding, serving_encoder
 
 PAGE_SIZE = 20
 MAX_PAGE = 50  # offset paging: deep pages are for search, not scrolling
@@ -160,8 +160,10 @@ class IdeaService(DomainService[Idea]):
     async def similar(self, text: str, k: int = 5, exclude: int | None = None,
                       min_score: float | None = None) -> list[tuple[Idea, float]]:
         """Public ideas that say something close to ``text``, best first (``ideas.similar``): the text
-        is encoded with the configured encoder and searched among the vectors stored in the database."""
-        return await similar_ideas(self.session, query_encoder(), text, k=k, exclude=exclude, min_score=min_score)
+        is encoded with the configured encoder (the previous one while a change is being encoded) and
+        searched among the vectors stored in the database."""
+        encoder = await serving_encoder(self.session, "ideas")
+        return await similar_ideas(self.session, encoder, text, k=k, exclude=exclude, min_score=min_score)
 
     # ----- reading --------------------------------------------------------------------------
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -66,12 +67,39 @@ def related_above(encoder: str) -> float:
     return RELATED_ABOVE.get(encoder, RELATED_DEFAULT)
 
 
-def query_encoder() -> Encoder | None:
-    """The configured encoder, to encode a text that is searched for rather than stored (a draft being
-    typed) in the calling process; None when its package is not installed."""
+def query_encoder(name: str | None = None) -> Encoder | None:
+    """The named (by default the configured) encoder, to encode a text that is searched for rather than
+    stored (a draft being typed) in the calling process; None when its package is not installed."""
     from nlp import get_encoder
 
-    return get_encoder(configured_encoder())
+    try:
+        return get_encoder(name or configured_encoder())
+    except ValueError:  # a name this version does not know (vectors left by another one)
+        return None
+
+
+COVERAGE_SECONDS = 300  # how long a process trusts its count of stored vectors per encoder
+_coverage: dict[tuple[str, str], tuple[float, dict[str, int]]] = {}
+
+
+async def serving_encoder(session: AsyncSession, kind: str) -> Encoder | None:
+    """The encoder to search texts of ``kind`` with: the configured one, unless another installed encoder
+    has more of these texts stored (after a change of encoder, while the job encodes them all again, the
+    old vectors keep serving). The counts are taken at most every ``COVERAGE_SECONDS`` per process."""
+    configured = configured_encoder()
+    key = (str(session.bind.url), kind)
+    taken, counts = _coverage.get(key, (0.0, {}))
+    if time.monotonic() - taken > COVERAGE_SECONDS:
+        rows = await session.execute(select(TextEmbedding.encoder, func.count()).where(TextEmbedding.kind == kind)
+                                     .group_by(TextEmbedding.encoder))
+        counts = {name: int(n) for name, n in rows}
+        _coverage[key] = (time.monotonic(), counts)
+    for name in sorted(counts, key=lambda n: (-counts[n], n != configured)):
+        if counts[name] <= counts.get(configured, 0):
+            break
+        if (encoder := query_encoder(name)) is not None:
+            return encoder
+    return query_encoder(configured)
 
 
 async def uses_pgvector(session: AsyncSession) -> bool:
