@@ -23,7 +23,7 @@ from ideas.services import IdeaDraft, IdeaService
 from ideas.settings import IdeasSettings
 from ideas.similar import similar_ideas
 from tests.factories import make_user
-from tests.test_ideas import CLINIC, PARKING, REMINDER, REMINDER_PARAPHRASE, make_idea
+from tests.test_ideas import CLINIC, PARKING, REMINDER, REMINDER_PARAPHRASE, make_idea, sign_in
 from voice.accounts.models import Role, User
 from voice.themes.models import TextEmbedding
 from voice.themes.vectors import configured_encoder, load, store
@@ -227,3 +227,29 @@ async def test_after_a_change_of_encoder_the_old_vectors_keep_serving(db: AsyncS
     await db.commit()
     hits = await ideas.similar(" ".join(REMINDER_PARAPHRASE))
     assert [i.id for i, _ in hits] == [reminder.id] and 0.56 < hits[0][1] < 0.9  # USE's scale
+
+
+async def test_moderators_see_the_ideas_that_may_duplicate_the_one_they_read(client: httpx.AsyncClient,
+                                                                           db: AsyncSession) -> None:
+    author, other = await make_user(db), await make_user(db)
+    admin = await make_user(db, Role.ADMIN)
+    reminder = await make_idea(db, author, REMINDER)
+    twin, hidden = await make_idea(db, other, TWINS[0]), await make_idea(db, other, TWINS[1])
+    parking = await make_idea(db, other, PARKING)
+    await IdeaModerationService(session=db).moderate(admin, hidden.id, "hide", "مكررة")
+    await db.commit()
+
+    await sign_in(client, admin.email)
+    page = await client.get(f"/ideas/{reminder.id}")
+    assert page.status_code == 200 and 'data-testid="possible-duplicates"' in page.text
+    listed = page.text.split('data-testid="possible-duplicates"')[1].split("</ul>")[0]
+    assert f'href="/ideas/{twin.id}"' in listed and f"#{_arabic(twin.id)}" in listed
+    for absent in (reminder, hidden, parking):  # itself, hidden by a moderator, unrelated
+        assert f'href="/ideas/{absent.id}"' not in listed
+    client.cookies.clear()
+    await sign_in(client, other.email)
+    assert 'data-testid="possible-duplicates"' not in (await client.get(f"/ideas/{reminder.id}")).text
+
+
+def _arabic(number: int) -> str:
+    return str(number).translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩"))

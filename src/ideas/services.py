@@ -24,7 +24,7 @@ from ideas.models import (
     IdeaVote,
 )
 from ideas.settings import IdeasSettings
-from ideas.similar import similar_ideas
+from ideas.similar import similar_ideas, similar_to_idea
 from ideas.texts import abusive_words, clean_wording
 from voice.accounts.models import Role, SubmitterKind, User
 from voice.catalogue.models import Agency, Service
@@ -87,6 +87,8 @@ class IdeaView:
     can_moderate: bool
     next_statuses: list[IdeaStatus] = field(default_factory=list)
     own: bool = False  # the viewer wrote it: no support button for oneself
+    # For moderators: listed ideas that say the same, with their numbers, to merge one into the other.
+    possible_duplicates: list[tuple[Idea, float]] = field(default_factory=list)
 
 
 class IdeaService(DomainService[Idea]):
@@ -165,6 +167,10 @@ class IdeaService(DomainService[Idea]):
         encoder = await serving_encoder(self.session, "ideas")
         return await similar_ideas(self.session, encoder, text, k=k, exclude=exclude, min_score=min_score)
 
+    async def possible_duplicates(self, idea: Idea, k: int = 5) -> list[tuple[Idea, float]]:
+        """Listed ideas close to ``idea`` (never itself), searched with its stored vector."""
+        return await similar_to_idea(self.session, await serving_encoder(self.session, "ideas"), idea, k=k)
+
     # ----- reading --------------------------------------------------------------------------
 
     async def visible(self, idea_id: int, viewer: User | None = None) -> Idea:
@@ -196,10 +202,11 @@ class IdeaService(DomainService[Idea]):
             following = bool(await self.session.scalar(select(IdeaFollower.id).where(
                 IdeaFollower.idea_id == idea.id, IdeaFollower.user_id == viewer.id)))
         allowed = next_statuses(viewer, idea)
+        possible = await self.possible_duplicates(idea) if moderator and not idea.merged_into_id else []
         return IdeaView(idea=idea, events=events, comments=comments, duplicates=duplicates,
                         merged_into=merged_into, voted=voted, following=following,
                         can_change_status=bool(allowed), can_moderate=moderator, next_statuses=allowed,
-                        own=viewer is not None and idea.author_id == viewer.id)
+                        own=viewer is not None and idea.author_id == viewer.id, possible_duplicates=possible)
 
     async def browse(self, filters: IdeaFilters, page_size: int = PAGE_SIZE) -> IdeaPage:
         """Public ideas (duplicates merged away are left out), filtered, searched, sorted and paged."""

@@ -18,6 +18,7 @@ import asyncio
 import re
 from typing import Any
 
+import numpy as np
 from sqlalchemy import ColumnElement, Select, exists, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -26,7 +27,7 @@ from nlp.embeddings import Encoder
 from voice.text import query_terms
 from voice.themes.models import TextEmbedding
 from voice.themes.sources import source
-from voice.themes.vectors import nearest, related_above, store
+from voice.themes.vectors import load, nearest, related_above, store
 
 KIND = "ideas"  # the theme scope whose vectors ideas' texts are stored under
 WINDOW = 256  # newest listed ideas checked for a missing vector (the job encodes within seconds)
@@ -52,6 +53,10 @@ async def similar_ideas(session: AsyncSession, encoder: Encoder | None, text: st
     else:
         hits = await _semantic(session, encoder, text, k, exclude,
                                related_above(encoder.name) if min_score is None else min_score)
+    return await _ideas(session, hits)
+
+
+async def _ideas(session: AsyncSession, hits: list[tuple[int, float]]) -> list[tuple[Idea, float]]:
     if not hits:
         return []
     ideas = {i.id: i for i in (await session.scalars(select(Idea).where(
@@ -66,14 +71,29 @@ def _listed(exclude: int | None) -> list[ColumnElement[bool]]:
     return conditions
 
 
+async def similar_to_idea(session: AsyncSession, encoder: Encoder | None, idea: Idea, k: int = 5,
+                          min_score: float | None = None) -> list[tuple[Idea, float]]:
+    """Listed ideas close to ``idea``, itself left out (possible duplicates, for a moderator): searched
+    with its stored vector when it has one, so nothing is encoded."""
+    vector = (await load(session, KIND, encoder.name, [idea.id])).get(idea.id) if encoder is not None else None
+    if vector is None or len(vector) != encoder.dim:
+        return await similar_ideas(session, encoder, f"{idea.title} {idea.description_public}", k=k,
+                                   exclude=idea.id, min_score=min_score)
+    hits = await _semantic(session, encoder, "", k, idea.id,
+                           related_above(encoder.name) if min_score is None else min_score, vector)
+    return await _ideas(session, hits)
+
+
 async def _semantic(session: AsyncSession, encoder: Encoder, text: str, k: int, exclude: int | None,
-                    min_score: float) -> list[tuple[int, float]]:
+                    min_score: float, vector: np.ndarray | None = None) -> list[tuple[int, float]]:
     fresh = await _without_vector(session, encoder.name, text, exclude)
-    vectors = await asyncio.to_thread(encoder.encode, [text] + [t for _, t in fresh])
+    asked = [text] if vector is None else []
+    vectors = await asyncio.to_thread(encoder.encode, asked + [t for _, t in fresh]) if asked or fresh else None
     if fresh:  # stored now: any process finds them from here on, and this search ranks them like the rest
-        await store(session, KIND, encoder.name, {i: vectors[n + 1] for n, (i, _) in enumerate(fresh)})
+        await store(session, KIND, encoder.name, {i: vectors[len(asked) + n] for n, (i, _) in enumerate(fresh)})
+    query = vectors[0] if asked else vector
     visible = exists().where(Idea.id == TextEmbedding.text_id, *_listed(exclude))
-    found = await nearest(session, KIND, encoder.name, vectors[0], k=k, where=[visible])
+    found = await nearest(session, KIND, encoder.name, query, k=k, where=[visible])
     return [(i, s) for i, s in found if s >= min_score]
 
 
