@@ -197,3 +197,6 @@ async def test_an_author_edits_or_withdraws_an_idea_before_review(client: httpx.
     other = await make_user(db, Role.CITIZEN)
     mine = await make_idea(db, other, "فكرة شخص آخر تمامًا", agency.id, status=IdeaStatus.SUBMITTED)
     assert (await post_form(client, f"/ideas/{mine.id}/withdraw", {})).status_code == 403
+    # The edit form refuses the same way, in the reader's words (it used to fail with a 500).
+    assert (await client.get(f"/ideas/{mine.id}/edit")).status_code == 403
+    assert (await client.get(f"/ideas/{reviewed.id}/edit")).status_code == 409

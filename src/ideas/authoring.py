@@ -22,15 +22,15 @@ class IdeaAuthorService(DomainService[Idea]):
 
     async def _own_unreviewed(self, user: User, idea_id: int) -> Idea:
         idea = await locked_idea(self.session, idea_id)
-        if idea.author_id != user.id:
+        self.require_change(user, idea)
+        return idea
+
+    def require_change(self, user: User | None, idea: Idea) -> None:
+        """Only its author changes an idea, and only before it is reviewed (refused in the reader's words)."""
+        if user is None or idea.author_id != user.id:
             raise Forbidden(_("Only the author can change this idea."))
         if idea.status is not IdeaStatus.SUBMITTED or idea.merged_into_id is not None:
             raise Conflict(_("This idea is already being reviewed: it can no longer be edited or withdrawn."))
-        return idea
-
-    async def may_change(self, user: User | None, idea: Idea) -> bool:
-        return (user is not None and idea.author_id == user.id and idea.status is IdeaStatus.SUBMITTED
-                and idea.merged_into_id is None)
 
     async def edit(self, user: User, idea_id: int, draft: IdeaDraft) -> Idea:
         """New wording for the title, description and problem (checked as when it was shared)."""

@@ -141,9 +141,7 @@ class IdeaPages(Controller):
     async def edit_form(self, request: Request, idea_id: IdeaId, ideas: IdeaService,
                         authoring: IdeaAuthorService) -> Template:
         idea = await ideas.visible(idea_id, request.user)
-        if not await authoring.may_change(request.user, idea):
-            raise DomainError(_("This idea is already being reviewed: it can no longer be edited or withdrawn."),
-                              status_code=409)
+        authoring.require_change(request.user, idea)
         form = {"title": idea.title, "description": idea.description, "problem": idea.problem}
         return Template("ideas/edit.html", context={"idea": idea, "form": form, "errors": {}})
 
