@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,6 +16,17 @@ PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touc
          "user_agent": "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
                        "Chrome/126.0 Mobile Safari/537.36"}
 DESKTOP = {"viewport": {"width": 1366, "height": 900}, "locale": "ar-SA"}
+
+# axe-core, injected with ``context.add_init_script(path=str(AXE))`` so the page's CSP still applies (see
+# test_accessibility.py); RUN_AXE returns its serious and critical violations.
+AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
+RUN_AXE = """async () => {
+  const result = await axe.run(document, {resultTypes: ['violations']});
+  return result.violations.filter(v => v.impact === 'serious' || v.impact === 'critical').map(v => ({
+    id: v.id, impact: v.impact, help: v.help,
+    nodes: v.nodes.slice(0, 5).map(n => n.target.join(' ') + ' :: ' + (n.failureSummary || '').split('\\n').slice(1, 2).join(''))
+  }));
+}"""
 
 _LAYOUT = """() => {
   const width = window.innerWidth;
@@ -70,10 +82,10 @@ async def check_page(page: Any, name: str, watch: Watch | None = None, rtl: bool
         assert not refused, f"{where}: {refused}"
 
 
-async def sign_in(page: Any, base: str, email: str) -> None:
+async def sign_in(page: Any, base: str, email: str, password: str = PASSWORD) -> None:
     await page.goto(f"{base}/signin")
     await page.fill("#f-email", email)
-    await page.fill("#f-password", PASSWORD)
+    await page.fill("#f-password", password)
     async with page.expect_navigation():
         await page.click("form[action='/signin'] button[type=submit]")
     assert "/signin" not in page.url, f"sign-in failed for {email}: {page.url}"

@@ -8,27 +8,16 @@ the page's Content-Security-Policy does not govern; ``page.add_script_tag`` woul
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from .seed import pages_to_visit
-from .support import DESKTOP, PHONE, check_page, new_page, sign_in
+from .support import AXE, DESKTOP, PHONE, RUN_AXE, check_page, new_page, sign_in
 
 pytestmark = pytest.mark.browser
 
-AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
 PUBLIC = ["/", "/feedback/new", "/feedback", "/track", "/signin", "/signup", "/ideas", "/you-said-we-did"]
 STAFF = ["/agency", "/agency/inbox"]
-
-_RUN_AXE = """async () => {
-  const result = await axe.run(document, {resultTypes: ['violations']});
-  return result.violations.filter(v => v.impact === 'serious' || v.impact === 'critical').map(v => ({
-    id: v.id, impact: v.impact, help: v.help,
-    nodes: v.nodes.slice(0, 5).map(n => n.target.join(' ') + ' :: ' + (n.failureSummary || '').split('\\n').slice(1, 2).join(''))
-  }));
-}"""
 
 
 async def _audit(page, url: str, name: str, watch) -> list[str]:
@@ -37,7 +26,7 @@ async def _audit(page, url: str, name: str, watch) -> list[str]:
         await check_page(page, name, watch)
     except AssertionError as exc:  # reported with the rest, so one run shows every problem
         return [str(exc)]
-    found = await page.evaluate(_RUN_AXE)
+    found = await page.evaluate(RUN_AXE)
     return [f"{url}: [{v['impact']}] {v['id']} — {v['help']}\n      " + "\n      ".join(v["nodes"]) for v in found]
 
 
