@@ -502,3 +502,14 @@ async def test_admin_and_agency_pages_flow(client: httpx.AsyncClient, db: AsyncS
     assert records.status_code == 200 and agency.name_ar not in records.text
     assert (await client.get(f"/awards/judging/editions/{edition.id}/conflicts")).status_code == 200
     assert (await client.get("/awards")).status_code == 200
+
+
+async def test_rubric_descriptions_are_shown_in_the_reader_s_language(client: httpx.AsyncClient,
+                                                                     db: AsyncSession) -> None:
+    _admin, _agency, _author, _ideas, _edition, _branch, (judge, _other), entries = await judging_setup(db, 1)
+    await sign_in(client, judge.email)
+    url = f"/awards/judging/entries/{entries[0].id}"
+    arabic = (await client.get(url, params={"lang": "ar"})).text
+    english = (await client.get(url, params={"lang": "en"})).text
+    assert "مدى جِدّة الفكرة وإبداعها." in arabic and "How new and creative the idea is." not in arabic
+    assert "How new and creative the idea is." in english and "مدى جِدّة الفكرة وإبداعها." not in english

@@ -162,6 +162,12 @@ class Criterion(Base):
     def name(self, lang: str) -> str:
         return self.name_ar if lang == "ar" else self.name_en
 
+    @property
+    def description_en(self) -> str:
+        """The English description (its column kept the name ``description`` from before the Arabic one), so
+        templates show the reader's language through ``localized(criterion, "description")``."""
+        return self.description
+
 
 class Entry(Base):
     """An agency's entry in a branch, or an idea entered in e-contribution."""
