@@ -9,7 +9,7 @@ import io
 import json
 import re
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tests.arabic_scan import wrong_digits
 from tests.conftest import post_form
 from tests.factories import PASSWORD, make_agency, make_token, make_user
 from voice.accounts.models import Role
@@ -227,16 +228,26 @@ async def test_exports_open_with_the_right_rows(client: httpx.AsyncClient, db: A
     await service.submit(Submission(agency="traffic", body="مخالفة لا تخص الجوازات"))
     await db.commit()
     await sign_in(client, staff.email)
-    response = await client.get("/agency/export/inbox.csv")
+    response = await client.get("/agency/export/inbox-data.csv")  # for other systems: codes, UTC instants
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert len(rows) == 2 and {r["kind"] for r in rows} == {"complaint", "praise"}
     assert all(not r["text"].startswith("=") for r in rows)  # no formula injection
-    only_praise = await client.get("/agency/export/inbox.xlsx?kind=praise")
+    assert all(datetime.fromisoformat(r["received_at"]).utcoffset() == timedelta(0) for r in rows)
+    only_praise = await client.get("/agency/export/inbox-data.xlsx?kind=praise")
     book = openpyxl.load_workbook(io.BytesIO(only_praise.content))
     sheet = book.active
     values = list(sheet.iter_rows(values_only=True))
     assert values[0][0] == "tracking_code" and len(values) == 2 and values[1][2] == "praise"
+    # For people (the inbox's own links): the reader's language, Riyadh dates with the Hijri date, one digit set.
+    for lang, kind, status, hijri in (("ar", "إشادة", "مستلمة", "هـ"), ("en", "Praise", "Received", "AH")):
+        people = await client.get("/agency/export/inbox.xlsx", params={"kind": "praise", "lang": lang})
+        header, row = list(openpyxl.load_workbook(io.BytesIO(people.content)).active.iter_rows(values_only=True))
+        assert header[0] == ("رمز المتابعة" if lang == "ar" else "Tracking code") and row[2] == kind and row[7] == status
+        assert hijri in row[1] and "T" not in row[1] and "+00:00" not in row[1]
+        assert not wrong_digits("\n".join(str(c) for c in (*header, *row) if c), lang)
+    people = (await client.get("/agency/export/inbox.csv", params={"lang": "ar"})).content.decode("utf-8-sig")
+    assert people.startswith("رمز المتابعة,تاريخ الاستلام,النوع") and "complaint" not in people
     themes = await client.get("/agency/export/themes.csv")
     assert themes.status_code == 200 and themes.content.decode("utf-8-sig").startswith("theme,")
     assert "مخالفة لا تخص الجوازات" not in response.content.decode("utf-8-sig")  # the other agency's item

@@ -10,7 +10,7 @@ from typing import Any
 from litestar import Response
 
 from voice.errors import NotFound
-from voice.i18n import _
+from voice.i18n import _, direction
 
 MEDIA_TYPES = {
     "csv": "text/csv",  # Litestar adds "; charset=utf-8" to text types itself
@@ -45,7 +45,8 @@ def to_xlsx(header: list[str], rows: list[list[Any]], sheet: str = "Voice") -> b
     buf = io.BytesIO()
     book = xlsxwriter.Workbook(buf, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False})
     ws = book.add_worksheet(sheet[:31])
-    ws.right_to_left()
+    if direction() == "rtl":  # an Arabic reader's sheet starts at the right, as the page did
+        ws.right_to_left()
     bold = book.add_format({"bold": True})
     ws.write_row(0, 0, header, bold)
     for r, row in enumerate(rows, start=1):

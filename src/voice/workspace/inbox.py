@@ -4,6 +4,7 @@ triage steps that are not the item's life cycle (assigning someone, internal not
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
@@ -15,7 +16,8 @@ from voice.db import DomainService
 from voice.errors import ValidationFailed
 from voice.feedback.lifecycle import LifecycleService
 from voice.feedback.models import Event, Feedback, FeedbackKind, Status
-from voice.i18n import _
+from voice.i18n import _, fmt_date, fmt_number, get_locale
+from voice.labels import label
 from voice.text import clean_body, query_terms
 from voice.themes.models import Theme
 
@@ -83,11 +85,40 @@ class InboxService(DomainService[Feedback]):
         rows = (await self.session.scalars(stmt.limit(INBOX_PAGE).offset((page - 1) * INBOX_PAGE))).all()
         return list(rows), int(total or 0)
 
-    async def export_rows(self, agency_id: int, f: InboxFilters) -> tuple[list[str], list[list[Any]]]:
-        """The filtered inbox as a table (``EXPORT_COLUMNS``), for the web layer to write as CSV or XLSX."""
+    async def _exported(self, agency_id: int, f: InboxFilters) -> tuple[list[Feedback], dict[int, str]]:
         items = (await self.session.scalars(self.query(agency_id, f).limit(EXPORT_LIMIT))).all()
         themes = {t.id: t.label for t in (await self.session.scalars(
             select(Theme).where(Theme.agency_id == agency_id))).all()}
+        return list(items), themes
+
+    async def export_rows(self, agency_id: int, f: InboxFilters) -> tuple[list[str], list[list[Any]]]:
+        """The filtered inbox as a table for people, in the reader's language: translated column headers,
+        kinds, channels and statuses by their labels, service names, and dates in the one date format (Riyadh
+        time, Hijri beside, the locale's digits) instead of codes and UTC instants. The web layer writes it
+        as CSV or XLSX."""
+        items, themes = await self._exported(agency_id, f)
+        lang = get_locale()
+
+        def count(value: int | None) -> str:
+            return fmt_number(value) if value is not None else ""
+
+        def when(value: datetime | None) -> str:
+            return fmt_date(value, "short") if value is not None else ""
+
+        header = [_("Tracking code"), _("Received on"), _("Kind"), _("Submitter type"), _("Channel"), _("E-service"),
+                  _("Theme"), _("Status"), _("Rating"), _("Due"), _("First answered on"), _("Resolved on"),
+                  _("Satisfaction with the answer"), _("Feedback")]
+        rows = [[i.tracking_code, when(i.created_at), label(i.kind), label(i.submitter_kind), label(i.channel),
+                 i.service.name(lang) if i.service else "", themes.get(i.theme_id, ""), label(i.status),
+                 count(i.rating), when(i.due_at), when(i.first_response_at), when(i.resolved_at),
+                 count(i.satisfaction), i.body]
+                for i in items]
+        return header, rows
+
+    async def data_rows(self, agency_id: int, f: InboxFilters) -> tuple[list[str], list[list[Any]]]:
+        """The same table for other systems (``EXPORT_COLUMNS``): stable column names, coded values, numbers
+        as numbers and ISO 8601 instants in UTC, whatever the reader's language."""
+        items, themes = await self._exported(agency_id, f)
         rows = [[i.tracking_code, i.created_at.isoformat(), i.kind.value, i.submitter_kind.value, i.channel.value,
                  i.service.slug if i.service else "", themes.get(i.theme_id, ""), i.status.value, i.rating or "",
                  i.due_at.isoformat(), i.first_response_at.isoformat() if i.first_response_at else "",

@@ -25,11 +25,14 @@ class ReportPages(WorkspacePages):
     @get("/export/{what:str}", name="export")
     async def export(self, request: Request, what: str, inbox: InboxService,
                      dashboard: DashboardService, transfers: TransferService) -> Response[bytes]:
-        """``what`` is "<table>.<format>": inbox (with the inbox's filters), themes or transfers, as csv or xlsx."""
+        """``what`` is "<table>.<format>": inbox (for people) or inbox-data (for systems), both with the inbox's
+        filters, themes or transfers, as csv or xlsx."""
         agency_id = agency_of(request.user)
         name, _dot, fmt = what.partition(".")
         if name == "inbox":
             header, rows = await inbox.export_rows(agency_id, inbox_filters(request))
+        elif name == "inbox-data":  # for other systems: codes and UTC instants, not words
+            header, rows = await inbox.data_rows(agency_id, inbox_filters(request))
         elif name == "themes":
             header, rows = await dashboard.theme_export_rows(agency_id)
         elif name == "transfers":
