@@ -22,7 +22,7 @@ from voice.accounts.onetime import AccountTokenService
 from voice.awards.models import Edition, EditionStatus, Entry, JudgeAssignment, ResultSnapshot
 from voice.catalogue.models import Agency
 from voice.consultations.models import Consultation
-from voice.demo.loader import DEMO_PASSWORD, load_demo, read
+from voice.demo.loader import load_demo, read
 from voice.feedback.models import Feedback, Moderation
 from voice.themes.models import Theme, ThemeRun
 from voice.web.auth import is_api_path

@@ -37,6 +37,14 @@ async def site(engine: AsyncEngine, live_server: str) -> DemoSite:
         return await demo_site(db)
 
 
+def _failed_files(page: Any, base: str) -> list[str]:
+    """The app's files (styles, scripts, fonts, images) a page asked for and did not get, as they happen."""
+    failed: list[str] = []
+    page.on("response", lambda r: failed.append(f"{r.url} ({r.status})") if r.status >= 400 and
+            r.url.startswith(base) and r.request.resource_type != "document" else None)
+    return failed
+
+
 async def _visit(page: Any, base: str, path: str, name: str, lang: str, watch: Any, failed: list[str],
                  refusal: int | None = None) -> tuple[str, list[str]]:
     """("page", problems), or why it is not a page for this visitor: "refused", "not html"."""
@@ -69,9 +77,7 @@ async def test_every_page_of_the_role_works_on_a_phone_and_a_desktop(browser, li
     for size, options in SIZES.items():
         context, page, watch = await new_page(browser, **options, locale="ar-SA" if lang == "ar" else "en-GB")
         await context.add_init_script(path=str(AXE))
-        failed: list[str] = []
-        page.on("response", lambda r: failed.append(f"{r.url} ({r.status})") if r.status >= 400 and
-                r.url.startswith(live_server) and r.request.resource_type != "document" else None)
+        failed = _failed_files(page, live_server)
         try:
             await page.goto(f"{live_server}/?lang={lang}")
             if account.email:
