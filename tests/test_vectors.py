@@ -73,7 +73,7 @@ async def test_a_refresh_encodes_only_texts_never_seen_and_assignment_keeps_its_
     await db.commit()
     with caplog.at_level(logging.INFO, logger="voice.themes.services"):
         await run_jobs()
-    first = re.search(r"27 texts, (\d+) vectors reused, (\d+) encoded", caplog.text)
+    first = re.search(r"27 texts \(full fit\), (\d+) vectors reused, (\d+) encoded", caplog.text)
     assert first and first.groups() == ("0", "27")
     assert await db.scalar(select(func.count()).select_from(TextEmbedding)) == 27
 
@@ -87,9 +87,10 @@ async def test_a_refresh_encodes_only_texts_never_seen_and_assignment_keeps_its_
     await db.commit()
     with caplog.at_level(logging.INFO, logger="voice.themes.services"):
         await run_jobs()
-    again = re.search(r"30 texts, (\d+) vectors reused, (\d+) encoded", caplog.text)
-    # Only the text that arrived after the last assignment is encoded (the model may skip duplicates).
-    assert again and int(again.group(2)) <= 1 and int(again.group(1)) >= 29
+    # Three new texts of 30: the refresh adds them to the current themes (voice.themes.services.can_extend),
+    # reading only their vectors; only the text that arrived after the last assignment is encoded.
+    again = re.search(r"30 texts \(3 added\), (\d+) vectors reused, (\d+) encoded", caplog.text)
+    assert again and int(again.group(2)) <= 1 and int(again.group(1)) >= 2
     assert await db.scalar(select(func.count()).select_from(TextEmbedding)) == 30
 
 

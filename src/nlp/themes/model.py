@@ -11,6 +11,7 @@ from nlp.cluster import DEFAULT_MAX_CORE, cluster_vectors
 from nlp.normalize import normalize
 from nlp.themes.base import Progress, Theme, resolve_method
 from nlp.themes.edits import EditsMixin
+from nlp.themes.extend import ExtendMixin
 from nlp.themes.groups import build_groups, set_aside
 from nlp.themes.names import theme_keywords
 from nlp.themes.phrases import phrase_names
@@ -24,7 +25,7 @@ MIN_OTHER = 3  # fewer texts set aside than this join their nearest theme instea
 NAME_SAMPLE = 200  # texts per theme that names are chosen from (the most central ones)
 
 
-class ThemeModel(RefitMixin, EditsMixin, StoreMixin):
+class ThemeModel(RefitMixin, EditsMixin, ExtendMixin, StoreMixin):
     """Discover themes in short texts, keep their identity over time and assign new texts.
 
     Parameters
@@ -42,6 +43,7 @@ class ThemeModel(RefitMixin, EditsMixin, StoreMixin):
 
     After ``fit``: ``themes_`` (list[Theme]), ``labels_`` (theme id per input text), ``centroids_``
     (one row per theme, same order), ``method_``, ``retired_ids_`` (ids that vanished in this fit).
+    ``extend(texts, ids)`` adds new texts without re-clustering the others (nlp.themes.extend).
     """
 
     def __init__(
@@ -121,6 +123,7 @@ class ThemeModel(RefitMixin, EditsMixin, StoreMixin):
         self._pinned_ids: set[int] = set()
         self.retired_ids_: list[int] = []
         self.ids_ = list(ids) if ids is not None else None
+        self.extended_texts_ = 0  # texts added by ``extend`` since this fit
 
         if not uniq_norm:
             self.centroids_ = np.zeros((0, 1), dtype=np.float32)

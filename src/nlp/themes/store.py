@@ -43,6 +43,7 @@ class StoreMixin:
             "aliases_": [[k, v] for k, v in self.aliases_.items()],
             "alias_order_": self.alias_order_,
             "ids_": self.ids_,
+            "extended_texts_": self.extended_texts_,
             "vectorizer": vec_meta,
         }
         arrays = {
@@ -66,6 +67,7 @@ class StoreMixin:
         model.aliases_ = {int(k): int(v) for k, v in meta["aliases_"]}
         model.alias_order_ = list(meta["alias_order_"])
         model.ids_ = meta["ids_"]
+        model.extended_texts_ = meta.get("extended_texts_", 0)  # older blobs: fitted, never extended
         model.centroids_ = arrays["centroids"]
         model.alias_centroids_ = arrays["alias_centroids"]
         model.labels_ = [None if v < 0 else int(v) for v in arrays["labels"].tolist()]

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import timedelta
 
-from sqlalchemy import select, text, update
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from voice.jobs import job_session, jobs, resumable
@@ -22,7 +23,13 @@ log = logging.getLogger(__name__)
 
 _models: dict[tuple[int, float], object] = {}
 _MAX_CACHED = 32
-BATCH = 5000
+# Texts per transaction: each chunk's themes are visible (and its work kept, if the job is stopped) as
+# soon as it is done, while one round of encoding still serves many texts.
+CHUNK = 256
+# Longer than any theme run (voice.themes.services.ABANDONED_AFTER): texts stored while the current model
+# was being fitted are not in it, so assignment looks back this far before the model (those that were in
+# the fit have their theme).
+LONGEST_RUN = timedelta(hours=6)
 
 
 async def current_model(session: AsyncSession, agency_id: int | None, scope: str = "feedback"):
@@ -53,13 +60,15 @@ def schedule_sql(rows_cte: str, scope: str) -> str:
     ``rows_cte`` (a CTE with an ``agency_id`` column; NULL for platform-wide scopes such as ideas), so
     that a statement can insert and schedule in one round trip. The rules: only for an agency with a
     current model, and only when no job is waiting (checked first, so a burst of submissions rarely waits
-    on the lock's index). The row is the one procrastinate's defer function would insert."""
+    on the lock's index). The same string is the job's lock: the queued job starts once the running one
+    has finished, and so never takes the texts that one is encoding. The row is the one procrastinate's
+    defer function would insert."""
     if not (rows_cte.isidentifier() and scope.isidentifier()):  # names from code, spliced into SQL
         raise ValueError(f"bad CTE or scope name: {rows_cte!r}, {scope!r}")
     lock = f"'assign-{scope}-' || COALESCE(CAST(r.agency_id AS text), 'all')"
     return f"""
-        INSERT INTO procrastinate_jobs (queue_name, task_name, priority, queueing_lock, args)
-        SELECT '{assign_new_texts.queue}', '{assign_new_texts.name}', 0, {lock},
+        INSERT INTO procrastinate_jobs (queue_name, task_name, priority, lock, queueing_lock, args)
+        SELECT '{assign_new_texts.queue}', '{assign_new_texts.name}', 0, {lock}, {lock},
                jsonb_build_object('agency_id', r.agency_id, 'scope', '{scope}')
         FROM {rows_cte} r
         WHERE EXISTS (SELECT 1 FROM theme_model m
@@ -77,6 +86,19 @@ async def schedule(session: AsyncSession, agency_id: int | None, scope: str = "f
 
 @jobs.task(name="voice.assign_themes", queue="themes", retry=resumable(5, wait=5))
 async def assign_new_texts(agency_id: int | None, scope: str = "feedback") -> int:
+    """Give every waiting text of the agency its theme, CHUNK texts per transaction (oldest first), until
+    none is left. Waiting: no theme and no score yet, created while the current model was being fitted or
+    after; a text that fits no theme keeps its score and waits for the next refresh, not for this job.
+    One job per agency runs at a time (the job lock), so two never encode the same texts."""
+    done = 0
+    while True:
+        assigned = await _assign_chunk(agency_id, scope)
+        done += assigned
+        if assigned < CHUNK:
+            return done
+
+
+async def _assign_chunk(agency_id: int | None, scope: str) -> int:
     from voice.themes.sources import source
 
     src = source(scope)
@@ -87,25 +109,32 @@ async def assign_new_texts(agency_id: int | None, scope: str = "feedback") -> in
             return 0
         _id, fitted_at, model = current
         rows = (await session.execute(select(target.id, src.text()).where(
-            *src.rows(agency_id), target.theme_id.is_(None), target.created_at >= fitted_at)
-            .order_by(target.id).limit(BATCH))).all()
-        if not rows:
-            return 0
-        texts = [r[1] or "" for r in rows]
-        # The new texts' vectors are computed here and kept: the next refresh reuses them.
-        vectors = DatabaseVectors(scope, [r[0] for r in rows], texts, asyncio.get_running_loop())
+            *src.rows(agency_id), target.theme_id.is_(None), target.theme_score.is_(None),
+            target.created_at >= fitted_at - LONGEST_RUN).order_by(target.id).limit(CHUNK))).all()
+    if not rows:
+        return 0
+    texts = [r[1] or "" for r in rows]
+    # The new texts' vectors are computed here and kept: the next refresh reuses them.
+    vectors = DatabaseVectors(scope, [r[0] for r in rows], texts, asyncio.get_running_loop())
 
-        def assign() -> list:
-            from nlp.embeddings import stored_vectors
+    def assign() -> list:
+        from nlp.embeddings import stored_vectors
 
-            with stored_vectors(vectors):
-                return model.assign_many(texts)
+        with stored_vectors(vectors):
+            return model.assign_many(texts)
 
-        results = await asyncio.get_running_loop().run_in_executor(None, assign)
+    results = await asyncio.get_running_loop().run_in_executor(None, assign)
+    async with job_session() as session:
         themes = dict((await session.execute(select(Theme.key, Theme.id).where(
-            Theme.agency_id == agency_id, Theme.scope == scope, Theme.retired.is_(False)))).all())
-        for row, (key, score) in zip(rows, results, strict=True):
-            theme_id = themes.get(str(key)) if key is not None else None
-            await session.execute(update(target).where(target.id == row[0], target.theme_id.is_(None))
-                                  .values(theme_id=theme_id, theme_score=score))
-        return len(rows)
+            Theme.agency_id.is_not_distinct_from(agency_id), Theme.scope == scope,
+            Theme.retired.is_(False)))).all())
+        table = target.__table__.name
+        # One statement for the chunk; a text a refresh or a person themed meanwhile keeps that theme.
+        await session.execute(text(
+            f"UPDATE {table} t SET theme_id = v.theme_id, theme_score = v.score "  # noqa: S608 - a table name
+            "FROM unnest(CAST(:ids AS bigint[]), CAST(:themes AS bigint[]), CAST(:scores AS float8[])) "
+            "AS v(id, theme_id, score) WHERE t.id = v.id AND t.theme_id IS NULL"),
+            {"ids": [r[0] for r in rows],
+             "themes": [themes.get(str(key)) if key is not None else None for key, _ in results],
+             "scores": [float(score) for _, score in results]})
+    return len(rows)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select, update
@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from voice.accounts.models import User
 from voice.accounts.services import audit
 from voice.jobs import defer, job_session, jobs, resumable
+from voice.themes.assign import LONGEST_RUN, schedule
 from voice.themes.models import Theme, ThemeModel, ThemeRun
 from voice.themes.sources import FAMILY_RECORDS, SOURCES, family_scope, source
 from voice.themes.vectors import DatabaseVectors
@@ -29,7 +30,10 @@ log = logging.getLogger(__name__)
 
 MAX_TEXTS = 50_000  # newest items per run; older ones keep their theme until they age out
 ACTIVE = ("queued", "running")
-ABANDONED_AFTER = timedelta(hours=6)  # far beyond the slowest run (50k texts with sentence embeddings)
+ABANDONED_AFTER = LONGEST_RUN  # far beyond the slowest run (50k texts with sentence embeddings)
+# An incremental refresh adds new texts to the current themes while the texts added since the last full
+# fit stay under this share of all (nlp.themes.extend); beyond it, every text is clustered again.
+EXTEND_UP_TO = 0.2
 # Stage → share of the progress bar, in the order nlp reports them.
 _STAGES = {"normalize": 5, "vectorize": 45, "cluster": 80, "label": 90}
 
@@ -98,10 +102,16 @@ async def run_refresh(run_id: int) -> None:
     # Texts encoded by an earlier run, an assignment or the encoding job are not encoded again.
     vectors = DatabaseVectors(scope, ids, texts, asyncio.get_running_loop())
 
-    def fit() -> Any:
+    def fit() -> tuple[Any, dict[int, int | None]]:
+        """The new model and the theme of each item whose theme it sets (every item after a full fit,
+        only the new ones after an incremental one)."""
         previous = Fitter.from_bytes(previous_blob) if previous_blob else None
         with stored_vectors(vectors):
-            return Fitter(method="auto", random_state=0).fit(texts, ids, previous=previous, progress=progress)
+            if previous is not None and can_extend(previous, ids, texts):
+                changed, labels = previous.extend(texts, ids, progress=progress)
+                return previous, dict(zip(changed, labels, strict=True))
+            model = Fitter(method="auto", random_state=0).fit(texts, ids, previous=previous, progress=progress)
+            return model, dict(zip(ids, model.labels_, strict=True))
 
     try:
         fitting = asyncio.get_running_loop().run_in_executor(None, fit)
@@ -111,11 +121,11 @@ async def run_refresh(run_id: int) -> None:
                 name, pct = stage["name"], stage["pct"]
             async with job_session() as session:
                 await session.execute(update(ThemeRun).where(ThemeRun.id == run_id).values(stage=name, progress=pct))
-        model = fitting.result()
-        log.info("theme run %s: %s texts, %s vectors reused, %s encoded", run_id, len(ids), vectors.reused,
-                 vectors.computed)
+        model, members = fitting.result()
+        log.info("theme run %s: %s texts (%s), %s vectors reused, %s encoded", run_id, len(ids),
+                 "full fit" if len(members) == len(ids) else f"{len(members)} added", vectors.reused, vectors.computed)
         async with job_session() as session:
-            await _swap(session, run_id, agency_id, scope, model, ids)
+            await _swap(session, run_id, agency_id, scope, model, len(ids), members)
     except Exception as exc:
         log.exception("theme run %s failed", run_id)
         async with job_session() as session:
@@ -124,8 +134,25 @@ async def run_refresh(run_id: int) -> None:
         raise  # procrastinate retries; the previous themes were never touched
 
 
+def can_extend(previous: Any, ids: list[int], texts: list[str]) -> bool:
+    """Whether a refresh may add the new texts to the current model (``ThemeModel.extend``, costing the
+    new texts) rather than cluster every text again: the model knows its texts, would be fitted the same
+    way today, and the texts added since its last full fit stay under EXTEND_UP_TO of them. A full fit
+    then catches up with the drift (and the nightly refresh gets there by the same rule)."""
+    from nlp.themes.base import resolve_method
+
+    if previous.ids_ is None or not previous.themes_:
+        return False
+    if resolve_method("auto", len(set(texts)))[0] != previous.method_:
+        return False
+    if previous.method_ != "tfidf" and previous.vectorizer_.encoder != resolve_method("auto", len(set(texts)))[1]:
+        return False
+    held = set(previous.ids_)
+    return previous.grown_since_fit(sum(1 for i in ids if i not in held)) <= EXTEND_UP_TO
+
+
 async def _swap(session: AsyncSession, run_id: int, agency_id: int | None, scope: str, model: Any,
-                ids: list[int]) -> None:
+                n_texts: int, members: dict[int, int | None]) -> None:
     # Serialize swaps and staff edits for this agency: both lock the current model row.
     await session.execute(select(ThemeModel.id).where(
         ThemeModel.agency_id == agency_id, ThemeModel.scope == scope, ThemeModel.is_current.is_(True))
@@ -137,7 +164,7 @@ async def _swap(session: AsyncSession, run_id: int, agency_id: int | None, scope
         ThemeModel.agency_id == agency_id, ThemeModel.scope == scope, ThemeModel.is_current.is_(True))
         .values(is_current=False))
     session.add(ThemeModel(agency_id=agency_id, scope=scope, blob=model.to_bytes(), method=model.method_,
-                           n_texts=len(ids), is_current=True))
+                           n_texts=n_texts, is_current=True))
     live_keys = set()
     for t in model.themes_:
         key = str(t.id)
@@ -159,7 +186,7 @@ async def _swap(session: AsyncSession, run_id: int, agency_id: int | None, scope
     await session.flush()
     key_to_row = {k: r.id for k, r in existing.items()}
     pairs: dict[int | None, list[int]] = {}
-    for feedback_id, label in zip(ids, model.labels_, strict=True):
+    for feedback_id, label in members.items():
         pairs.setdefault(key_to_row.get(str(label)) if label is not None else None, []).append(feedback_id)
     target = source(scope).model
     for theme_id, members in pairs.items():
@@ -168,6 +195,8 @@ async def _swap(session: AsyncSession, run_id: int, agency_id: int | None, scope
                                   .values(theme_id=theme_id))
     await session.execute(update(ThemeRun).where(ThemeRun.id == run_id).values(
         status="succeeded", stage="done", progress=100, n_themes=len(model.themes_), finished_at=datetime.now(UTC)))
+    # Texts stored while the model was being fitted are not in it: the assignment job takes them now.
+    await schedule(session, agency_id, scope)
 
 
 def _reapply_edits(model: Any, rows: dict[str, Theme]) -> None:
