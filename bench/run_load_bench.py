@@ -238,15 +238,18 @@ async def burst(base: str, url: str, bodies: list[str], rate: float, seconds: fl
                     delays.append(float(r["d"]))
             await asyncio.sleep(0.1)
 
-    async with httpx.AsyncClient(base_url=base, timeout=30,
-                                 limits=httpx.Limits(max_connections=64, max_keepalive_connections=64)) as client:
+    async with httpx.AsyncClient(base_url=base, timeout=httpx.Timeout(30, pool=None),
+                                 limits=httpx.Limits(max_connections=256, max_keepalive_connections=64)) as client:
         async def send(body: str) -> None:
             nonlocal errors
             t = time.perf_counter()
-            r = await client.post("/api/v1/feedback", json=payload(body),
-                                  headers={"Idempotency-Key": uuid.uuid4().hex})
+            try:
+                r = await client.post("/api/v1/feedback", json=payload(body),
+                                      headers={"Idempotency-Key": uuid.uuid4().hex})
+            except httpx.HTTPError:
+                r = None
             latencies.append((time.perf_counter() - t) * 1000)
-            if r.status_code == 201:
+            if r is not None and r.status_code == 201:
                 pending.add(int(r.json()["id"]))
             else:
                 errors += 1
@@ -269,7 +272,7 @@ async def burst(base: str, url: str, bodies: list[str], rate: float, seconds: fl
     late = len(pending)
     await conn.close()
     return {"sent": n, "rate": sent_rate, "errors": errors, "http_p99": percentile(latencies, 99),
-            "assigned": len(delays), "unassigned_after_settle": late,
+            "http_p50": percentile(latencies, 50), "assigned": len(delays), "unassigned_after_settle": late,
             "p50": percentile(delays, 50), "p95": percentile(delays, 95), "p99": percentile(delays, 99),
             "max": max(delays) if delays else float("nan"),
             "within_10s": sum(d <= 10 for d in delays) / max(len(delays) + late, 1)}
@@ -371,7 +374,10 @@ def main() -> None:
 
     def report(what: str, result: str, target: str = "") -> None:
         rows.append((what, result, target, load_avg()))
-        print(f"{what}: {result}  [{target}] load {load_avg()}", flush=True)
+        line = f"{what}: {result}  [{target}] load {load_avg()}"
+        print(line, flush=True)
+        with log_path.open("a", encoding="utf-8") as f:
+            f.write(f"=== {line}\n")
 
     with fresh_database() as url:
         load_agencies(url)
@@ -398,8 +404,8 @@ def main() -> None:
             report(f"burst: {r['sent']} submissions at {r['rate']:.1f}/s for {args.burst:g} s",
                    f"theme decided after p50 {r['p50']:.1f} s, p95 {r['p95']:.1f} s, p99 **{r['p99']:.1f} s**, "
                    f"max {r['max']:.1f} s; {r['within_10s']:.0%} within 10 s; {r['unassigned_after_settle']} "
-                   f"not decided {args.settle:g} s after the burst; HTTP errors {r['errors']}, p99 "
-                   f"{r['http_p99']:.0f} ms; jobs: {sampler.describe()}; CPU s web/worker/PostgreSQL "
+                   f"not decided {args.settle:g} s after the burst; HTTP errors {r['errors']}, p50 "
+                   f"{r['http_p50']:.0f} ms, p99 {r['http_p99']:.0f} ms; jobs: {sampler.describe()}; CPU s web/worker/PostgreSQL "
                    f"{used['web']:.0f}/{used['worker']:.0f}/{used['postgres']:.0f}", "≤ 10 s")
 
             run_c = asyncio.run(request_refresh(url, agency_id))

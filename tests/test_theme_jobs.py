@@ -76,10 +76,9 @@ async def test_assignment_takes_each_waiting_item_once(client: httpx.AsyncClient
     staff = await make_user(db, Role.AGENCY_STAFF, agency=agency)
     await sign_in(client, staff.email)
     await refresh(client, run_jobs)
-    # The refresh queued the assignment job (for items stored while it was fitting) and the drain ran it.
-    ran = await db.scalar(text("SELECT count(*) FROM procrastinate_jobs WHERE task_name = 'voice.assign_themes' "
-                               "AND status = 'succeeded'"))
-    assert ran == 1
+    # The refresh queued the assignment job, for items stored while it was fitting.
+    queued = await db.scalar(text("SELECT count(*) FROM procrastinate_jobs WHERE task_name = 'voice.assign_themes'"))
+    assert queued == 1
     model_at = await db.scalar(select(ThemeModel.created_at).where(ThemeModel.is_current.is_(True)))
     intake = IntakeService(db)
     # An item stored while the refresh was fitting: not in the model, older than it, without a theme.
