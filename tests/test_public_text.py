@@ -44,6 +44,7 @@ NOT_PUBLIC = {
     "api_token.prefix", "recovery_code.digest",
     # identifiers and codes (a tracking code is a bearer secret, not a text)
     "feedback.tracking_code", "feedback.language", "idea.language", "theme.scope", "theme.key",
+    "theme_group.scope", "theme_group.key",
     "theme_model.scope", "theme_model.method", "theme_run.scope", "theme_run.status", "feedback_event.kind",
     "text_embedding.kind", "text_embedding.encoder",
     "feedback_event.from_status", "feedback_event.to_status", "idea_status_event.kind",
@@ -69,7 +70,8 @@ PUBLIC_BY_DESIGN = {
 # What must stay public-typed: the texts staff and citizens write that public pages, the API and Open311 show.
 MUST_BE_PUBLIC = {
     "feedback.body_public", "feedback.moderation_reason", "feedback_event.note", "feedback_response.body",
-    "bulk_answer.body", "improvement.title", "improvement.description", "theme.label", "idea.title",
+    "bulk_answer.body", "improvement.title", "improvement.description", "theme.label", "theme_group.label",
+    "idea.title",
     "idea.description_public", "idea.problem_public", "idea.decline_reason", "idea.answer",
     "idea.moderation_reason", "idea_comment.body_public", "idea_comment.hidden_reason", "idea_status_event.note",
     "idea_status_event.answer", "award_entry.title", "award_entry.narrative", "award_result.title",

@@ -25,7 +25,7 @@ from voice.feedback.intake.service import IntakeService
 from voice.feedback.intake.submission import Submission
 from voice.feedback.models import Feedback, Response, Status
 from voice.feedback.rules import due_at
-from voice.themes.models import Theme, ThemeRun
+from voice.themes.models import Theme, ThemeGroup, ThemeRun
 from voice.workspace.models import Transfer
 
 DEMO = Path(__file__).resolve().parents[1] / "src" / "voice" / "demo" / "data"
@@ -84,7 +84,9 @@ async def test_theme_refresh_runs_as_a_job_with_progress(client: httpx.AsyncClie
     top_two = sum(n for _t, n in Counter(theme_of[b] for b in otp).most_common(2))
     assert top_two / len(otp) >= 0.75
     dashboard = await client.get("/agency")
-    assert dashboard.text.count('data-testid="theme-card"') == len(themes)
+    # One card per top-level theme (each theme is under one; six or fewer themes are their own).
+    assert dashboard.text.count('data-testid="theme-card"') == len({t.group_id for t in themes}) <= len(themes)
+    assert all(t.group_id is not None for t in themes)
     assert "<svg class=\"sparkline\"" in dashboard.text
 
 
@@ -290,6 +292,7 @@ async def test_agency_api(client: httpx.AsyncClient, db: AsyncSession, run_jobs)
     ("POST", "/agency/themes/{theme}/answer", {"body": "رد على الجميع هنا"}),
     ("POST", "/agency/themes/{theme}/status", {"status": "in_review"}),
     ("POST", "/agency/themes/{theme}/assign", {"assignee": ""}),
+    ("POST", "/agency/themes/groups/{group}/rename", {"label": "اسم جديد"}),
     ("GET", "/agency/themes/runs/{run}", None),
     ("GET", "/agency/feedback/{item}", None),
     ("POST", "/agency/feedback/{item}/note", {"note": "ملاحظة داخلية"}),
@@ -311,14 +314,17 @@ async def test_other_agencys_ids_are_refused(client: httpx.AsyncClient, db: Asyn
     await make_agency(db, "third")
     me = await make_user(db, Role.AGENCY_ADMIN, agency=mine)
     item = await IntakeService(db).submit(Submission(agency="theirs", body="ملاحظة تخص جهة أخرى تماماً"))
-    theme = Theme(agency_id=theirs.id, key="1", label="محور", keywords=[], size=1)
+    group = ThemeGroup(agency_id=theirs.id, key="1", label="محور رئيسي", keywords=[])
+    db.add(group)
+    await db.flush()
+    theme = Theme(agency_id=theirs.id, key="1", label="محور", keywords=[], size=1, group_id=group.id)
     run = ThemeRun(agency_id=theirs.id, status="succeeded")
     improvement = Improvement(agency_id=theirs.id, kind=ImprovementKind.SERVICE, title="تحسين")
     db.add_all([theme, run, improvement])
     await db.flush()
     item.theme_id = theme.id
     await db.commit()
-    ids = {"theme": theme.id, "item": item.id, "run": run.id, "improvement": improvement.id}
+    ids = {"theme": theme.id, "item": item.id, "run": run.id, "improvement": improvement.id, "group": group.id}
     url = path.format(**ids)
     payload = {k: v.format(**ids) if isinstance(v, str) else v for k, v in (data or {}).items()}
     if path.startswith("/api/"):
@@ -331,6 +337,7 @@ async def test_other_agencys_ids_are_refused(client: httpx.AsyncClient, db: Asyn
     after = await fresh(db, Feedback, item.id)
     assert after.agency_id == theirs.id and after.status is Status.RECEIVED and after.assignee_id is None
     assert (await fresh(db, Theme, theme.id)).label == "محور"
+    assert (await fresh(db, ThemeGroup, group.id)).label == "محور رئيسي"
 
 
 async def test_new_feedback_joins_its_theme_shortly_after_arrival(client: httpx.AsyncClient, db: AsyncSession,

@@ -107,9 +107,10 @@ class ThemeService(DomainService[Theme]):
         except ValueError:
             raise ValidationFailed(_("A theme needs at least two different items to be split."),
                                    field="theme") from None
+        # The new half sits beside the old one, under the same top-level theme (as in the model).
         new_theme = Theme(agency_id=theme.agency_id, scope=theme.scope, key=str(new_key),
                           label=model.theme(new_key).label[:200] or theme.label,
-                          keywords=model.theme(new_key).keywords)
+                          keywords=model.theme(new_key).keywords, group_id=theme.group_id, other=theme.other)
         self.session.add(new_theme)
         await self.session.flush()
         kept = model.theme(int(theme.key))

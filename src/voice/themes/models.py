@@ -23,6 +23,24 @@ from sqlalchemy.orm import Mapped, mapped_column
 from voice.db import Base, PublicText
 
 
+class ThemeGroup(Base):
+    """A top-level theme: the fine themes of a run grouped into a number a person can triage (at most 15,
+    plus the "other" bucket of texts that say little or are in another language). ``key`` is the model's
+    group id; a staff rename (``renamed``) wins over the model's name on every refresh. A refresh deletes
+    the groups it no longer finds (voice.themes.groups)."""
+
+    __tablename__ = "theme_group"
+    __table_args__ = (UniqueConstraint("agency_id", "scope", "key", name="uq_theme_group_agency_scope_key"),)
+
+    agency_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id", ondelete="CASCADE"), index=True)
+    scope: Mapped[str] = mapped_column(String(16), default="feedback")
+    key: Mapped[str] = mapped_column(String(64))
+    label: Mapped[str] = mapped_column(PublicText(200))
+    keywords: Mapped[list] = mapped_column(JSONB, default=list)
+    renamed: Mapped[bool] = mapped_column(Boolean, default=False)
+    other: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
 class Theme(Base):
     """A theme the NLP found in an agency's feedback; staff edits (label, pin) are kept here."""
 
@@ -45,6 +63,9 @@ class Theme(Base):
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("theme.id", ondelete="SET NULL"))
     # Feedback ids that best represent the theme (from the model), for the theme page.
     representative_ids: Mapped[list] = mapped_column(JSONB, default=list)
+    # The top-level theme holding this one (None: not grouped yet, shown as its own top-level theme).
+    group_id: Mapped[int | None] = mapped_column(ForeignKey("theme_group.id", ondelete="SET NULL"), index=True)
+    other: Mapped[bool] = mapped_column(Boolean, default=False)  # texts set aside: little said, other language
 
 
 class ThemeModel(Base):

@@ -2,9 +2,9 @@
 
 A run fits a new model on the agency's feedback while the previous themes stay in service, then
 swaps everything in one transaction: the new model becomes current, theme rows are updated by their
-stable keys, vanished themes are retired and every item points at its new theme. Staff edits
-(voice.themes.edits) live on the theme rows (the source of truth) and are re-applied to each new
-model before the swap.
+stable keys, vanished themes are retired, the top-level themes are stored (voice.themes.groups) and
+every item points at its new theme. Staff edits (voice.themes.edits) live on the theme rows (the source
+of truth) and are re-applied to each new model before the swap.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from voice.accounts.models import User
 from voice.accounts.services import audit
 from voice.jobs import defer, job_session, jobs, resumable
 from voice.themes.assign import LONGEST_RUN, schedule
+from voice.themes.groups import store_groups
 from voice.themes.models import Theme, ThemeModel, ThemeRun
 from voice.themes.sources import FAMILY_RECORDS, SOURCES, family_scope, source
 from voice.themes.vectors import DatabaseVectors
@@ -183,6 +184,7 @@ async def _swap(session: AsyncSession, run_id: int, agency_id: int | None, scope
         if key not in live_keys and not row.retired:
             row.retired = True
             row.size = 0
+    await store_groups(session, agency_id, scope, model, existing)
     await session.flush()
     key_to_row = {k: r.id for k, r in existing.items()}
     pairs: dict[int | None, list[int]] = {}

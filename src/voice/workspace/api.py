@@ -75,6 +75,11 @@ class ThemeOut(msgspec.Struct):
     average_rating: float | None
     open_past_due: int
     pinned: bool
+    # The top-level theme holding this one (None until a refresh groups it) and its name; ``other``: the
+    # bucket of items that say little or are in another language.
+    parent: int | None = None
+    parent_label: str | None = None
+    other: bool = False
 
 
 class JobAccepted(msgspec.Struct):
@@ -117,12 +122,16 @@ class AgencyApi(Controller):
         response = await lifecycle.answer(request.user, feedback_id, data.body, data.public)
         return ResponseOut(id=response.id, feedback_id=feedback_id, public=response.public)
 
-    @get("/themes", summary="The agency's current themes with their figures")
+    @get("/themes", summary="The agency's current themes with their figures and their top-level theme (parent)")
     async def themes(self, request: Request, dashboard: DashboardService) -> list[ThemeOut]:
         stats = await dashboard.theme_stats(agency_of(request.user))
+        groups = await dashboard.theme_groups(agency_of(request.user))
         return [ThemeOut(id=s.theme.id, label=s.theme.label, keywords=list(s.theme.keywords or []), size=s.size,
                          last_7_days=s.last7, last_30_days=s.last30, complaint_share=s.complaint_share,
-                         average_rating=s.avg_rating, open_past_due=s.overdue, pinned=s.theme.pinned)
+                         average_rating=s.avg_rating, open_past_due=s.overdue, pinned=s.theme.pinned,
+                         parent=s.theme.group_id if s.theme.group_id in groups else None,
+                         parent_label=groups[s.theme.group_id].label if s.theme.group_id in groups else None,
+                         other=s.theme.other)
                 for s in stats]
 
     @post("/themes/refresh", summary="Start a theme refresh (background job)", status_code=202,

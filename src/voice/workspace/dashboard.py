@@ -1,5 +1,5 @@
 """The agency's figures: per-theme volumes, trends and SLA for the dashboard (and its export and the
-agency API), and the series behind the charts page."""
+agency API), the top-level themes the dashboard shows them under, and the series behind the charts page."""
 
 from __future__ import annotations
 
@@ -14,11 +14,12 @@ from sqlalchemy import and_, case, func, select
 from voice.db import DomainService
 from voice.feedback.models import Feedback, FeedbackKind
 from voice.themes.edits import ThemeService
-from voice.themes.models import Theme, ThemeModel
+from voice.themes.groups import groups_of
+from voice.themes.models import Theme, ThemeGroup, ThemeModel
 
 STATS_TTL = 60.0
 _STATS_CACHE: dict[tuple, tuple[float, list]] = {}
-THEME_EXPORT_COLUMNS = ["theme", "keywords", "items", "last_7_days", "previous_7_days", "last_30_days",
+THEME_EXPORT_COLUMNS = ["theme", "top_level_theme", "keywords", "items", "last_7_days", "previous_7_days", "last_30_days",
                         "previous_30_days", "complaint_share", "average_rating", "open_past_due", "pinned"]
 
 
@@ -34,6 +35,62 @@ class ThemeStats:
     avg_rating: float | None
     overdue: int
     weekly: list[int]
+    rated: int = 0  # items with a rating (the weight of avg_rating when figures are added up)
+
+
+@dataclass
+class TopTheme:
+    """A card of the dashboard: a top-level theme with its sub-themes' figures added up. ``group`` is
+    None for a theme no refresh has grouped yet (stored before top-level themes existed): it stands alone."""
+
+    group: ThemeGroup | None
+    label: str
+    keywords: list[str]
+    other: bool
+    children: list[ThemeStats]
+    size: int
+    last7: int
+    prev7: int
+    last30: int
+    prev30: int
+    complaint_share: float | None
+    avg_rating: float | None
+    overdue: int
+    weekly: list[int]
+
+    @property
+    def pinned(self) -> bool:
+        return any(c.theme.pinned for c in self.children)
+
+
+def top_level(stats: list[ThemeStats], groups: dict[int, ThemeGroup]) -> list[TopTheme]:
+    """The dashboard's cards: sub-themes under their top-level theme (in ``stats``' order: pinned, then
+    biggest), cards with a pinned sub-theme first, then biggest first, the "other" bucket always last.
+    A top-level theme of one sub-theme reads as that theme (its name, with staff renames, and keywords)."""
+    buckets: dict[tuple[str, int], list[ThemeStats]] = {}
+    for s in stats:
+        group_id = s.theme.group_id
+        key = ("group", group_id) if group_id in groups else ("theme", s.theme.id)
+        buckets.setdefault(key, []).append(s)
+    cards = []
+    for (kind, ident), children in buckets.items():
+        group = groups[ident] if kind == "group" else None
+        other = group.other if group is not None else children[0].theme.other
+        alone = len(children) == 1 and not other and (group is None or not group.renamed)
+        size = sum(c.size for c in children)
+        rated = sum(c.rated for c in children)
+        cards.append(TopTheme(
+            group=group, label=children[0].theme.label if alone else group.label,
+            keywords=list((children[0].theme.keywords if alone else group.keywords) or []),
+            other=other, children=children, size=size,
+            last7=sum(c.last7 for c in children), prev7=sum(c.prev7 for c in children),
+            last30=sum(c.last30 for c in children), prev30=sum(c.prev30 for c in children),
+            complaint_share=sum((c.complaint_share or 0) * c.size for c in children) / size if size else None,
+            avg_rating=sum((c.avg_rating or 0) * c.rated for c in children) / rated if rated else None,
+            overdue=sum(c.overdue for c in children),
+            weekly=[sum(week) for week in zip(*(c.weekly for c in children), strict=True)]))
+    cards.sort(key=lambda c: (c.other, not c.pinned, -c.size))
+    return cards
 
 
 class DashboardService(DomainService[Theme]):
@@ -76,6 +133,7 @@ class DashboardService(DomainService[Theme]):
                 func.avg(case((Feedback.kind == FeedbackKind.COMPLAINT, 1.0), else_=0.0)),
                 func.avg(Feedback.rating),
                 func.count().filter(Feedback.overdue(now)),
+                func.count(Feedback.rating),
             ).where(Feedback.agency_id == agency_id, Feedback.theme_id.is_not(None)).group_by(Feedback.theme_id)
         )).all()
         start = now - timedelta(weeks=weeks)
@@ -99,12 +157,20 @@ class DashboardService(DomainService[Theme]):
             out.append(ThemeStats(theme=theme, size=row[1], last7=row[2], prev7=row[3], last30=row[4],
                                   prev30=row[5], complaint_share=float(row[6]) if row[6] is not None else None,
                                   avg_rating=float(row[7]) if row[7] is not None else None, overdue=row[8],
-                                  weekly=weekly.get(theme.id, [0] * weeks)))
+                                  weekly=weekly.get(theme.id, [0] * weeks), rated=row[9]))
         for theme in themes.values():  # pinned or empty themes still show
             if not any(s.theme.id == theme.id for s in out):
                 out.append(ThemeStats(theme, 0, 0, 0, 0, 0, None, None, 0, [0] * weeks))
         out.sort(key=lambda s: (not s.theme.pinned, -s.size))
         return out
+
+    async def top_themes(self, agency_id: int) -> list[TopTheme]:
+        """The dashboard's cards (``top_level``) for the agency's feedback."""
+        return top_level(await self.theme_stats(agency_id), await self.theme_groups(agency_id))
+
+    async def theme_groups(self, agency_id: int) -> dict[int, ThemeGroup]:
+        """The agency's top-level themes in service, by id."""
+        return await groups_of(self.session, agency_id)
 
     async def unthemed_count(self, agency_id: int) -> int:
         return int(await self.session.scalar(select(func.count()).select_from(Feedback).where(
@@ -112,7 +178,9 @@ class DashboardService(DomainService[Theme]):
 
     async def theme_export_rows(self, agency_id: int) -> tuple[list[str], list[list[Any]]]:
         """The dashboard as a table (``THEME_EXPORT_COLUMNS``), for the web layer to write as CSV or XLSX."""
-        rows = [[s.theme.label, " ".join(s.theme.keywords or []), s.size, s.last7, s.prev7, s.last30, s.prev30,
+        groups = await self.theme_groups(agency_id)
+        rows = [[s.theme.label, groups[s.theme.group_id].label if s.theme.group_id in groups else "",
+                 " ".join(s.theme.keywords or []), s.size, s.last7, s.prev7, s.last30, s.prev30,
                  round(s.complaint_share, 3) if s.complaint_share is not None else "",
                  round(s.avg_rating, 2) if s.avg_rating is not None else "", s.overdue, s.theme.pinned]
                 for s in await self.theme_stats(agency_id)]

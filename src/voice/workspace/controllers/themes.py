@@ -19,6 +19,7 @@ from voice.i18n import _
 from voice.ids import MAX_ID, parse_id
 from voice.themes.alerts import emerging_themes, mute
 from voice.themes.edits import ThemeService
+from voice.themes.groups import rename_group
 from voice.themes.models import ThemeRun
 from voice.themes.services import request_refresh
 from voice.web import charts
@@ -41,13 +42,18 @@ class ThemePages(WorkspacePages):
                                                              ThemeRun.scope == "feedback")
                                       .order_by(ThemeRun.id.desc()).limit(1))
         return Template("workspace/dashboard.html", context={
-            "agency": await db_session.get_one(Agency, agency_id), "stats": await dashboard.theme_stats(agency_id),
+            "agency": await db_session.get_one(Agency, agency_id), "tops": await dashboard.top_themes(agency_id),
             "unthemed": await dashboard.unthemed_count(agency_id), "run": run, "sparkline": charts.sparkline,
             "emerging": await emerging_themes(db_session, agency_id)})
 
     @post("/themes/{theme_id:int}/mute-emerging", name="theme_mute_emerging")
     async def mute_emerging(self, request: Request, theme_id: Id, db_session: AsyncSession) -> Redirect:
         await mute(db_session, request.user, theme_id)
+        return redirect_to(request, "agency_dashboard")
+
+    @post("/themes/groups/{group_id:int}/rename", name="theme_group_rename")
+    async def rename_group(self, request: Request, group_id: Id, data: FormData, db_session: AsyncSession) -> Redirect:
+        await rename_group(db_session, request.user, group_id, field(data, "label"))
         return redirect_to(request, "agency_dashboard")
 
     @post("/themes/refresh", name="themes_refresh")
