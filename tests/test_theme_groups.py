@@ -16,6 +16,7 @@ from nlp import Theme as FittedTheme
 from nlp import ThemeModel as Fitter
 from nlp.themes.groups import MAX_GROUPS
 from nlp.themes.groups import ThemeGroup as FittedGroup
+from tests.browser.seed import THEMES, demo_agency, themed
 from tests.conftest import post_form
 from tests.factories import make_agency, make_token, make_user
 from tests.test_workspace import fresh, refresh, sign_in
@@ -152,6 +153,29 @@ async def test_a_renamed_top_level_theme_keeps_its_row_when_the_model_names_it_a
     assert rows["2"].group_id == rows["3"].group_id == first
     assert rows["1"].group_id == rows["4"].group_id != first
     assert (await db.get(ThemeGroup, rows["4"].group_id)).label == "مجموعة 1"
+
+
+async def test_an_emerging_sub_theme_opens_its_card_and_staff_mute_it(client: httpx.AsyncClient,
+                                                                     db: AsyncSession) -> None:
+    agency = await demo_agency(db, "passports", feedback=12)
+    await themed(db, agency)
+    staff = await make_user(db, Role.AGENCY_STAFF, agency=agency)
+    await db.commit()
+    await sign_in(client, staff.email)
+    page = (await client.get("/agency/")).text
+    shown = cards(page)
+    assert len(shown) == len(THEMES) and 'data-other="1"' in shown[-1] and "أخرى" in shown[-1]
+    appointments = shown[0]
+    assert "مواعيد الجوازات" in appointments
+    assert re.search(r'<details class="sub-themes mt-3" open', appointments)  # opened: a sub-theme is emerging
+    hot = await db.scalar(select(Theme).where(Theme.agency_id == agency.id, Theme.key == "1"))
+    sub = appointments.split('data-testid="sub-theme"')[1:]
+    flagged = next(s for s in sub if f'/agency/themes/{hot.id}"' in s)
+    assert 'data-testid="emerging"' in flagged and f"/agency/themes/{hot.id}/mute-emerging" in flagged
+    assert "٨" in flagged and "محوران فرعيان" in appointments  # counts in words and Arabic-Indic digits
+    assert (await post_form(client, f"/agency/themes/{hot.id}/mute-emerging", {})).status_code == 303
+    after = cards((await client.get("/agency/")).text)[0]
+    assert 'data-testid="emerging"' not in after and not re.search(r'<details class="sub-themes mt-3" open', after)
 
 
 def _stats(theme: Theme, size: int, last7: int = 0, prev7: int = 0, rated: int = 0,
