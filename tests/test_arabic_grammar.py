@@ -37,10 +37,10 @@ def _plurals(lang: str) -> list[tuple[str, str]]:
 
 def test_the_scan_catches_the_mistakes_readers_reported() -> None:
     for wrong in ("١٠ جهة حكومية", "أدت ملاحظات ١٥ شخص", "٦ محورًا", "٤ ملاحظة", "إلى ١ شخصًا", "٨ ملاحظة مرتبطة",
-                  "خلال ٣ يوم", "١ مشاركات", "١٠٠ ملاحظات"):
+                  "خلال ٣ يوم", "١ مشاركات", "١٠٠ ملاحظات", "١١ رأي على المواد", "٣ رأي", "١٠١ آراء"):
         assert number_noun_errors(wrong), wrong
     for right in ("١٠ جهات", "١٥ شخصًا", "٦ محاور", "٤ ملاحظات", "شخص واحد", "ملاحظتان", "١٠٠ ملاحظة", "١٠١ جهة",
-                  "١١ ملاحظةً", "٣ فبراير ٢٠٢٦"):
+                  "١١ ملاحظةً", "٣ فبراير ٢٠٢٦", "١١ رأيًا على المواد", "٣ آراء", "١٠١ رأي"):
         assert not number_noun_errors(right), right
     assert wrong_digits("يُرجى كتابة 5 أحرف", "ar") and wrong_digits("1 من ٥", "ar")
     assert not wrong_digits("الخدمة G2C عبر Open311", "ar")
@@ -168,3 +168,82 @@ async def test_a_score_typed_in_arabic_indic_digits_is_saved(client: httpx.Async
     assert "(٠–" in page.text and "(0–" not in page.text
     wrong = await post_form(client, url, {**{f"score_{c.id}": "١١" for c in branch.criteria}, "action": "save"})
     assert wrong.status_code == 422 and "عدد صحيح من ٠ إلى ١٠." in wrong.text
+
+
+async def _signed_in(app: object, email: str) -> httpx.AsyncClient:
+    from tests.conftest import post_form
+    from tests.factories import PASSWORD
+
+    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")  # type: ignore[arg-type]
+    assert (await post_form(client, "/signin", {"email": email, "password": PASSWORD})).status_code == 303
+    return client
+
+
+@pytest.mark.slow  # hundreds of records and ~300 pages: two minutes on a busy machine
+async def test_pages_with_counts_agree_at_every_count(app: object, client: httpx.AsyncClient,
+                                                     db: AsyncSession) -> None:
+    """Every page that shows a count, at 0, 1, 2, 3, 10, 11, 15, 100 and 101 of what it counts, driven through
+    the services: an agency's feedback (board, inbox, dashboard, staff lists), "me too" on one item, votes and
+    comments on one idea, views on one consultation. Public pages as a visitor, staff pages as the agency's
+    administrator, the moderation pages as the platform's; in both languages, no wrong number-noun pair and
+    one digit set."""
+    from datetime import timedelta
+
+    from ideas.participation import IdeaParticipationService
+    from ideas.services import IdeaDraft, IdeaService
+    from tests.factories import make_agency, make_user
+    from voice.accounts.models import Role
+    from voice.consultations.access import today
+    from voice.consultations.participation import ConsultationParticipationService
+    from voice.consultations.services import ArticleDraft, ConsultationDraft, ConsultationService
+    from voice.feedback.board import BoardService
+    from voice.feedback.intake.service import IntakeService
+    from voice.feedback.intake.submission import Submission
+
+    agency = await make_agency(db, "passports")
+    boss = await make_user(db, Role.AGENCY_ADMIN, agency=agency)
+    admin = await make_user(db, Role.ADMIN)
+    people = [await make_user(db) for _ in range(max(COUNTS))]
+    author = await make_user(db)
+    first = await IntakeService(db).submit(Submission(agency="passports", body="تأخر تجديد الجواز أكثر من أسبوع",
+                                                      publish=True))
+    idea = await IdeaService(db).submit(IdeaDraft(title="تجديد الجواز دون زيارة المكتب",
+                                                  description="إتاحة تجديد جواز السفر بالكامل عبر التطبيق"), author)
+    consultations = ConsultationService(session=db)
+    consultation = await consultations.create(boss, ConsultationDraft(
+        title_ar="مسودة لائحة المواعيد", summary_ar="تنظيم حجز المواعيد في مكاتب الجوازات",
+        opens_on=today().isoformat(), closes_on=(today() + timedelta(days=30)).isoformat(),
+        articles=[ArticleDraft("1", "الحجز", "يحجز المستفيد موعده عبر المنصة.")]))
+    await consultations.publish(boss, consultation.id)
+    await db.commit()
+    public = ["/", "/feedback", f"/feedback/{first.id}", f"/track/{first.tracking_code}", "/ideas",
+              f"/ideas/{idea.id}", "/consultations", f"/consultations/{consultation.id}"]
+    staff = ["/agency", "/agency/inbox", "/agency/feedback", f"/agency/feedback/{first.id}",
+             "/agency/consultations", f"/agency/consultations/{consultation.id}"]
+    moderators = ["/admin", "/admin/moderation", "/admin/ideas", "/admin/agencies"]
+    readers = [(client, public), (await _signed_in(app, boss.email), staff), (await _signed_in(app, admin.email),
+                                                                                  moderators)]
+    board, votes = BoardService(session=db), IdeaParticipationService(session=db)
+    views = ConsultationParticipationService(session=db)
+    made = 0
+    try:
+        for n in COUNTS:
+            for person in people[made:n]:
+                made += 1
+                if made > 1:  # the first item is already there
+                    await IntakeService(db).submit(Submission(agency="passports", publish=True,
+                                                              body=f"لم تصل رسالة التحقق عند الحجز رقم {made}"))
+                await board.support(first.id, None, f"device-{made}")
+                await votes.vote(idea.id, person)
+                await votes.comment(idea.id, person, f"أؤيد الفكرة، جربت التجديد في المكتب {made} مرات")
+                await views.comment(consultation.id, person, "1", "support", "أؤيد الحجز المسبق لأنه يختصر الانتظار")
+            await db.commit()
+            for reader, paths in readers:
+                for path in paths:
+                    for lang in ("ar", "en"):
+                        page = await reader.get(path, params={"lang": lang})
+                        assert page.status_code == 200, (n, path, page.status_code)
+                        assert not page_problems(page.text, lang), (n, path, lang, page_problems(page.text, lang))
+    finally:
+        for reader, _paths in readers[1:]:
+            await reader.aclose()
