@@ -176,6 +176,23 @@ async def test_an_emerging_sub_theme_opens_its_card_and_staff_mute_it(client: ht
     assert (await post_form(client, f"/agency/themes/{hot.id}/mute-emerging", {})).status_code == 303
     after = cards((await client.get("/agency/")).text)[0]
     assert 'data-testid="emerging"' not in after and not re.search(r'<details class="sub-themes mt-3" open', after)
+    theme_page = (await client.get(f"/agency/themes/{hot.id}")).text  # the theme's page names its parent
+    assert re.search(r'data-testid="top-level-theme">المحور الرئيسي: <a href="/agency/?">مواعيد الجوازات</a>', theme_page)
+
+
+async def test_the_public_board_offers_themes_under_their_top_level_themes(client: httpx.AsyncClient,
+                                                                          db: AsyncSession) -> None:
+    agency = await demo_agency(db, "passports", feedback=12)
+    await themed(db, agency)
+    await db.commit()
+    ids = dict((await db.execute(select(Theme.key, Theme.id).where(Theme.agency_id == agency.id))).all())
+    board = (await client.get("/feedback?agency=passports")).text
+    select_html = board.split('id="b-theme"')[1].split("</select>")[0]
+    groups = re.findall(r'<optgroup label="([^"]+)">(.*?)</optgroup>', select_html, re.S)
+    assert [g for g, _options in groups] == ["مواعيد الجوازات", "أخرى"]  # the lone theme is a plain option
+    assert set(re.findall(r'value="(\d+)"', groups[0][1])) == {str(ids["1"]), str(ids["2"])}
+    chosen = await client.get(f"/feedback?agency=passports&theme={ids['2']}")
+    assert chosen.status_code == 200 and f'value="{ids["2"]}" selected' in chosen.text
 
 
 def _stats(theme: Theme, size: int, last7: int = 0, prev7: int = 0, rated: int = 0,

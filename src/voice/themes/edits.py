@@ -16,7 +16,8 @@ from voice.accounts.services import audit
 from voice.db import DomainService
 from voice.errors import NotFound, ValidationFailed
 from voice.i18n import _
-from voice.themes.models import Theme, ThemeModel
+from voice.themes.groups import arrange, groups_of
+from voice.themes.models import Theme, ThemeGroup, ThemeModel
 from voice.themes.sources import source
 
 log = logging.getLogger(__name__)
@@ -38,6 +39,15 @@ class ThemeService(DomainService[Theme]):
             stmt = stmt.where(Theme.id != without)
         stmt = stmt.order_by(Theme.size.desc(), Theme.id) if order == "size" else stmt.order_by(Theme.label, Theme.id)
         return list((await self.session.scalars(stmt)).all())
+
+    async def arranged(self, agency_id: int | None, scope: str = "feedback") -> list[tuple[ThemeGroup | None, list[Theme]]]:
+        """The themes in service under their top-level themes (voice.themes.groups.arrange), biggest first,
+        for a person choosing one among many."""
+        return arrange(await self.active(agency_id, scope), await groups_of(self.session, agency_id, scope))
+
+    async def group_of(self, theme: Theme) -> ThemeGroup | None:
+        """The top-level theme holding ``theme`` (None until a refresh groups it)."""
+        return await self.session.get(ThemeGroup, theme.group_id) if theme.group_id is not None else None
 
     async def for_agency(self, user: User, theme_id: int, scope: str = "feedback", *,
                          retired: bool = True) -> Theme:

@@ -21,7 +21,7 @@ from voice.errors import NotFound, ValidationFailed
 from voice.i18n import _
 from voice.themes.models import Theme, ThemeGroup
 
-__all__ = ["GROUP_KEYWORDS", "groups_of", "rename_group", "store_groups"]
+__all__ = ["GROUP_KEYWORDS", "arrange", "groups_of", "rename_group", "store_groups"]
 
 GROUP_KEYWORDS = 6  # a top-level theme's keywords: its sub-themes' first ones, biggest sub-theme first
 
@@ -102,6 +102,18 @@ async def groups_of(session: AsyncSession, agency_id: int | None, scope: str = "
     rows = await session.scalars(select(ThemeGroup).where(
         ThemeGroup.agency_id.is_not_distinct_from(agency_id), ThemeGroup.scope == scope))
     return {g.id: g for g in rows.all()}
+
+
+def arrange(themes: list[Theme], groups: dict[int, ThemeGroup]) -> list[tuple[ThemeGroup | None, list[Theme]]]:
+    """Themes under their top-level theme (``groups``: by id), each list in the order given, the top-level
+    themes in the order of their first theme, the "other" bucket last. A theme no refresh has grouped
+    yet (stored before top-level themes existed) stands alone, under None."""
+    buckets: dict[tuple[str, int], tuple[ThemeGroup | None, list[Theme]]] = {}
+    for theme in themes:
+        group = groups.get(theme.group_id) if theme.group_id is not None else None
+        key = ("group", group.id) if group is not None else ("theme", theme.id)
+        buckets.setdefault(key, (group, []))[1].append(theme)
+    return sorted(buckets.values(), key=lambda b: b[0] is not None and b[0].other)
 
 
 async def rename_group(session: AsyncSession, user: User, group_id: int, label: str) -> ThemeGroup:

@@ -14,7 +14,7 @@ from sqlalchemy import and_, case, func, select
 from voice.db import DomainService
 from voice.feedback.models import Feedback, FeedbackKind
 from voice.themes.edits import ThemeService
-from voice.themes.groups import groups_of
+from voice.themes.groups import arrange, groups_of
 from voice.themes.models import Theme, ThemeGroup, ThemeModel
 
 STATS_TTL = 60.0
@@ -67,21 +67,17 @@ def top_level(stats: list[ThemeStats], groups: dict[int, ThemeGroup]) -> list[To
     """The dashboard's cards: sub-themes under their top-level theme (in ``stats``' order: pinned, then
     biggest), cards with a pinned sub-theme first, then biggest first, the "other" bucket always last.
     A top-level theme of one sub-theme reads as that theme (its name, with staff renames, and keywords)."""
-    buckets: dict[tuple[str, int], list[ThemeStats]] = {}
-    for s in stats:
-        group_id = s.theme.group_id
-        key = ("group", group_id) if group_id in groups else ("theme", s.theme.id)
-        buckets.setdefault(key, []).append(s)
+    by_theme = {s.theme.id: s for s in stats}
     cards = []
-    for (kind, ident), children in buckets.items():
-        group = groups[ident] if kind == "group" else None
+    for group, themes in arrange([s.theme for s in stats], groups):
+        children = [by_theme[t.id] for t in themes]
         other = group.other if group is not None else children[0].theme.other
         alone = len(children) == 1 and not other and (group is None or not group.renamed)
         size = sum(c.size for c in children)
         rated = sum(c.rated for c in children)
         cards.append(TopTheme(
-            group=group, label=children[0].theme.label if alone else group.label,
-            keywords=list((children[0].theme.keywords if alone else group.keywords) or []),
+            group=group, label=children[0].theme.label if alone or group is None else group.label,
+            keywords=list((children[0].theme.keywords if alone or group is None else group.keywords) or []),
             other=other, children=children, size=size,
             last7=sum(c.last7 for c in children), prev7=sum(c.prev7 for c in children),
             last30=sum(c.last30 for c in children), prev30=sum(c.prev30 for c in children),

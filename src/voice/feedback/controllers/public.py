@@ -209,7 +209,7 @@ class FeedbackPages(Controller):
         catalogue = await agencies.catalogue()
         chosen = next((a for a in catalogue if a.slug == agency), None)
         context.update(agencies=catalogue, services=chosen.services if chosen else [],
-                       themes=await themes.active(chosen.id) if chosen is not None else [],
+                       themes=await themes.arranged(chosen.id) if chosen is not None else [],
                        kinds=list(FeedbackKind), statuses=list(Status))
         return Template("feedback/board.html", context=context)
 

@@ -79,7 +79,7 @@ class ThemePages(WorkspacePages):
         representative = (await db_session.scalars(select(Feedback).where(
             Feedback.id.in_(theme.representative_ids or []), Feedback.agency_id == theme.agency_id))).all()
         return Template("workspace/theme.html", context={
-            "theme": theme, "items": items, "representative": representative,
+            "theme": theme, "group": await themes.group_of(theme), "items": items, "representative": representative,
             "others": await themes.active(theme.agency_id, order="label", without=theme.id),
             "open_count": len(open_items), "staff": await inbox.staff(theme.agency_id or 0),
             "statuses": next_statuses(*OPEN_STATUSES)})
