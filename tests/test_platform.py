@@ -330,3 +330,45 @@ async def test_openapi_states_the_input_rules_the_api_enforces(client: httpx.Asy
                               headers={"Accept-Language": "ar"})
     assert short.status_code == 400
     assert short.json()["errors"] == {"body": "يُرجى كتابة ٥ أحرف على الأقل."}
+
+
+async def test_openapi_states_the_rules_each_service_applies(client: httpx.AsyncClient) -> None:
+    """Closed sets, bounds, patterns and formats come from the enums and constants the services check
+    (voice.web.openapi.documented), and what JSON Schema cannot state is listed in the operation's 422."""
+    import re
+
+    from ideas.texts import MAX_TITLE, MIN_TITLE
+    from voice.accounts.models import Role
+    from voice.administration.catalogue import FEEDBACK_KINDS, SLA_MAX, SLA_MIN
+    from voice.catalogue.models import SLUG
+    from voice.feedback.models import FeedbackKind
+
+    description = (await client.get("/schema/openapi.json")).json()
+    schemas = description["components"]["schemas"]
+    feedback_in = schemas["FeedbackIn"]["properties"]
+    assert feedback_in["kind"]["enum"] == [k.value for k in FeedbackKind]
+    assert (feedback_in["rating"]["minimum"], feedback_in["rating"]["maximum"]) == (1, 5)
+    assert feedback_in["channel"]["enum"] == ["api", "mobile", None]  # an optional field's null stays valid
+    assert feedback_in["agency"]["pattern"] == f"^(?:{SLUG.pattern})$"
+    assert re.match(feedback_in["agency"]["pattern"], "passports") and not re.match(feedback_in["agency"]["pattern"],
+                                                                                     "Pass ports")
+    assert (schemas["IdeaIn"]["properties"]["title"]["minLength"], schemas["IdeaIn"]["properties"]["title"]
+            ["maxLength"]) == (MIN_TITLE, MAX_TITLE)
+    assert schemas["UserIn"]["properties"]["role"]["enum"] == [r.value for r in Role]
+    sla = schemas["AgencyIn"]["properties"]["sla_by_kind"]
+    assert sla["additionalProperties"] is False and set(sla["properties"]) == set(FEEDBACK_KINDS)
+    assert {(v["minimum"], v["maximum"]) for v in sla["properties"].values()} == {(SLA_MIN, SLA_MAX)}
+    assert schemas["ConsultationIn"]["properties"]["opens_on"]["format"] == "date"
+    open311 = description["paths"]["/open311/v2/requests.json"]
+    form = open311["post"]["requestBody"]["content"]["application/x-www-form-urlencoded"]["schema"]
+    assert form["required"] == ["description", "service_code"]
+    assert "true" in form["properties"]["attribute[publish]"]["enum"]
+    assert {p["name"]: p["schema"].get("format") for p in open311["get"]["parameters"]}["start_date"] == "date-time"
+    submit = description["paths"]["/api/v1/feedback"]["post"]["responses"]["422"]
+    assert "`body`" in submit["description"] and "application/problem+json" in submit["content"]
+
+    # Valid by the schema, refused by the rule it lists: five characters, but spaces do not count.
+    spaces = await client.post("/api/v1/feedback", json={"agency": "x", "kind": "complaint", "body": "ab   ",
+                                                         "submitter_kind": "individual"},
+                               headers={"Accept-Language": "ar"})
+    assert spaces.status_code == 422 and set(spaces.json()["errors"]) == {"body"}

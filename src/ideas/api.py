@@ -13,22 +13,28 @@ from ideas.models import Idea, IdeaCategory
 from ideas.participation import IdeaParticipationService
 from ideas.services import SORTS, IdeaDraft, IdeaFilters, IdeaService
 from ideas.settings import IdeasSettings
+from ideas.texts import MAX_TITLE, MIN_TITLE
+from voice.catalogue.models import SLUG
 from voice.i18n import get_locale
 from voice.ids import MAX_ID
+from voice.text import MAX_BODY, MIN_BODY
 from voice.web.auth import signed_in
 from voice.web.forms import url
+from voice.web.openapi import documented, one_of, refusals, whole
 from voice.web.throttle import throttle
 
 IdeaId = Annotated[int, Parameter(ge=1, le=MAX_ID)]
+Slug = Annotated[str, documented(pattern=whole(SLUG))]
 
 
 class IdeaIn(msgspec.Struct, forbid_unknown_fields=True):
-    title: str
-    description: str
-    problem: str = ""
-    category: str = IdeaCategory.OTHER.value
-    agency: str | None = None  # agency slug the idea is for, if any
-    service: str | None = None  # e-service slug within that agency
+    title: Annotated[str, documented(min_length=MIN_TITLE, max_length=MAX_TITLE)]
+    description: Annotated[str, documented(min_length=MIN_BODY, max_length=MAX_BODY)]
+    # Optional: left empty, or a text like the description.
+    problem: Annotated[str, documented(any_of=[{"maxLength": 0}, {"minLength": MIN_BODY, "maxLength": MAX_BODY}])] = ""
+    category: Annotated[str, one_of(IdeaCategory)] = IdeaCategory.OTHER.value
+    agency: Slug | None = None  # agency slug the idea is for, if any
+    service: Slug | None = None  # e-service slug within that agency
 
 
 class IdeaOut(msgspec.Struct):
@@ -75,7 +81,10 @@ class IdeaApi(Controller):
 
     @post("/", summary="Share an idea", guards=[signed_in], middleware=[throttle("api_idea_post", 10)], status_code=201,
           description="Individuals and businesses only. Ideas whose words trip the filter, or all ideas when "
-                      "pre-moderation is on, wait for a moderator (`public` is false until then).")
+                      "pre-moderation is on, wait for a moderator (`public` is false until then).",
+          responses=refusals("`title`, `description`, `problem`: lengths count characters once spaces are "
+                             "collapsed, at least 5 besides spaces, plain text (no markup); `agency`, `service`: "
+                             "an active agency, and an active e-service of it."))
     async def submit(self, request: Request, data: IdeaIn, ideas: IdeaService,
                      ideas_settings: IdeasSettings) -> IdeaOut:
         idea = await ideas.submit(IdeaDraft(title=data.title, description=data.description, problem=data.problem,

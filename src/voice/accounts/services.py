@@ -97,9 +97,12 @@ def clean_display_name(value: str) -> str | None:
     return name
 
 
+FULL_NAME = range(2, 201)  # lengths of a full name, once spaces are collapsed
+
+
 def clean_full_name(value: str) -> str:
-    name = one_line(value, 201)
-    if not 2 <= len(name) <= 200:
+    name = one_line(value, FULL_NAME[-1] + 1)
+    if len(name) not in FULL_NAME:
         raise ValidationFailed(_("Enter your name (2 to 200 characters)."), field="full_name")
     return name
 

@@ -3,7 +3,6 @@ every change audited (the agency's history is its audit trail)."""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
@@ -12,13 +11,13 @@ from sqlalchemy import func, select
 from voice.accounts.models import User
 from voice.accounts.services import audit, normalize_email, one_line
 from voice.administration.scope import require_agency, require_platform_admin
-from voice.catalogue.models import Agency, Channel, Service
+from voice.catalogue.models import SLUG, Agency, Channel, Service
 from voice.db import DomainService
 from voice.errors import NotFound, ValidationFailed
 from voice.i18n import _, fmt_number, parse_int
 
-SLUG = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?")
 SLA_MIN, SLA_MAX = 1, 365
+NAME_MIN = 2  # letters in an agency's or an e-service's name, once spaces are collapsed
 FEEDBACK_KINDS = ("complaint", "suggestion", "praise", "question")
 _AGENCY_FIELDS = ("slug", "name_ar", "name_en", "description_ar", "description_en", "contact_email", "sla_days",
                   "is_active", "sla_by_kind")
@@ -50,7 +49,7 @@ def _names(data: dict[str, Any], creating: bool, values: dict[str, Any], errors:
     for key, message in (("name_ar", _("Enter the Arabic name.")), ("name_en", _("Enter the English name."))):
         if creating or key in data:
             values[key] = _text(data.get(key))
-            if len(values[key]) < 2:
+            if len(values[key]) < NAME_MIN:
                 errors[key] = message
 
 class CatalogueAdminService(DomainService[Agency]):

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import enum
+import re
 
 from sqlalchemy import Boolean, ForeignKey, Integer, SmallInteger, String, Text, UniqueConstraint
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from voice.db import Base
+
+# What an agency's or an e-service's slug is (one to 64 characters, the column's length): administrators'
+# forms and the API check it, and the published description states it on every field naming one.
+SLUG = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?")
 
 
 class Channel(enum.StrEnum):

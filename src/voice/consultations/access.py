@@ -17,6 +17,7 @@ from voice.text import clean_body
 
 MAX_TITLE = 300
 MAX_ARTICLES = 200
+ARTICLE_NUMBERS = range(1, 10_000)
 MAX_REASON = 2000
 
 

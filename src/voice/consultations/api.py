@@ -9,63 +9,85 @@ import msgspec
 from litestar import Controller, Request, get, post
 from litestar.params import Parameter
 
-from voice.consultations.access import phase
+from voice.consultations.access import ARTICLE_NUMBERS, MAX_ARTICLES, MAX_REASON, MAX_TITLE, phase
 from voice.consultations.controllers import DEPENDENCIES
 from voice.consultations.insights import stance_counts
-from voice.consultations.models import Consultation, ConsultationComment
-from voice.consultations.participation import ConsultationParticipationService
-from voice.consultations.response import ArticleDecision, ConsultationResponseService, ResponseReport
-from voice.consultations.services import ArticleDraft, ConsultationDraft, ConsultationService, day
+from voice.consultations.models import Consultation, ConsultationComment, Decision, Stance
+from voice.consultations.participation import MAX_COMMENT, ConsultationParticipationService
+from voice.consultations.response import (
+    MAX_AMENDED,
+    MAX_SUMMARY,
+    ArticleDecision,
+    ConsultationResponseService,
+    ResponseReport,
+)
+from voice.consultations.services import AUDIENCES, ArticleDraft, ConsultationDraft, ConsultationService, day
 from voice.i18n import get_locale
 from voice.ids import MAX_ID
+from voice.text import MAX_BODY, MIN_BODY
 from voice.web.auth import agency_member, signed_in
+from voice.web.openapi import documented, one_of, refusals
 from voice.web.throttle import throttle
 
 Id = Annotated[int, Parameter(ge=1, le=MAX_ID)]
+# The rules ``consultations.services.validate`` applies, stated on the fields it checks.
+Title = Annotated[str, documented(min_length=MIN_BODY, max_length=MAX_TITLE)]
+Text = Annotated[str, documented(min_length=MIN_BODY, max_length=MAX_BODY)]
+Day = Annotated[str, documented(format="date")]
+
+
+def _or_empty(rule: dict[str, int]) -> msgspec.Meta:
+    """An optional text: left empty, or one that follows the rule."""
+    return documented(any_of=[{"maxLength": 0}, rule])
 
 
 class ArticleIn(msgspec.Struct, forbid_unknown_fields=True):
-    number: int
-    text: str
-    title: str = ""
+    number: Annotated[int, documented(minimum=ARTICLE_NUMBERS[0], maximum=ARTICLE_NUMBERS[-1])]
+    text: Text
+    title: Annotated[str, _or_empty({"minLength": MIN_BODY, "maxLength": MAX_TITLE})] = ""
 
 
 class ConsultationIn(msgspec.Struct, forbid_unknown_fields=True):
-    title_ar: str
-    summary_ar: str
-    opens_on: str
-    closes_on: str
-    articles: list[ArticleIn]
-    title_en: str | None = None
-    summary_en: str | None = None
-    audience: list[str] | None = None  # individual, business, government (all three when left out)
+    title_ar: Title
+    summary_ar: Text
+    opens_on: Day
+    closes_on: Day
+    articles: Annotated[list[ArticleIn], documented(min_items=1, max_items=MAX_ARTICLES)]
+    title_en: Annotated[str, _or_empty({"minLength": MIN_BODY, "maxLength": MAX_TITLE})] | None = None
+    summary_en: Annotated[str, _or_empty({"minLength": MIN_BODY, "maxLength": MAX_BODY})] | None = None
+    # All three when left out.
+    audience: Annotated[list[str], documented(min_items=1, items={"type": "string", "enum": list(AUDIENCES)})
+                        ] | None = None
+
+
+Reason = Annotated[str, _or_empty({"minLength": MIN_BODY, "maxLength": MAX_REASON})]
 
 
 class CloseIn(msgspec.Struct, forbid_unknown_fields=True):
-    reason: str | None = None
+    reason: Reason | None = None
 
 
 class ExtendIn(msgspec.Struct, forbid_unknown_fields=True):
-    closes_on: str
+    closes_on: Day
 
 
 class CommentIn(msgspec.Struct, forbid_unknown_fields=True):
     article: int
-    stance: str
-    body: str
+    stance: Annotated[str, one_of(Stance)]
+    body: Annotated[str, documented(min_length=MIN_BODY, max_length=MAX_COMMENT)]
 
 
 class DecisionIn(msgspec.Struct, forbid_unknown_fields=True):
     number: int
-    decision: str
-    reason: str | None = None
-    amended_text: str | None = None
-    title: str | None = None
+    decision: Annotated[str, one_of(Decision)]
+    reason: Reason | None = None
+    amended_text: Annotated[str, _or_empty({"minLength": MIN_BODY, "maxLength": MAX_AMENDED})] | None = None
+    title: Annotated[str, _or_empty({"minLength": MIN_BODY, "maxLength": MAX_BODY})] | None = None
 
 
 class ReportIn(msgspec.Struct, forbid_unknown_fields=True):
     articles: list[DecisionIn]
-    summary: str | None = None
+    summary: Annotated[str, _or_empty({"minLength": MIN_BODY, "maxLength": MAX_SUMMARY})] | None = None
 
 
 class ArticleOut(msgspec.Struct):
@@ -163,7 +185,12 @@ class AgencyConsultationApi(Controller):
     dependencies = DEPENDENCIES
 
     @post("/", summary="Draft a consultation", status_code=201, middleware=[throttle("api_consultation", 30)],
-          description="Dates are YYYY-MM-DD (Riyadh days, both included). Staff publish it separately.")
+          description="Dates are YYYY-MM-DD (Riyadh days, both included). Staff publish it separately.",
+          responses=refusals("`closes_on`: on or after `opens_on`; `articles`: each its own number, texts and "
+                             "titles as below; `title_ar`, `title_en`, `summary_ar`, `summary_en`: lengths count "
+                             "characters once spaces are collapsed, at least 5 besides spaces, plain text (no "
+                             "markup); `agency`: a platform administrator's token belongs to no agency, so it "
+                             "cannot draft through the API."))
     async def create(self, request: Request, data: ConsultationIn, consultations: ConsultationService
                      ) -> ConsultationOut:
         c = await consultations.create(request.user, ConsultationDraft(
@@ -181,12 +208,15 @@ class AgencyConsultationApi(Controller):
                       ) -> ConsultationOut:
         return await _out(consultations, await consultations.publish(request.user, consultation_id))
 
-    @post("/{consultation_id:int}/extend", summary="Move the closing date later", status_code=200)
+    @post("/{consultation_id:int}/extend", summary="Move the closing date later", status_code=200,
+          responses=refusals("`closes_on`: later than the current closing day, and not in the past."))
     async def extend(self, request: Request, consultation_id: Id, data: ExtendIn,
                      consultations: ConsultationService) -> ConsultationOut:
         return await _out(consultations, await consultations.extend(request.user, consultation_id, data.closes_on))
 
-    @post("/{consultation_id:int}/close", summary="Close (before the last day, with a reason)", status_code=200)
+    @post("/{consultation_id:int}/close", summary="Close (before the last day, with a reason)", status_code=200,
+          responses=refusals("`reason`: needed before the last day; at least 5 characters besides spaces, plain "
+                             "text."))
     async def close(self, request: Request, consultation_id: Id, consultations: ConsultationService,
                     data: CloseIn | None = None) -> ConsultationOut:
         c = await consultations.close(request.user, consultation_id, data.reason if data else None)
@@ -195,7 +225,10 @@ class AgencyConsultationApi(Controller):
     @post("/{consultation_id:int}/report", summary="Publish the response report", status_code=200,
           description="A decision per article: kept, amended (with `amended_text`), removed, or added (a new "
                       "number, with `title` and `amended_text`); a reason for all but kept. Participants are "
-                      "e-mailed the first time.")
+                      "e-mailed the first time.",
+          responses=refusals("`articles`: a draft article's number (a new one, 1–9999, for added), each decided "
+                             "once, at least one decision; `reason`: needed for all but kept; `amended_text`: "
+                             "needed for added; texts: at least 5 characters besides spaces, plain text."))
     async def report(self, request: Request, consultation_id: Id, data: ReportIn,
                      responses: ConsultationResponseService) -> ReportOut:
         c = await responses.record(request.user, consultation_id, [ArticleDecision(
@@ -221,7 +254,9 @@ class ConsultationApi(Controller):
     @post("/{consultation_id:int}/comments", summary="Give your view on an article", status_code=201,
           guards=[signed_in], middleware=[throttle("api_consultation_comment", 30)],
           description="`stance` is support, oppose or suggest. One view per person and article while the "
-                      "consultation is open (409 for a second one); businesses and agencies speak as such.")
+                      "consultation is open (409 for a second one); businesses and agencies speak as such.",
+          responses=refusals("`article`: the number of one of the consultation's articles; `body`: at least 5 "
+                             "characters besides spaces, plain text (no markup)."))
     async def comment(self, request: Request, consultation_id: Id, data: CommentIn,
                       participation: ConsultationParticipationService) -> CommentOut:
         return _comment_out(await participation.comment(consultation_id, request.user, data.article, data.stance,

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from voice.accounts.models import User
 from voice.accounts.services import audit
 from voice.consultations.access import (
+    ARTICLE_NUMBERS,
     ConsultationRepository,
     managed_consultation,
     may_manage,
@@ -34,6 +35,9 @@ from voice.errors import Conflict, NotFound, ValidationFailed
 from voice.i18n import _, fmt_number, get_locale
 from voice.notifications.outbox import link, notify
 from voice.text import clean_body, public_text
+
+MAX_AMENDED = 20_000  # characters of an article's amended (or added) text
+MAX_SUMMARY = 10_000  # characters of the report's summary
 
 
 @dataclass
@@ -82,12 +86,12 @@ def _decision(entry: ArticleDecision, known: set[int]) -> tuple[int, Decision, s
         raise ValidationFailed(_("The decision is one of kept, amended, removed or added."),
                                field="articles") from None
     reason = optional_text(entry.reason, "reason")
-    text = optional_text(entry.amended_text, "amended_text", 20000)
+    text = optional_text(entry.amended_text, "amended_text", MAX_AMENDED)
     if decision is Decision.ADDED:
         if number in known:
             raise ValidationFailed(_("Article %(n)s is in the draft: it can be kept, amended or removed.", n=fmt_number(number)),
                                    field="articles")
-        if not 1 <= number <= 9999:
+        if number not in ARTICLE_NUMBERS:
             raise ValidationFailed(_("Each article needs its own number (1 to 9999)."), field="articles")
     elif number not in known:
         raise ValidationFailed(_("This consultation has no article number %(n)s.", n=str(number)),
@@ -132,7 +136,7 @@ class ConsultationResponseService(DomainService[Consultation]):
             article.reason = public_text(reason) if reason else None
             article.amended_body = text if decision in (Decision.AMENDED, Decision.ADDED) else None
         if summary is not None:
-            consultation.report_summary = optional_text(summary, "summary", 10000)
+            consultation.report_summary = optional_text(summary, "summary", MAX_SUMMARY)
         first = publish and consultation.report_published_at is None
         if publish:
             if consultation.status is ConsultationStatus.PUBLISHED:

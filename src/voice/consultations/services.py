@@ -19,6 +19,7 @@ from voice.attachments.checks import Kind, Upload
 from voice.attachments.models import Attachment
 from voice.attachments.services import AttachmentService
 from voice.consultations.access import (
+    ARTICLE_NUMBERS,
     MAX_ARTICLES,
     ConsultationRepository,
     clean_line,
@@ -98,7 +99,7 @@ def validate(draft: ConsultationDraft) -> dict[str, Any]:
             number = int(str(article.number).strip())
         except ValueError:
             number = 0
-        if not 1 <= number <= 9999 or number in seen:
+        if number not in ARTICLE_NUMBERS or number in seen:
             errors["articles"] = _("Each article needs its own number (1 to 9999).")
             continue
         seen.add(number)
@@ -163,8 +164,9 @@ class ConsultationService(DomainService[Consultation]):
         if consultation.status is not ConsultationStatus.DRAFT:
             raise Conflict(_("This consultation is already published."))
         if consultation.closes_on < today():
-            raise ValidationFailed(_("The closing date has passed: choose a later one before publishing."),
-                                   field="closes_on")
+            # The request is fine; the draft's own closing day is what stands in the way.
+            raise Conflict(_("The closing date has passed: choose a later one before publishing."),
+                           field="closes_on")
         consultation.status, consultation.published_at = ConsultationStatus.PUBLISHED, datetime.now(UTC)
         await self.session.flush()
         await audit(self.session, "consultation.publish", actor=user, target_type="consultation",

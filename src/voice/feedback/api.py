@@ -8,29 +8,35 @@ import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.params import HeaderParameter
 
-from voice.accounts.models import User
+from voice.accounts.models import SubmitterKind, User
+from voice.catalogue.models import SLUG
 from voice.errors import ValidationFailed
 from voice.feedback.controllers import providers
-from voice.feedback.intake.service import IntakeService
-from voice.feedback.intake.submission import Submission
-from voice.feedback.models import Channel, Event
+from voice.feedback.intake.service import IDEMPOTENCY_KEY_LENGTH, IntakeService
+from voice.feedback.intake.submission import RATINGS, Submission
+from voice.feedback.models import Channel, Event, FeedbackKind
 from voice.feedback.models import Response as Answer
 from voice.feedback.tracking import TrackingService
 from voice.i18n import _, get_locale
 from voice.text import BodyText
+from voice.web.openapi import documented, one_of, refusals, whole
 from voice.web.throttle import throttle
+
+# The channels an integrator may name: its own server ("api", the default) or its own app ("mobile").
+API_CHANNELS = (Channel.API, Channel.MOBILE)
+Slug = Annotated[str, documented(pattern=whole(SLUG))]
 
 
 class FeedbackIn(msgspec.Struct, forbid_unknown_fields=True):
-    agency: str
-    kind: str
-    submitter_kind: str
+    agency: Slug
+    kind: Annotated[str, one_of(FeedbackKind)]
+    submitter_kind: Annotated[str, one_of(SubmitterKind)]
     body: BodyText
-    service: str | None = None
-    rating: int | None = None
-    contact_email: str | None = None
+    service: Slug | None = None
+    rating: Annotated[int, documented(minimum=RATINGS[0], maximum=RATINGS[-1])] | None = None
+    contact_email: Annotated[str, documented(format="email")] | None = None
     publish: bool = False
-    channel: str | None = None  # "api" (default) or "mobile" for the agencies' own apps
+    channel: Annotated[str, one_of(API_CHANNELS)] | None = None
 
 
 class FeedbackCreated(msgspec.Struct):
@@ -74,18 +80,25 @@ class FeedbackApi(Controller):
 
     @post("/", summary="Submit feedback", middleware=[throttle("api_feedback", 30)], status_code=201,
           description="Send an `Idempotency-Key` header (8–200 characters, e.g. a UUID) to make retries safe: "
-                      "the same key returns the first answer and never creates a second record.")
+                      "the same key returns the first answer and never creates a second record.",
+          responses=refusals("`body`: at least 5 characters besides spaces, plain text (no markup); "
+                             "`agency`, `service`: an active agency, and an active e-service of it; "
+                             "`contact_email`: a domain that receives mail (not a reserved name such as .test); "
+                             "`Idempotency-Key`: 8–200 characters besides surrounding spaces, and not already used "
+                             "for another request."))
     async def submit(
         self,
         request: Request,
         data: FeedbackIn,
         intake: IntakeService,
-        idempotency_key: Annotated[str | None, HeaderParameter(name="Idempotency-Key", required=False)] = None,
+        idempotency_key: Annotated[str | None, HeaderParameter(
+            name="Idempotency-Key", required=False,
+            schema_extra={"min_length": IDEMPOTENCY_KEY_LENGTH[0], "max_length": IDEMPOTENCY_KEY_LENGTH[-1]})] = None,
     ) -> Response[FeedbackCreated]:
         user: User | None = request.scope.get("user")
-        channel = Channel.MOBILE if data.channel == "mobile" else Channel.API
-        if data.channel not in (None, "api", "mobile"):
+        if data.channel is not None and data.channel not in API_CHANNELS:
             raise ValidationFailed(_("channel must be “api” or “mobile”."), field="channel")
+        channel = Channel(data.channel or Channel.API)
         sub = Submission(agency=data.agency, service=data.service, kind=data.kind, submitter_kind=data.submitter_kind,
                          body=data.body, rating=data.rating, contact_email=data.contact_email, publish=data.publish,
                          channel=channel, language=get_locale())

@@ -19,7 +19,8 @@ Which statuses an operation can answer follows from what runs before and around 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
+import re
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import msgspec
@@ -60,6 +61,32 @@ class Problem(msgspec.Struct, omit_defaults=True):
     detail: str | None = None
     # Field name → what is wrong with it.
     errors: dict[str, str] | None = None
+
+
+def documented(**schema: Any) -> msgspec.Meta:
+    """A rule a domain service enforces (with its own localized message), stated on a request field of the
+    published description; the keywords are attributes of Litestar's ``Schema`` (``enum``, ``format``,
+    ``pattern``, ``min_length``, ``minimum``, ``any_of``, ``properties``…). Build them from the constants and
+    enums the service checks against, so that the rule is written once."""
+    return msgspec.Meta(extra_json_schema={"extra": schema})
+
+
+def one_of(values: Iterable[str]) -> msgspec.Meta:
+    """The closed set a service accepts (a domain enum, or a tuple of its words)."""
+    return documented(enum=[str(value) for value in values])
+
+
+def whole(pattern: re.Pattern[str]) -> str:
+    """A pattern the service applies with ``fullmatch``, anchored as JSON Schema needs it."""
+    return f"^(?:{pattern.pattern})$"
+
+
+def refusals(reasons: str) -> dict[int, ResponseSpec]:
+    """The 422 of an operation whose services apply rules JSON Schema cannot state (spaces that do not count
+    as characters, one date after another, a name someone already uses…): the problem details' ``errors``
+    name the field, in the request's language."""
+    return {422: ResponseSpec(data_container=Problem, media_type=PROBLEM_MEDIA_TYPE, generate_examples=False,
+                              description=f"{_DESCRIPTIONS[422]} {reasons}")}
 
 
 def error_statuses(method: str, path: str, has_path_params: bool, guarded: bool, has_params: bool,
@@ -106,8 +133,14 @@ def document_errors(app: Litestar) -> None:
 # pattern built from the very class it refuses: ``^[^<FORBIDDEN>]*$`` with every character escaped. Lone
 # surrogates are left out: no UTF-8 text can carry one (a JSON escape of one is malformed JSON, a 400), and
 # a pattern naming them is one that JSON Schema validators written in Rust or Go cannot compile.
-_REFUSED = FORBIDDEN.pattern[1:-1].replace("\ud800-\udfff", "")
-TEXT_PATTERN = "^[^" + "".join("-" if c == "-" else f"\\u{ord(c):04x}" for c in _REFUSED) + "]*$"
+_REFUSED = "".join("-" if c == "-" else f"\\u{ord(c):04x}"
+                   for c in FORBIDDEN.pattern[1:-1].replace("\ud800-\udfff", ""))
+TEXT_PATTERN = f"^[^{_REFUSED}]*$"
+
+
+def listed(most: int) -> str:
+    """Text (as ``TEXT_PATTERN`` admits it) of at most ``most`` comma-separated values."""
+    return f"^[^,{_REFUSED}]*(?:,[^,{_REFUSED}]*){{0,{most - 1}}}$"
 
 
 def _declare_text_rule(node: object, seen: set[int]) -> None:
@@ -138,8 +171,26 @@ class _DescribedInput(OpenAPIPlugin):
     def _build_openapi(self) -> OpenAPI:
         openapi = super()._build_openapi()
         _declare_text_rule(openapi, set())
+        _admit_null_in_enums(openapi, set())
         _declare_closed_structs(openapi)
         return openapi
+
+
+def _admit_null_in_enums(node: object, seen: set[int]) -> None:
+    """Litestar puts a field's constraints beside the ``oneOf`` of an optional field: an ``enum`` there would
+    refuse the null the field accepts, so null joins the enum."""
+    if id(node) in seen:
+        return
+    seen.add(id(node))
+    if isinstance(node, dict | list | tuple):
+        for value in node.values() if isinstance(node, dict) else node:
+            _admit_null_in_enums(value, seen)
+    elif dataclasses.is_dataclass(node):
+        if (isinstance(node, Schema) and node.enum and None not in node.enum and any(
+                isinstance(choice, Schema) and choice.type == OpenAPIType.NULL for choice in node.one_of or ())):
+            node.enum = [*node.enum, None]
+        for field in dataclasses.fields(node):
+            _admit_null_in_enums(getattr(node, field.name), seen)
 
 
 def _structs(cls: type = msgspec.Struct) -> Iterator[type]:

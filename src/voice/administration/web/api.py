@@ -10,57 +10,71 @@ import msgspec
 from litestar import Controller, Request, get, patch, post
 from litestar.params import Parameter
 
-from voice.accounts.models import User
+from voice.accounts.models import Role, User
+from voice.accounts.services import FULL_NAME
 from voice.administration.audit import AuditFilter, AuditService
-from voice.administration.catalogue import CatalogueAdminService
-from voice.administration.people import Invitation, PeopleService
+from voice.administration.catalogue import FEEDBACK_KINDS, NAME_MIN, SLA_MAX, SLA_MIN, CatalogueAdminService
+from voice.administration.people import ACTIONS, Invitation, PeopleService
 from voice.administration.web.admin import DEPENDENCIES
-from voice.catalogue.models import Agency, Service
+from voice.catalogue.models import SLUG, Agency, Channel, Service
 from voice.ids import MAX_ID
 from voice.web.auth import agency_admin
+from voice.web.openapi import documented, one_of, refusals, whole
 
 Id = Annotated[int, Parameter(ge=1, le=MAX_ID)]
+# The rules the catalogue and people services apply, stated on the fields they check.
+Slug = Annotated[str, documented(pattern=whole(SLUG))]
+Name = Annotated[str, documented(min_length=NAME_MIN)]
+_SLA = {"type": "integer", "minimum": SLA_MIN, "maximum": SLA_MAX}
+SlaDays = Annotated[int, documented(minimum=SLA_MIN, maximum=SLA_MAX)]
+SlaByKind = Annotated[dict[str, int], documented(properties=dict.fromkeys(FEEDBACK_KINDS, _SLA),
+                                                 additional_properties=False)]
+EmailOrEmpty = Annotated[str, documented(any_of=[{"maxLength": 0}, {"format": "email"}])]
+SlugOrEmpty = Annotated[str, documented(any_of=[{"maxLength": 0}, {"pattern": whole(SLUG)}])]
+FullName = Annotated[str, documented(any_of=[{"maxLength": 0},
+                                             {"minLength": FULL_NAME[0], "maxLength": FULL_NAME[-1]}])]
+ServiceChannel = Annotated[str, one_of(Channel)]
 
 
 class AgencyIn(msgspec.Struct, forbid_unknown_fields=True):
-    slug: str
-    name_ar: str
-    name_en: str
-    sla_days: int = 5
+    slug: Slug
+    name_ar: Name
+    name_en: Name
+    sla_days: SlaDays = 5
     description_ar: str = ""
     description_en: str = ""
-    contact_email: str = ""
-    sla_by_kind: dict[str, int] = msgspec.field(default_factory=dict)
+    contact_email: EmailOrEmpty = ""
+    sla_by_kind: SlaByKind = msgspec.field(default_factory=dict)
 
 
 class AgencyPatch(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
-    slug: str | msgspec.UnsetType = msgspec.UNSET
-    name_ar: str | msgspec.UnsetType = msgspec.UNSET
-    name_en: str | msgspec.UnsetType = msgspec.UNSET
-    sla_days: int | msgspec.UnsetType = msgspec.UNSET
+    slug: Slug | msgspec.UnsetType = msgspec.UNSET
+    name_ar: Name | msgspec.UnsetType = msgspec.UNSET
+    name_en: Name | msgspec.UnsetType = msgspec.UNSET
+    sla_days: SlaDays | msgspec.UnsetType = msgspec.UNSET
     description_ar: str | msgspec.UnsetType = msgspec.UNSET
     description_en: str | msgspec.UnsetType = msgspec.UNSET
-    contact_email: str | msgspec.UnsetType = msgspec.UNSET
-    sla_by_kind: dict[str, int] | msgspec.UnsetType = msgspec.UNSET
+    contact_email: EmailOrEmpty | msgspec.UnsetType = msgspec.UNSET
+    sla_by_kind: SlaByKind | msgspec.UnsetType = msgspec.UNSET
     is_active: bool | msgspec.UnsetType = msgspec.UNSET
 
 
 class ServiceIn(msgspec.Struct, forbid_unknown_fields=True):
-    slug: str
-    name_ar: str
-    name_en: str
-    channel: str = "web"
+    slug: Slug
+    name_ar: Name
+    name_en: Name
+    channel: ServiceChannel = Channel.WEB.value
     description_ar: str = ""
-    sla_days: int | None = None
+    sla_days: SlaDays | None = None
 
 
 class ServicePatch(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
-    slug: str | msgspec.UnsetType = msgspec.UNSET
-    name_ar: str | msgspec.UnsetType = msgspec.UNSET
-    name_en: str | msgspec.UnsetType = msgspec.UNSET
-    channel: str | msgspec.UnsetType = msgspec.UNSET
+    slug: Slug | msgspec.UnsetType = msgspec.UNSET
+    name_ar: Name | msgspec.UnsetType = msgspec.UNSET
+    name_en: Name | msgspec.UnsetType = msgspec.UNSET
+    channel: ServiceChannel | msgspec.UnsetType = msgspec.UNSET
     description_ar: str | msgspec.UnsetType = msgspec.UNSET
-    sla_days: int | msgspec.UnsetType | None = msgspec.UNSET
+    sla_days: SlaDays | msgspec.UnsetType | None = msgspec.UNSET
     is_active: bool | msgspec.UnsetType = msgspec.UNSET
 
 
@@ -86,16 +100,16 @@ class AgencyOut(msgspec.Struct):
 
 
 class UserIn(msgspec.Struct, forbid_unknown_fields=True):
-    email: str
-    role: str
-    agency: str = ""
-    full_name: str = ""
+    email: Annotated[str, documented(format="email")]
+    role: Annotated[str, one_of(Role)]
+    agency: SlugOrEmpty = ""  # required for the agency roles
+    full_name: FullName = ""
 
 
 class UserPatch(msgspec.Struct, forbid_unknown_fields=True):
-    role: str | None = None
-    agency: str = ""
-    action: str | None = None  # deactivate, reactivate, unlock, reset_password, revoke_tokens, reset_two_factor
+    role: Annotated[str, one_of(Role)] | None = None
+    agency: SlugOrEmpty = ""
+    action: Annotated[str, one_of(ACTIONS)] | None = None
 
 
 class UserOut(msgspec.Struct):
@@ -118,6 +132,16 @@ class AuditOut(msgspec.Struct):
     target_id: str
     agency: str | None
     detail: dict[str, Any]
+
+
+# What the services refuse beyond what the request schemas state (the 422's ``errors`` name the field).
+_NAMES = "`name_ar`, `name_en`: lengths count characters once spaces are collapsed and control characters dropped"
+_AGENCY_REFUSALS = (f"`slug`: not used by another agency; {_NAMES}; `contact_email`: a domain that receives mail "
+                    "(not a reserved name such as .test).")
+_SERVICE_REFUSALS = f"`slug`: not used by another e-service of the agency; {_NAMES}."
+_PEOPLE_REFUSALS = ("`email`: no account has it yet, and a domain that receives mail (not a reserved name such as "
+                    ".test); `agency`: required for the agency roles, an agency the caller administers; "
+                    "`full_name`: lengths count characters once spaces are collapsed.")
 
 
 def _service(s: Service) -> ServiceOut:
@@ -148,18 +172,21 @@ class AdminApi(Controller):
     async def agencies(self, request: Request, catalogue: CatalogueAdminService) -> list[AgencyOut]:
         return [_agency(a) for a in await catalogue.agencies_for(request.user)]
 
-    @post("/agencies", summary="Create an agency (platform administrators)", status_code=201)
+    @post("/agencies", summary="Create an agency (platform administrators)", status_code=201,
+          responses=refusals(_AGENCY_REFUSALS))
     async def create_agency(self, request: Request, data: AgencyIn, catalogue: CatalogueAdminService) -> AgencyOut:
         agency = await catalogue.create_agency(request.user, msgspec.structs.asdict(data))
         await catalogue.session.refresh(agency, ["services"])
         return _agency(agency)
 
-    @patch("/agencies/{slug:str}", summary="Change an agency (names, slug, contact, SLAs, active)")
+    @patch("/agencies/{slug:str}", summary="Change an agency (names, slug, contact, SLAs, active)",
+           responses=refusals(_AGENCY_REFUSALS))
     async def update_agency(self, request: Request, slug: str, data: AgencyPatch,
                             catalogue: CatalogueAdminService) -> AgencyOut:
         return _agency(await catalogue.update_agency(request.user, slug, _given(data)))
 
-    @post("/agencies/{slug:str}/services", summary="Add an e-service to an agency", status_code=201)
+    @post("/agencies/{slug:str}/services", summary="Add an e-service to an agency", status_code=201,
+          responses=refusals(_SERVICE_REFUSALS))
     async def add_service(self, request: Request, slug: str, data: ServiceIn,
                           catalogue: CatalogueAdminService) -> ServiceOut:
         given = msgspec.structs.asdict(data)
@@ -167,7 +194,8 @@ class AdminApi(Controller):
             given.pop("sla_days")
         return _service(await catalogue.add_service(request.user, slug, given))
 
-    @patch("/agencies/{slug:str}/services/{service:str}", summary="Change an e-service (or deactivate it)")
+    @patch("/agencies/{slug:str}/services/{service:str}", summary="Change an e-service (or deactivate it)",
+           responses=refusals(_SERVICE_REFUSALS))
     async def update_service(self, request: Request, slug: str, service: str, data: ServicePatch,
                              catalogue: CatalogueAdminService) -> ServiceOut:
         given = _given(data)
@@ -181,11 +209,12 @@ class AdminApi(Controller):
         return [_user(u) for u in await people.people(request.user, agency[:64], role[:32], q[:100])]
 
     @post("/users", summary="Invite a person by e-mail (they set a password or use single sign-on)",
-          status_code=201)
+          status_code=201, responses=refusals(_PEOPLE_REFUSALS))
     async def invite(self, request: Request, data: UserIn, people: PeopleService) -> UserOut:
         return _user(await people.invite(request.user, Invitation(**msgspec.structs.asdict(data))))
 
-    @patch("/users/{user_id:int}", summary="Change a person's role and agency, or act on the account")
+    @patch("/users/{user_id:int}", summary="Change a person's role and agency, or act on the account",
+           responses=refusals(_PEOPLE_REFUSALS))
     async def update_user(self, request: Request, user_id: Id, data: UserPatch, people: PeopleService) -> UserOut:
         user = await people.person(request.user, user_id)
         if data.role is not None:

@@ -22,6 +22,9 @@ from voice.feedback.models import Feedback, IdempotencyKey, Status
 from voice.feedback.tracking import new_tracking_code
 from voice.i18n import _
 
+# The lengths of an Idempotency-Key (a UUID fits), counted without surrounding spaces.
+IDEMPOTENCY_KEY_LENGTH = range(8, 201)
+
 
 @dataclass(frozen=True)
 class Receipt:
@@ -77,7 +80,7 @@ class IntakeService:
         stored answer.
         """
         key = key.strip()
-        if not 8 <= len(key) <= 200:
+        if len(key) not in IDEMPOTENCY_KEY_LENGTH:
             raise ValidationFailed(_("The Idempotency-Key header must be 8 to 200 characters."), field="Idempotency-Key")
         digest = hashlib.sha256(payload).hexdigest()
         receipt = await self._store(validate(sub, user), user, idempotency=(scope, key, digest))

@@ -14,6 +14,9 @@ from voice.feedback.models import Channel, FeedbackKind
 from voice.i18n import _
 from voice.text import clean_body, public_text
 
+# The ratings people give (worst to best).
+RATINGS = range(1, 6)
+
 
 @dataclass
 class Submission:
@@ -98,7 +101,7 @@ def parse_rating(value: Any, errors: dict[str, str], name: str) -> int | None:
     except (TypeError, ValueError):
         errors[name] = _("Choose a rating from 1 to 5.")
         return None
-    if not 1 <= number <= 5 or (isinstance(value, float) and not value.is_integer()):
+    if number not in RATINGS or (isinstance(value, float) and not value.is_integer()):
         errors[name] = _("Choose a rating from 1 to 5.")
         return None
     return number

@@ -23,6 +23,7 @@ from voice.feedback.intake.service import IntakeService
 from voice.feedback.intake.submission import Submission
 from voice.feedback.models import CLOSED_STATUSES, OPEN_STATUSES, Channel, FeedbackKind
 from voice.feedback.open311.errors import errors_doc, exception_handlers, message
+from voice.feedback.open311.form import FALSE_WORDS, MAX_FIELDS, TRUE_WORDS, FormOperation
 from voice.feedback.open311.queries import Open311Queries, RequestSearch
 from voice.feedback.open311.schemas import (
     Open311Created,
@@ -35,17 +36,18 @@ from voice.feedback.open311.schemas import (
 )
 from voice.feedback.tracking import normalize_tracking_code
 from voice.i18n import _, get_locale, ngettext
+from voice.web.openapi import listed
 from voice.web.throttle import throttle
 
 WINDOW = timedelta(days=90)
 MAX_LIST_VALUES = 100  # codes or ids in one comma-separated filter
-MAX_FIELDS = 100  # fields in one POST body
 # The "status" filter's words and the statuses each one means.
 STATUS_WORDS = {"open": OPEN_STATUSES, "closed": CLOSED_STATUSES}
 # Addresses that do not exist answer 404 to every method, OPTIONS included (no methods advertised there).
 _ANY = [HttpMethod.GET, HttpMethod.POST, HttpMethod.PUT, HttpMethod.PATCH, HttpMethod.DELETE, HttpMethod.OPTIONS]
-_TRUE = {"true", "1", "on", "yes"}
-_FALSE = {"false", "0", "off", "no", ""}
+# What the filters' values look like (the hygiene layer's refused characters excepted), for the description.
+_STATUS_FILTER = "^(?:(?:{0})(?:,(?:{0}))*)?$".format("|".join(STATUS_WORDS))
+_LISTED = listed(MAX_LIST_VALUES)
 # "+03:00" sent unescaped in a query string arrives as " 03:00".
 _SPACE_OFFSET = re.compile(r"(\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?) (\d{2}:?\d{2})$")
 
@@ -63,7 +65,10 @@ class Open311Api(Controller):
         return [as_service(service, keywords) for service in await open311.services(get_locale())]
 
     @post("/requests.json", summary="Open311: send a service request (feedback)", status_code=201,
-          middleware=[throttle("open311", 30)], responses=errors_doc(400, 401, 404, 429),
+          middleware=[throttle("open311", 30)], operation_class=FormOperation,
+          responses=errors_doc(400, 401, 404, 429, reasons={
+              400: "`description`: at least 5 characters besides spaces, plain text (no markup); `email`: a domain "
+                   "that receives mail (not a reserved name such as .test)."}),
           description="Form-encoded (or JSON) fields: service_code and description (required), email, "
                       "attribute[kind], attribute[submitter_kind], attribute[publish]. Location fields are "
                       "accepted and ignored: our services are e-services.")
@@ -98,17 +103,23 @@ class Open311Api(Controller):
                         status_code=201)
 
     @get("/requests.json", summary="Open311: published service requests, newest first (at most 1000)",
-         responses=errors_doc(400))
+         responses=errors_doc(400, reasons={
+             400: "`start_date`, `end_date`: the end comes after the start, at most 90 days later, and both fall "
+                  "within the years 1–9999 once the 90-day default is added or taken away."}))
     async def search(
         self,
         open311: Open311Queries,
         service_request_id: Annotated[str | None, Parameter(
-            description="Comma-separated tracking codes (at most 100); overrides the other filters.")] = None,
-        service_code: Annotated[str | None, Parameter(description="Comma-separated service codes.")] = None,
+            description="Comma-separated tracking codes (at most 100); overrides the other filters.",
+            schema_extra={"pattern": _LISTED})] = None,
+        service_code: Annotated[str | None, Parameter(description="Comma-separated service codes (at most 100).",
+                                                      schema_extra={"pattern": _LISTED})] = None,
         start_date: Annotated[str | None, Parameter(
-            description="ISO 8601; default: end_date - 90 days.")] = None,
-        end_date: Annotated[str | None, Parameter(description="ISO 8601; default: now.")] = None,
-        status: Annotated[str | None, Parameter(description="open, closed, or both comma-separated.")] = None,
+            description="ISO 8601; default: end_date - 90 days.", schema_extra={"format": "date-time"})] = None,
+        end_date: Annotated[str | None, Parameter(description="ISO 8601; default: now.",
+                                                  schema_extra={"format": "date-time"})] = None,
+        status: Annotated[str | None, Parameter(description="open, closed, or both comma-separated.",
+                                                schema_extra={"pattern": _STATUS_FILTER})] = None,
     ) -> list[Open311Request]:
         errors: dict[str, str] = {}
         ids = _split(service_request_id)
@@ -226,7 +237,7 @@ def _json_fields(text: str) -> dict[str, str]:
 
 def _flag(raw: str) -> bool | None:
     value = raw.strip().lower()
-    return True if value in _TRUE else False if value in _FALSE else None
+    return True if value in TRUE_WORDS else False if value in FALSE_WORDS else None
 
 
 def _split(raw: str | None) -> list[str]:

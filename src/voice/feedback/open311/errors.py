@@ -37,9 +37,11 @@ class Open311Error(msgspec.Struct):
     description: str
 
 
-def errors_doc(*statuses: int) -> dict[int, ResponseSpec]:
-    """OpenAPI entries for the standard's error list, so clients (and schema checks) know its shape."""
-    return {status: ResponseSpec(data_container=list[Open311Error], description="Open311 error list")
+def errors_doc(*statuses: int, reasons: dict[int, str] | None = None) -> dict[int, ResponseSpec]:
+    """OpenAPI entries for the standard's error list, so clients (and schema checks) know its shape;
+    ``reasons`` say which rules JSON Schema cannot state lead to a status (each entry names its field)."""
+    return {status: ResponseSpec(data_container=list[Open311Error],
+                                 description=" ".join(("Open311 error list.", (reasons or {}).get(status, ""))).strip())
             for status in statuses}
 
 
