@@ -53,6 +53,7 @@ LEGITIMATE_REFUSALS: dict[str, tuple[int, frozenset[str]]] = {
     # active (references, checked against the catalogue); an e-mail domain that receives mail (not .test);
     # an Idempotency-Key counted without surrounding spaces, and not reused for another request.
     "POST /api/v1/feedback": (422, frozenset({"body", "agency", "service", "contact_email", "Idempotency-Key"})),
+    "POST /api/v1/agency/feedback/{feedback_id}/responses": (422, frozenset({"body"})),
     # Lengths counted once spaces are collapsed; references to the catalogue.
     "POST /api/v1/ideas": (422, frozenset({"title", "description", "problem", "agency", "service"})),
     # An e-mail no account has yet (and a domain that receives mail); an agency for the agency roles, one

@@ -262,7 +262,10 @@ async def test_bad_queries_and_addresses_answer_in_open311_format(client: httpx.
     for params, field in [({"start_date": "yesterday"}, "start_date"), ({"end_date": "2025-13-45"}, "end_date"),
                           ({"start_date": "2025-01-01", "end_date": "2025-06-01"}, "end_date"),
                           ({"start_date": "2025-06-01", "end_date": "2025-01-01"}, "end_date"),
-                          ({"end_date": "0001-01-01"}, "end_date"), ({"status": "pending"}, "status")]:
+                          ({"end_date": "0001-01-01"}, "end_date"), ({"status": "pending"}, "status"),
+                          # Valid ISO dates whose offset takes them out of the calendar (year 0, year 10000).
+                          ({"start_date": "0001-01-01T00:00:00+23:59"}, "start_date"),
+                          ({"end_date": "9999-12-31T23:59:00-23:59"}, "end_date")]:
         errors = assert_open311_error(await client.get(url, params=params), 400)
         assert errors[0]["description"].startswith(field + ":"), params
     both = assert_open311_error(await client.get(url, params={"start_date": "x", "end_date": "y"}), 400)

@@ -14,6 +14,11 @@ Which statuses an operation can answer follows from what runs before and around 
 - 409, 422: refused writes and values (``voice.web.errors.refused_by_database``, domain rules);
 - 413, 415: request bodies above the size limit or of another content type;
 - 429, 503: the rate limit, and PostgreSQL unreachable.
+
+Requests: what the description calls valid is what the API accepts. Every string states the characters the
+hygiene layer refuses (``TEXT_PATTERN``); each request field states its service's rules (``documented``,
+built from the service's own enums and constants); rules JSON Schema cannot state are written, field by
+field, in the operation's 422 (``refusals``).
 """
 
 from __future__ import annotations

@@ -19,6 +19,7 @@ from voice.text import BodyText
 from voice.themes.models import ThemeRun
 from voice.themes.services import request_refresh
 from voice.web.auth import agency_member
+from voice.web.openapi import refusals
 from voice.web.throttle import throttle
 from voice.workspace.access import agency_of
 from voice.workspace.controllers.base import dependencies
@@ -116,7 +117,8 @@ class AgencyApi(Controller):
             for i in items])
 
     @post("/feedback/{feedback_id:int}/responses", summary="Answer one item", status_code=201,
-          middleware=[throttle("api_answer", 120)])
+          middleware=[throttle("api_answer", 120)],
+          responses=refusals("`body`: at least 5 characters besides spaces, plain text (no markup)."))
     async def respond(self, request: Request, feedback_id: Id, data: ResponseIn,
                       lifecycle: LifecycleService) -> ResponseOut:
         response = await lifecycle.answer(request.user, feedback_id, data.body, data.public)

@@ -252,7 +252,11 @@ def _parse_when(raw: str | None, name: str, errors: dict[str, str]) -> datetime 
     except ValueError:
         errors[name] = _("Use an ISO 8601 date and time, e.g. 2025-01-31T09:00:00+03:00.")
         return None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+    try:  # a day at the calendar's edge can leave it once its offset is applied (year 0 or 10000)
+        return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(UTC)
+    except OverflowError:
+        errors[name] = _("This date is out of range.")
+        return None
 
 
 def _window(start_raw: str | None, end_raw: str | None, errors: dict[str, str]) -> tuple[datetime, datetime]:
