@@ -10,9 +10,11 @@ the real `voice run --no-demo` (web server + job worker child at nice 10, as `ma
    computed once per encoder and cached in /tmp by bench/_vectors.py).
 2. Refresh A: the agency's first theme refresh over the stored items (every vector stored).
 3. Refresh B (target ≤ 15 s): ``--new`` new items, stored without vectors, then a refresh.
-4. Burst (target ≤ 10 s): ``--rate`` submissions a second through the API for ``--burst`` seconds; the
-   time from each item's storage until the assignment job has given it its theme (or decided it has
-   none), polled in the database.
+4. Burst (target ≤ 10 s): about ``--rate`` submissions a second through the API for ``--burst`` seconds
+   (wrk, 64 connections each pausing 64/rate s between requests); for every item stored, the time from
+   its storage until the assignment job has given it its theme (or decided it has none), polled in the
+   database every 0.1 s. (A Python client was tried first: under load, httpx's connection pool spent its
+   CPU matching queued requests to connections and stopped sending.)
 5. Load (targets: ≥ 50 % of raw asyncpg inserts, p99 ≤ 100 ms, every 201 stored): a refresh is
    requested and the assignment jobs of the burst and of this load run while wrk drives ``--clients``
    connections of POST /api/v1/feedback for ``--seconds``; then raw asyncpg inserts of as many rows at
@@ -27,11 +29,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import os
 import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -217,62 +221,83 @@ def payload(body: str, agency: str = AGENCY) -> dict:
             "rating": None}
 
 
+PACED = r"""
+local threads = 0
+function setup(thread)
+  threads = threads + 1
+  thread:set("tid", threads)
+end
+local payloads, count, prefix, pause = {}, 0, "", 0
+function init(args)
+  for line in io.lines(args[1]) do payloads[#payloads + 1] = line end
+  prefix = args[2] .. "-" .. tid .. "-"
+  pause = tonumber(args[3])
+end
+function delay()
+  return pause
+end
+function request()
+  count = count + 1
+  return wrk.format("POST", "/api/v1/feedback", {["Content-Type"] = "application/json",
+    ["Idempotency-Key"] = prefix .. count}, payloads[count % #payloads + 1])
+end
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format('{"requests": %d, "seconds": %f, "non_2xx": %d, "socket_errors": %d, ' ..
+    '"p50_ms": %f, "p99_ms": %f}\n', summary.requests, summary.duration / 1e6, e.status,
+    e.connect + e.read + e.write + e.timeout, latency:percentile(50) / 1e3, latency:percentile(99) / 1e3))
+end
+"""
+
+
+def paced_wrk(base: str, items: list[dict], rate: float, seconds: float, connections: int = 64) -> dict:
+    """wrk sending about ``rate`` requests a second: each of ``connections`` connections waits
+    connections/rate seconds between its answer and its next request (wrk's delay())."""
+    with tempfile.TemporaryDirectory() as tmp:
+        script, bodies = Path(tmp) / "paced.lua", Path(tmp) / "bodies.jsonl"
+        script.write_text(PACED, encoding="utf-8")
+        bodies.write_text("\n".join(json.dumps(i, ensure_ascii=False) for i in items) + "\n", encoding="utf-8")
+        out = subprocess.run([shutil.which("wrk") or "wrk", "-t1", f"-c{connections}", f"-d{round(seconds)}s",
+                              "--timeout", "10s", "-s", str(script), base, "--", str(bodies), uuid.uuid4().hex[:12],
+                              str(round(connections / rate * 1000))],
+                             capture_output=True, text=True, check=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
 async def burst(base: str, url: str, bodies: list[str], rate: float, seconds: float, settle: float) -> dict:
-    """``rate`` submissions a second for ``seconds``; for each stored item, the delay from its storage
-    (created_at) until the assignment job has decided its theme (theme_id or theme_score set)."""
+    """About ``rate`` submissions a second for ``seconds`` (wrk, paced); for each item stored meanwhile,
+    the delay from its storage (created_at) until the assignment job has decided its theme (theme_id or
+    theme_score set), polled in the database every 0.1 s."""
     conn = await asyncpg.connect(libpq(url))
+    agency_id = await conn.fetchval("SELECT id FROM agency WHERE slug = $1", AGENCY)
+    last = await conn.fetchval("SELECT coalesce(max(id), 0) FROM feedback")
     pending: set[int] = set()
     delays: list[float] = []
-    latencies: list[float] = []
-    errors = 0
-    done_sending = asyncio.Event()
-
-    async def poll() -> None:
-        while pending or not done_sending.is_set():
-            if pending:
-                rows = await conn.fetch(
-                    "SELECT id, extract(epoch FROM clock_timestamp() - created_at) AS d FROM feedback "
-                    "WHERE id = ANY($1::bigint[]) AND (theme_id IS NOT NULL OR theme_score IS NOT NULL)", list(pending))
-                for r in rows:
-                    pending.discard(r["id"])
-                    delays.append(float(r["d"]))
-            await asyncio.sleep(0.1)
-
-    async with httpx.AsyncClient(base_url=base, timeout=httpx.Timeout(30, pool=None),
-                                 limits=httpx.Limits(max_connections=256, max_keepalive_connections=64)) as client:
-        async def send(body: str) -> None:
-            nonlocal errors
-            t = time.perf_counter()
-            try:
-                r = await client.post("/api/v1/feedback", json=payload(body),
-                                      headers={"Idempotency-Key": uuid.uuid4().hex})
-            except httpx.HTTPError:
-                r = None
-            latencies.append((time.perf_counter() - t) * 1000)
-            if r is not None and r.status_code == 201:
-                pending.add(int(r.json()["id"]))
+    sending = asyncio.create_task(asyncio.to_thread(paced_wrk, base, [payload(b) for b in bodies], rate, seconds))
+    deadline = None
+    while True:
+        sent = sending.done()  # read before the poll, so the last poll sees every stored item
+        rows = await conn.fetch(
+            "SELECT id, theme_id IS NOT NULL OR theme_score IS NOT NULL AS decided, "
+            "extract(epoch FROM clock_timestamp() - created_at) AS d FROM feedback "
+            "WHERE agency_id = $1 AND (id > $2 OR id = ANY($3::bigint[]))", agency_id, last, list(pending))
+        for r in rows:  # each row comes back until it is decided, then never again
+            last = max(last, r["id"])
+            if r["decided"]:
+                delays.append(float(r["d"]))
+                pending.discard(r["id"])
             else:
-                errors += 1
-
-        poller = asyncio.create_task(poll())
-        start = time.perf_counter()
-        tasks = []
-        n = int(rate * seconds)
-        for i in range(n):
-            delay = start + i / rate - time.perf_counter()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            tasks.append(asyncio.create_task(send(bodies[i % len(bodies)])))
-        await asyncio.gather(*tasks)
-        sent_rate = n / (time.perf_counter() - start)
-        done_sending.set()
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(poller, settle)
-        poller.cancel()
-    late = len(pending)
+                pending.add(r["id"])
+        if sent:
+            deadline = deadline or time.monotonic() + settle
+            if not pending or time.monotonic() > deadline:
+                break
+        await asyncio.sleep(0.1)
+    res = sending.result()
     await conn.close()
-    return {"sent": n, "rate": sent_rate, "errors": errors, "http_p99": percentile(latencies, 99),
-            "http_p50": percentile(latencies, 50), "assigned": len(delays), "unassigned_after_settle": late,
+    late = len(pending)
+    return {"sent": res["requests"], "rate": res["requests"] / res["seconds"], "errors": res["non_2xx"] + res["socket_errors"],
+            "http_p50": res["p50_ms"], "http_p99": res["p99_ms"], "assigned": len(delays), "unassigned_after_settle": late,
             "p50": percentile(delays, 50), "p95": percentile(delays, 95), "p99": percentile(delays, 99),
             "max": max(delays) if delays else float("nan"),
             "within_10s": sum(d <= 10 for d in delays) / max(len(delays) + late, 1)}
@@ -396,6 +421,12 @@ def main() -> None:
             report(f"refresh B: {b['n_texts']} items, {args.new} new without vectors", f"**{b['seconds']:.1f} s**, "
                    f"{b['n_themes']} themes, {b['status']}", "≤ 15 s")
 
+            if encoder is not None:  # what encoding costs right now, for reading the times above and below
+                probe = [f"{t} ({n})" for n, t in enumerate(pool[:100])]
+                t = time.perf_counter()
+                encoder.encode(probe)
+                report(f"encoder {encoder.name} in the bench process (nice 0)",
+                       f"{len(probe) / (time.perf_counter() - t):.0f} texts/s")
             cpu = Cpu(proc.pid)
             with JobSampler(url) as sampler:
                 r = asyncio.run(burst(base, url, pool, args.rate, args.burst, args.settle))
