@@ -44,7 +44,7 @@ def test_new_texts_join_their_themes_and_old_ones_keep_theirs(corpus):
 
 
 def test_a_new_topic_among_new_texts_becomes_a_new_theme(corpus):
-    texts, truth, _ = held_out(corpus, "electricity")
+    texts, _truth, _ = held_out(corpus, "electricity")
     model = ThemeModel(n_themes=4, random_state=0).fit(texts, ids=list(range(len(texts))))
     old_ids = {t.id for t in model.themes_}
     model.rename(model.themes_[0].id, "اسم من الموظف")
@@ -61,6 +61,8 @@ def test_a_new_topic_among_new_texts_becomes_a_new_theme(corpus):
     assert "الكهرباء" in new.label + " ".join(new.keywords), (new.label, new.keywords)
     assert set(new.representative_ids) <= set(added) and new.representative_ids
     assert model.themes_[0].label == "اسم من الموظف" and model.themes_[0].renamed
+    [group] = [g for g in model.groups_ if new.id in g.children]  # under a top-level theme
+    assert new.parent == group.id and group.size == sum(t.size for t in model.themes_ if t.id in group.children)
     # The model can assign to the new theme, and keeps what it learned through storage.
     probe = next(t for t, lab in zip(fresh, labels, strict=True) if lab == new.id)
     assert model.assign(probe)[0] == new.id
@@ -70,7 +72,7 @@ def test_a_new_topic_among_new_texts_becomes_a_new_theme(corpus):
 
 
 def test_few_stray_texts_wait_and_are_considered_again(corpus):
-    texts, truth, _ = held_out(corpus, "electricity")
+    texts, _truth, _ = held_out(corpus, "electricity")
     model = ThemeModel(n_themes=4, random_state=0).fit(texts, ids=list(range(len(texts))))
     electricity = [t for t, lab in zip(*corpus, strict=True) if lab == "electricity"]
     n = len(texts)

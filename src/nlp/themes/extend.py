@@ -18,6 +18,7 @@ import numpy as np
 from nlp.cluster import cluster_vectors
 from nlp.normalize import normalize
 from nlp.themes.base import Progress, Theme
+from nlp.themes.groups import ThemeGroup
 from nlp.themes.names import theme_keywords
 from nlp.themes.phrases import phrase_names
 from nlp.vectorize import l2_normalize
@@ -71,6 +72,9 @@ class ExtendMixin:
         self.labels_ = [held.get(key) for key in ids]
         for n, i in enumerate(todo):
             self.labels_[i] = recorded[n]
+        size = {t.id: t.size for t in self.themes_}
+        for group in self.groups_:
+            group.size = sum(size.get(c, 0) for c in group.children)
         self.extended_texts_ = self.extended_texts_ + len(todo)
         self.retired_ids_ = []
         return [ids[i] for i in todo], given
@@ -168,13 +172,13 @@ class ExtendMixin:
         nearest = int(np.argmax(self.centroids_ @ centroid[0])) if len(self.centroids_) else None
         self.themes_.append(theme)
         self.centroids_ = np.vstack([self.centroids_, centroid]).astype(np.float32)
-        if nearest is not None and self.groups_:
-            parent = self.themes_[nearest].parent
-            group = next((g for g in self.groups_ if g.id == parent), None)
-            if group is not None and not group.other:
-                group.children.append(theme.id)
-                group.size += theme.size
-                theme.parent = group.id
+        parent = self.themes_[nearest].parent if nearest is not None else None
+        group = next((g for g in self.groups_ if g.id == parent), None)
+        if group is None or group.other:  # a top-level theme of its own, as a fit makes for a lone theme
+            group = ThemeGroup(id=theme.id, label=name)
+            self.groups_.append(group)
+        group.children.append(theme.id)
+        theme.parent = group.id
         return theme.id
 
     def grown_since_fit(self, n_new: int) -> float:
