@@ -104,7 +104,7 @@ def voice_run(url: str, log_path: Path):
     proc = subprocess.Popen([sys.executable, "-m", "voice.cli", "run", "--no-demo", "--host", "127.0.0.1",
                              "--port", str(port)], cwd=ROOT, env=env, stdout=log, stderr=log)
     base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 90
+    deadline = time.time() + 300  # imports and start-up take minutes on a machine with a load of 25
     while time.time() < deadline:
         try:
             if httpx.get(base + "/health", timeout=1).status_code == 200:
