@@ -124,6 +124,7 @@ async def test_staff_split_a_theme_and_the_split_survives_a_rerun(client: httpx.
     new_id = int(split.headers["location"].rsplit("/", 1)[1])
     kept, new = await fresh(db, Theme, biggest.id), await fresh(db, Theme, new_id)
     assert kept.size > 0 and new.size > 0 and kept.size + new.size == before
+    assert new.group_id == kept.group_id is not None  # the new half sits beside the old one
     counted = await db.scalar(select(func.count()).select_from(Feedback).where(Feedback.theme_id == new_id))
     assert counted == new.size
     assert (await post_form(client, f"/agency/themes/{new_id}/rename", {"label": "نصف جديد"})).status_code == 303
