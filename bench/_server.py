@@ -64,9 +64,12 @@ def free_port() -> int:
 
 @contextmanager
 def running_server(database_url: str, workers: int = 2, extra_env: dict | None = None, port: int | None = None,
-                   new_session: bool = False, log_path: Path | None = None):
+                   new_session: bool = False, log_path: Path | None = None, command: list[str] | None = None,
+                   start_timeout: float = 60):
     """uvicorn on loopback; ``new_session`` puts it in its own process group (os.killpg(proc.pid, …));
-    its stderr is appended to ``log_path`` (kept) or to a temporary file."""
+    its stderr is appended to ``log_path`` (kept) or to a temporary file. ``command`` replaces
+    ``-m voice.cli`` (a script that installs something in every worker, then runs the CLI).
+    ``start_timeout``: seconds to wait for /health (a loaded machine starts the workers slowly)."""
     port = port or free_port()
     env = {**os.environ, "DATABASE_URL": database_url, "VOICE_RATE_LIMIT": "off", "VOICE_LOG_LEVEL": "WARNING",
            "VOICE_INPROCESS_WORKER": "off", "VOICE_SECURE_COOKIES": "off", "VOICE_METRICS": "off",
@@ -74,11 +77,11 @@ def running_server(database_url: str, workers: int = 2, extra_env: dict | None =
     # stderr goes to a file, not a pipe nobody reads: a chatty server (a warning per 503 while the
     # database restarts) would otherwise fill the pipe and block.
     log = open(log_path, "ab") if log_path else tempfile.TemporaryFile()
-    proc = subprocess.Popen([sys.executable, "-m", "voice.cli", "serve", "--port", str(port), "--workers",
-                             str(workers)], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log,
+    proc = subprocess.Popen([sys.executable, *(command or ["-m", "voice.cli"]), "serve", "--port", str(port),
+                             "--workers", str(workers)], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log,
                             start_new_session=new_session)
     base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
+    deadline = time.time() + start_timeout
     while time.time() < deadline:
         try:
             if httpx.get(base + "/health", timeout=1).status_code == 200:
@@ -86,7 +89,11 @@ def running_server(database_url: str, workers: int = 2, extra_env: dict | None =
         except httpx.HTTPError:
             time.sleep(0.3)
     else:
-        proc.kill()
+        proc.terminate()  # uvicorn's parent stops its workers on SIGTERM; a kill would orphan them
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
         log.flush()
         log.seek(0)
         raise RuntimeError("server did not start: " + log.read().decode(errors="replace")[-2000:])
