@@ -14,7 +14,6 @@ rank once the job has run. No process builds an index of its own.
 
 from __future__ import annotations
 
-import asyncio
 import re
 from typing import Any
 
@@ -27,7 +26,7 @@ from nlp.embeddings import Encoder
 from voice.text import query_terms
 from voice.themes.models import TextEmbedding
 from voice.themes.sources import source
-from voice.themes.vectors import load, nearest, related_above, store
+from voice.themes.vectors import encode_here, load, nearest, related_above, store
 
 KIND = "ideas"  # the theme scope whose vectors ideas' texts are stored under
 WINDOW = 256  # newest listed ideas checked for a missing vector (the job encodes within seconds)
@@ -88,7 +87,7 @@ async def _semantic(session: AsyncSession, encoder: Encoder, text: str, k: int, 
                     min_score: float, vector: np.ndarray | None = None) -> list[tuple[int, float]]:
     fresh = await _without_vector(session, encoder.name, text, exclude)
     asked = [text] if vector is None else []
-    vectors = await asyncio.to_thread(encoder.encode, asked + [t for _, t in fresh]) if asked or fresh else None
+    vectors = await encode_here(encoder, asked + [t for _, t in fresh]) if asked or fresh else None
     if fresh:  # stored now: any process finds them from here on, and this search ranks them like the rest
         await store(session, KIND, encoder.name, {i: vectors[len(asked) + n] for n, (i, _) in enumerate(fresh)})
     query = vectors[0] if asked else vector

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import threading
 import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -76,6 +77,20 @@ def query_encoder(name: str | None = None) -> Encoder | None:
         return get_encoder(name or configured_encoder())
     except ValueError:  # a name this version does not know (vectors left by another one)
         return None
+
+
+_encoding = threading.Lock()
+
+
+async def encode_here(encoder: Encoder, texts: Sequence[str]) -> np.ndarray:
+    """Encode in this process, off the event loop, one call at a time: e5 already spreads one call over
+    every core (OpenMP) and does not document that concurrent calls are safe."""
+
+    def run() -> np.ndarray:
+        with _encoding:
+            return encoder.encode(list(texts))
+
+    return await asyncio.to_thread(run)
 
 
 COVERAGE_SECONDS = 300  # how long a process trusts its count of stored vectors per encoder
