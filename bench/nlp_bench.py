@@ -20,7 +20,12 @@ from pathlib import Path
 
 import numpy as np
 
-SOURCE = Path(__file__).resolve().parents[2] / "shared" / "data" / "arbanking77" / "msa_pal_train.csv"
+# ../shared/data from the main checkout; from a worktree under /work/wt/<name>, one level further up.
+SOURCE = next(
+    (p / "shared" / "data" / "arbanking77" / "msa_pal_train.csv" for p in Path(__file__).resolve().parents
+     if (p / "shared" / "data" / "arbanking77").is_dir()),
+    Path("shared/data/arbanking77/msa_pal_train.csv"),
+)
 WORK = Path(tempfile.gettempdir()) / "nlp_bench"
 PYTHON = sys.executable
 FILLERS = [

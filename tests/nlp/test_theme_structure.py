@@ -35,6 +35,9 @@ def test_every_topic_of_uneven_data_gets_its_own_themes(uneven) -> None:
     _texts, truth, model = uneven
     contents = by_theme(truth, model.labels_)
     for theme_id, counts in contents.items():
+        if model.theme(theme_id).other:  # the "other" bucket holds the snippets and the templates
+            assert set(counts) <= {"english", "template"}, counts
+            continue
         topic, n = counts.most_common(1)[0]
         assert n >= 0.9 * sum(counts.values()), (theme_id, counts)  # no theme mixes topics
     for topic in TOPICS:

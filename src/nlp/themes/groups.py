@@ -18,10 +18,12 @@ from scipy.cluster.hierarchy import fcluster, linkage
 from nlp.terms import content_terms
 from nlp.themes.phrases import phrase_names
 
-__all__ = ["MAX_GROUPS", "ThemeGroup", "build_groups", "group_themes", "n_groups_for", "set_aside"]
+__all__ = ["MAX_GROUPS", "ThemeGroup", "build_groups", "form_texts", "group_themes", "n_groups_for", "set_aside"]
 
 _ARABIC = re.compile(r"[\u0600-\u06FF]")
 _LATIN = re.compile(r"[a-z]")
+_LABEL = re.compile(r"([^\W\d_]\w*)\s*:")  # a form's field label: "الإيجابيات: ..."
+FORM_MIN_TEXTS = 3  # a label is a form's when this many texts (and 0.5 %) use it
 FOREIGN_MAX_SHARE = 0.3  # texts in another script are set aside only while they are this rare
 MIN_TEXTS = 20  # below this every text is clustered
 
@@ -70,13 +72,28 @@ def group_themes(centroids: np.ndarray, sizes: np.ndarray, other: np.ndarray) ->
     return out
 
 
+def form_texts(normalized: list[str]) -> np.ndarray:
+    """Texts written in a form or template ("الإيجابيات: ... السلبيات: ..."): two or more field labels that
+    other texts use too. Their shared labels outweigh what they say, so clustered with the rest they take
+    a theme of their own, whatever they are about."""
+    labels = [set(_LABEL.findall(t)) for t in normalized]
+    counts: dict[str, int] = {}
+    for found in labels:
+        for label in found:
+            counts[label] = counts.get(label, 0) + 1
+    floor = max(FORM_MIN_TEXTS, 0.005 * len(normalized))
+    common = {label for label, c in counts.items() if c >= floor}
+    return np.array([len(found & common) >= 2 for found in labels], dtype=bool)
+
+
 def set_aside(normalized: list[str]) -> np.ndarray:
-    """Texts clustering should not see: nothing said (no content word: "شكرا", "👍") and, in a corpus
-    mostly in one script, the few texts written in the other one (English one-liners among Arabic)."""
+    """Texts clustering should not see: nothing said (no content word: "شكرا", "👍"), texts in a form
+    (form_texts) and, in a corpus mostly in one script, the few texts written in the other one (English
+    one-liners among Arabic)."""
     n = len(normalized)
     if n < MIN_TEXTS:
         return np.zeros(n, dtype=bool)
-    empty = np.array([not content_terms(t, normalized=True) for t in normalized])
+    empty = np.array([not content_terms(t, normalized=True) for t in normalized]) | form_texts(normalized)
     arabic = np.array([bool(_ARABIC.search(t)) for t in normalized])
     latin = np.array([bool(_LATIN.search(t)) for t in normalized])
     foreign = ~arabic & latin if arabic.mean() >= 0.5 else arabic & ~latin

@@ -7,7 +7,8 @@ from collections.abc import Hashable, Sequence
 
 import numpy as np
 
-from nlp.cluster import DEFAULT_MAX_CORE, cluster_vectors
+from nlp.cluster import DEFAULT_MAX_CORE, class_sums
+from nlp.merge import cluster_to_k
 from nlp.normalize import normalize
 from nlp.themes.base import Progress, Theme, resolve_method
 from nlp.themes.edits import EditsMixin
@@ -145,8 +146,7 @@ class ThemeModel(RefitMixin, EditsMixin, ExtendMixin, StoreMixin):
 
         t0 = time.perf_counter()
         report("cluster", 0, 1)
-        aside = set_aside(uniq_norm)
-        labels, centroids = self._cluster(x, aside)
+        labels, centroids, aside = self._cluster(x, set_aside(uniq_norm))
         report("cluster", 1, 1)
         self._tick("cluster", t0)
 
@@ -171,24 +171,33 @@ class ThemeModel(RefitMixin, EditsMixin, ExtendMixin, StoreMixin):
         self._tick("label", t0)
         return self
 
-    def _cluster(self, x: np.ndarray, aside: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Cluster the texts that say something in the corpus's language; the others form one "other"
-        cluster (a few of them join their nearest theme), so they never take the place of a real topic."""
-        keep = np.flatnonzero(~aside)
-        if not aside.any() or len(keep) < 2:
-            return cluster_vectors(x, self.n_themes, random_state=self.random_state, max_core=self.max_core)
-        kept_labels, centroids = cluster_vectors(
-            x[keep], self.n_themes, random_state=self.random_state, max_core=self.max_core
-        )
-        labels = np.empty(len(x), dtype=np.int64)
-        labels[keep] = kept_labels
-        rest = np.flatnonzero(aside)
+    def _cluster(self, x: np.ndarray, aside: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Cluster the texts that say something in the corpus's language; the others, and the small
+        isolated clusters that merging to a requested number of themes sets aside (templates), form one
+        "other" cluster (a few of them join their nearest theme), so they never take a real topic's place.
+        Returns labels, centroids and the texts in the "other" cluster."""
+        labels = np.full(len(x), -1, dtype=np.int64)
+        if aside.any() and (~aside).sum() >= 2:
+            keep = np.flatnonzero(~aside)
+            labels[keep] = cluster_to_k(x[keep], self.n_themes, random_state=self.random_state, max_core=self.max_core)
+        else:  # everything is clustered: no copy of x (233 MB for 100k hybrid vectors)
+            labels[:] = cluster_to_k(x, self.n_themes, random_state=self.random_state, max_core=self.max_core)
+        rest = np.flatnonzero(labels < 0)
+        if len(rest) == len(x):  # nothing left to cluster
+            labels[:] = 0
+            rest = rest[:0]
+        _, labels[labels >= 0] = np.unique(labels[labels >= 0], return_inverse=True)
+        k = int(labels.max()) + 1
+        # The rest counted as one more class (dropped): no copy of x's clustered rows.
+        centroids = l2_normalize(class_sums(x, np.where(labels < 0, k, labels), k + 1)[:k])
+        aside = np.zeros(len(x), dtype=bool)
         if len(rest) >= MIN_OTHER:
-            labels[rest] = len(centroids)
+            labels[rest] = k
             centroids = np.vstack([centroids, l2_normalize(x[rest].mean(axis=0)[None, :])])
-        else:
+            aside[rest] = True
+        elif len(rest):
             labels[rest] = np.argmax(x[rest] @ centroids.T, axis=1)
-        return labels, centroids
+        return labels, centroids, aside
 
     def refit(
         self, texts: Sequence[str], previous: ThemeModel, ids: Sequence[Hashable] | None = None
