@@ -2,7 +2,9 @@
 
 Not a test. Usage:  .venv/bin/python bench/nlp_bench.py [--sizes 10000 100000 300000] [--methods tfidf auto]
 Grows data/arbanking77/msa_pal_train.csv to each size by sampling with light perturbation, runs
-`nlp cluster` in a subprocess per (size, method) and reads the child's peak RSS from getrusage.
+`nlp cluster` in a subprocess per (size, method) and reads the child's peak RSS from getrusage. Prints the
+run's stage times (from OUT.themes.json) and, for a method with a sentence encoder, that encoder's own
+throughput on 1,000 distinct texts of the set in a fresh process, so the encoder's share is visible.
 """
 
 from __future__ import annotations
@@ -108,8 +110,25 @@ def run_cluster(path: Path, method: str) -> dict:
         "peak_mb": int(rss_kb) / 1024,
         "themes": summary["n_themes"],
         "method": summary["method"],
+        "encoder": summary.get("encoder"),
+        "timings": summary.get("timings", {}),
         "command": " ".join(["nlp", *cmd[3:]]),
     }
+
+
+def encoder_throughput(path: Path, encoder: str, n: int = 1000) -> float:
+    """Texts per second of the named encoder on n distinct texts of the bench set, in a fresh process
+    (as `nlp cluster` runs it: one process, all cores), after one warm-up batch."""
+    script = (
+        "import csv, sys, time; from nlp.embeddings import get_encoder;"
+        "rows = [r['text'] for r in csv.DictReader(open(sys.argv[1], encoding='utf-8'))];"
+        "texts = list(dict.fromkeys(rows))[: int(sys.argv[3])]; enc = get_encoder(sys.argv[2]);"
+        "enc.encode(texts[:32]); t = time.perf_counter(); enc.encode(texts);"
+        "print(len(texts) / (time.perf_counter() - t))"
+    )
+    out = subprocess.run([PYTHON, "-c", script, str(path), encoder, str(n)], capture_output=True, text=True,
+                         check=True)
+    return float(out.stdout.split()[-1])
 
 
 def assignment_latency(path: Path, method: str = "tfidf", n: int = 2000) -> dict:
@@ -141,17 +160,25 @@ def main() -> None:
     parser.add_argument("--latency-method", nargs="*", default=["tfidf"])
     args = parser.parse_args()
     print(f"nproc: {os.cpu_count()}")
-    print("| texts | method (resolved) | themes | wall time (s) | texts/s | peak RSS (MB) |")
-    print("|---:|---|---:|---:|---:|---:|")
+    print("| texts | method (resolved) | themes | wall time (s) | texts/s | peak RSS (MB) "
+          "| stages (s): normalize / vectorize / cluster / label | encoder alone (texts/s) |")
+    print("|---:|---|---:|---:|---:|---:|---|---|")
+    throughput: dict[str, float] = {}
     commands = []
     for size in args.sizes:
         path = make_dataset(size)
         for method in args.methods:
             res = run_cluster(path, method)
             commands.append(res["command"])
+            encoder = res["encoder"]
+            if encoder and encoder not in throughput:
+                throughput[encoder] = encoder_throughput(path, encoder)
+            tm = res["timings"]
+            stages = " / ".join(f"{tm.get(s, 0):.1f}" for s in ("normalize", "vectorize", "cluster", "label"))
             print(
-                f"| {size:,} | {method} ({res['method']}) | {res['themes']} | {res['seconds']:.1f} | "
-                f"{size / res['seconds']:,.0f} | {res['peak_mb']:,.0f} |",
+                f"| {size:,} | {method} ({res['method']}{', ' + encoder if encoder else ''}) | {res['themes']} "
+                f"| {res['seconds']:.1f} | {size / res['seconds']:,.0f} | {res['peak_mb']:,.0f} | {stages} "
+                f"| {f'{throughput[encoder]:,.0f}' if encoder else '-'} |",
                 flush=True,
             )
     for method in args.latency_method:

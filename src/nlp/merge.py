@@ -18,6 +18,7 @@ __all__ = ["cluster_to_k", "merge_clusters"]
 # A fine cluster is an outlier when it is small and its nearest cluster is far less similar to it than
 # clusters typically are to their nearest one (a scale-free rule: LSA and hybrid similarities differ).
 OVERCLUSTER = 2  # merge only when the automatic number of clusters is at least this times k (see cluster_to_k)
+REFINE_ROUNDS = 1  # nearest-centroid passes after merging (see _refine)
 OUTLIER_SIZE = 0.25  # "small": fewer texts than this times n/k
 OUTLIER_LINK = 0.5  # "isolated": nearest average similarity below this times the median of those
 
@@ -81,4 +82,20 @@ def cluster_to_k(
     if k is not None and fine_k < OVERCLUSTER * k:
         return cluster_vectors(x, k, random_state=random_state, max_core=max_core)[0]
     fine, _ = cluster_vectors(x, fine_k, random_state=random_state, max_core=max_core)
-    return fine if k is None else merge_clusters(x, fine, k)
+    return fine if k is None else _refine(x, merge_clusters(x, fine, k))
+
+
+def _refine(x: np.ndarray, labels: np.ndarray, rounds: int = REFINE_ROUNDS) -> np.ndarray:
+    """Each text (not an outlier) to its nearest merged centroid: a text on the wrong side of a fine
+    cluster's border is put right once the clusters are whole topics."""
+    inside = np.flatnonzero(labels >= 0)
+    k = int(labels.max()) + 1 if len(inside) else 0
+    for _ in range(rounds if k > 1 else 0):
+        sums = class_sums(x[inside], labels[inside], k)
+        centroids = (sums / np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-12)).astype(x.dtype)
+        nearest = np.argmax(x[inside] @ centroids.T, axis=1)
+        if (nearest == labels[inside]).all() or len(np.unique(nearest)) < k:
+            break
+        labels = labels.copy()
+        labels[inside] = nearest
+    return labels

@@ -82,6 +82,7 @@ class StoreMixin:
         counts = Counter(self.labels_)
         return {
             "method": self.method_,
+            "encoder": self.vectorizer_.encoder if self.method_ != "tfidf" else None,
             "n_themes": len(self.themes_),
             "n_texts": len(self.labels_),
             "unassigned": counts.get(None, 0),
