@@ -1,6 +1,7 @@
 """Benchmark of the nlp library: `nlp cluster` throughput and peak memory, single-text assignment latency.
 
 Not a test. Usage:  .venv/bin/python bench/nlp_bench.py [--sizes 10000 100000 300000] [--methods tfidf auto]
+    [--encoder e5-static] [--latency-method]
 Grows data/arbanking77/msa_pal_train.csv to each size by sampling with light perturbation, runs
 `nlp cluster` in a subprocess per (size, method) and reads the child's peak RSS from getrusage. Prints the
 run's stage times (from OUT.themes.json) and, for a method with a sentence encoder, that encoder's own
@@ -78,8 +79,8 @@ def make_dataset(n: int) -> Path:
     return path
 
 
-def run_cluster(path: Path, method: str) -> dict:
-    out = WORK / f"out_{path.stem}_{method}.csv"
+def run_cluster(path: Path, method: str, encoder: str | None = None) -> dict:
+    out = WORK / f"out_{path.stem}_{method}{'_' + encoder if encoder else ''}.csv"
     cmd = [
         PYTHON,
         "-m",
@@ -93,6 +94,7 @@ def run_cluster(path: Path, method: str) -> dict:
         str(out),
         "--method",
         method,
+        *(["--encoder", encoder] if encoder else []),
     ]
     # A fresh wrapper process per run so RUSAGE_CHILDREN holds exactly this run's peak RSS.
     wrapper = (
@@ -157,6 +159,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 300_000])
     parser.add_argument("--methods", nargs="+", default=["tfidf"])
+    parser.add_argument("--encoder", default=None, help="passed to nlp cluster (hybrid/semantic methods)")
     parser.add_argument("--latency-method", nargs="*", default=["tfidf"])
     args = parser.parse_args()
     print(f"nproc: {os.cpu_count()}")
@@ -168,7 +171,7 @@ def main() -> None:
     for size in args.sizes:
         path = make_dataset(size)
         for method in args.methods:
-            res = run_cluster(path, method)
+            res = run_cluster(path, method, args.encoder)
             commands.append(res["command"])
             encoder = res["encoder"]
             if encoder and encoder not in throughput:
