@@ -189,6 +189,8 @@ async def test_pages_with_counts_agree_at_every_count(app: object, client: httpx
     one digit set."""
     from datetime import timedelta
 
+    from sqlalchemy import select
+
     from ideas.participation import IdeaParticipationService
     from ideas.services import IdeaDraft, IdeaService
     from tests.factories import make_agency, make_user
@@ -199,6 +201,8 @@ async def test_pages_with_counts_agree_at_every_count(app: object, client: httpx
     from voice.feedback.board import BoardService
     from voice.feedback.intake.service import IntakeService
     from voice.feedback.intake.submission import Submission
+    from voice.feedback.models import Feedback
+    from voice.workspace.improvements import ImprovementService
 
     agency = await make_agency(db, "passports")
     boss = await make_user(db, Role.AGENCY_ADMIN, agency=agency)
@@ -223,6 +227,12 @@ async def test_pages_with_counts_agree_at_every_count(app: object, client: httpx
     moderators = ["/admin", "/admin/moderation", "/admin/ideas", "/admin/agencies"]
     readers = [(client, public), (await _signed_in(app, boss.email), staff), (await _signed_in(app, admin.email),
                                                                                   moderators)]
+    improvements = ImprovementService(session=db)
+    delivered = await improvements.save(boss, {"title": "رسائل التحقق تصل خلال دقيقة", "kind": "service",
+                                               "status": "delivered", "description": "غيّرنا مزوّد الرسائل النصية."})
+    await db.commit()
+    public.append("/you-said-we-did")
+    staff.append("/agency/improvements")
     board, votes = BoardService(session=db), IdeaParticipationService(session=db)
     views = ConsultationParticipationService(session=db)
     made = 0
@@ -237,6 +247,11 @@ async def test_pages_with_counts_agree_at_every_count(app: object, client: httpx
                 await votes.vote(idea.id, person)
                 await votes.comment(idea.id, person, f"أؤيد الفكرة، جربت التجديد في المكتب {made} مرات")
                 await views.comment(consultation.id, person, "1", "support", "أؤيد الحجز المسبق لأنه يختصر الانتظار")
+            # The delivered improvement answers every item so far ("feedback from n people led to this").
+            items = (await db.scalars(select(Feedback.id).where(Feedback.agency_id == agency.id))).all()
+            await improvements.save(boss, {"title": "رسائل التحقق تصل خلال دقيقة", "kind": "service",
+                                           "status": "delivered", "feedback": [str(i) for i in items[:n]]},
+                                    delivered.id)
             await db.commit()
             for reader, paths in readers:
                 for path in paths:
