@@ -262,3 +262,25 @@ async def test_pages_with_counts_agree_at_every_count(app: object, client: httpx
     finally:
         for reader, _paths in readers[1:]:
             await reader.aclose()
+
+
+@pytest.mark.slow  # an award edition with up to 101 entries per count
+@pytest.mark.parametrize("n", COUNTS)
+async def test_award_pages_agree_with_their_entry_counts(app: object, client: httpx.AsyncClient, db: AsyncSession,
+                                                        n: int) -> None:
+    """The judge's list and the edition's admin page with n ideas entered in e-contribution (0 … 101)."""
+    from tests.test_awards import judging_setup
+
+    admin, _agency, _author, _ideas, edition, _branch, (judge, _other), _entries = await judging_setup(db, n)
+    edition.name_ar = "الدورة الثانية"  # as an administrator writes it (the fixture's "الدورة 2" is test data)
+    await db.commit()
+    for email, path in ((judge.email, "/awards/judging"), (admin.email, f"/awards/admin/editions/{edition.id}"),
+                        (admin.email, "/awards/admin")):
+        reader = await _signed_in(app, email)
+        try:
+            for lang in ("ar", "en"):
+                page = await reader.get(path, params={"lang": lang})
+                assert page.status_code == 200, (n, path, page.status_code)
+                assert not page_problems(page.text, lang), (n, path, lang, page_problems(page.text, lang))
+        finally:
+            await reader.aclose()
