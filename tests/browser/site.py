@@ -38,6 +38,15 @@ NOT_PAGES = {
     "/attachments/{attachment_id:int}": "serves an uploaded file (an image or a PDF), never a page",
 }
 NOT_PAGE_PREFIXES = ("/schema",)  # the OpenAPI document and its third-party viewers
+# Pages this server cannot show to anybody, and where they are tested instead. The test fails when one of
+# them becomes reachable here (then it is visited like the rest and leaves this list).
+ELSEWHERE = {
+    "/signin/code": "the second sign-in step: this server signs staff in with a password alone "
+                    "(VOICE_REQUIRE_TWO_FACTOR=off); test_administration.py walks it on a strict server",
+    "/signin/enrol": "enrolling an authenticator, the same (test_administration.py)",
+    "/signin/sso": "national single sign-on needs an OpenID provider, none here (tests/test_sign_in.py)",
+    "/signin/sso/callback": "the OpenID provider's return, the same (tests/test_sign_in.py)",
+}
 # Pages whose only face is a refusal: a live e-mail verification link signs the person in and redirects,
 # so what a browser ever shows at /verify is the localized "this link is not valid" page.
 REFUSALS = {"/verify": 422}
