@@ -17,7 +17,11 @@ Loading 100k ideas and building the index takes about 5 minutes on the busy 2-co
 machine; with ``--keep`` the loaded database stays on the bench server (voice_similar_<n>) and later
 runs only measure (about 3 minutes). ``--drop`` removes it.
 
+``--encoder e5-static`` uses nlp's static encoder (distilled from e5) instead of the stand-in, for the
+stored vectors, the queries and the server (no stand-in installed then).
+
 Usage:  PYTHONPATH=src .venv/bin/python bench/similar_bench.py [--ideas 100000] [--queries 300] [--keep]
+        [--encoder hashed|e5-static]
         [BENCH_DATABASE_URL=... to use another PostgreSQL server with pgvector]
 """
 
@@ -37,17 +41,30 @@ from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import _hashed_encoder
 import asyncpg
 import httpx
 import numpy as np
 from _data import ENDINGS, voice_env
-from _hashed_encoder import DIM, NAME, hashed, install
 from _server import ROOT, machine, percentile, running_server, server_url, with_database
 
 DATA = Path(os.environ.get("ARBANKING_DIR", ROOT.parents[1] / "shared" / "data" / "arbanking77"))
 if not DATA.exists():
     DATA = Path("/work/shared/data/arbanking77")
 K = 5
+ENCODER = _hashed_encoder.NAME  # --encoder: "hashed" (the stand-in) or an nlp encoder such as e5-static
+
+
+def encoder():
+    if ENCODER == _hashed_encoder.NAME:
+        return _hashed_encoder.hashed()
+    from nlp import get_encoder
+
+    return get_encoder(ENCODER)
+
+
+def index_name() -> str:
+    return "ix_text_embedding_hnsw_ideas_" + ENCODER.replace("-", "_")
 
 
 def messages(name: str) -> list[str]:
@@ -113,22 +130,23 @@ async def load_ideas(url: str, ideas: list[tuple[str, str]]) -> list[int]:
 async def load_vectors(url: str, ids: list[int], texts: list[str]) -> tuple[float, float]:
     """Store every idea's vector by COPY, then build the HNSW index; (encode s, index s)."""
     start = time.perf_counter()
-    vectors = np.vstack([hashed().encode(texts[i:i + 5000]) for i in range(0, len(texts), 5000)])
+    vectors = np.vstack([encoder().encode(texts[i:i + 5000]) for i in range(0, len(texts), 5000)])
+    dim = vectors.shape[1]
     encoded = time.perf_counter() - start
     conn = await asyncpg.connect(url)
     try:
         await conn.set_type_codec("vector", schema="public", format="binary",
-                                  encoder=lambda v: struct.pack(f">HH{DIM}f", DIM, 0, *v),
+                                  encoder=lambda v: struct.pack(f">HH{dim}f", dim, 0, *v),
                                   decoder=lambda b: b)
         await conn.copy_records_to_table(
             "text_embedding", columns=["kind", "text_id", "encoder", "dim", "embedding", "created_at", "updated_at"],
-            records=(("ideas", i, NAME, DIM, v.tolist(), now, now)
+            records=(("ideas", i, ENCODER, dim, v.tolist(), now, now)
                      for i, v, now in zip(ids, vectors, [_now()] * len(ids), strict=True)))
         start = time.perf_counter()
         await conn.execute("SET maintenance_work_mem = '512MB'")
         # What a migration adding this encoder would create (the same form as 0011's e5 and use indexes).
-        await conn.execute(f"CREATE INDEX ix_text_embedding_hnsw_ideas_{NAME} ON text_embedding USING hnsw "
-                           f"((embedding::vector({DIM})) vector_cosine_ops) WHERE kind = 'ideas' AND encoder = '{NAME}'")
+        await conn.execute(f"CREATE INDEX {index_name()} ON text_embedding USING hnsw "
+                           f"((embedding::vector({dim})) vector_cosine_ops) WHERE kind = 'ideas' AND encoder = '{ENCODER}'")
         await conn.execute("ANALYZE text_embedding")
         return encoded, time.perf_counter() - start
     finally:
@@ -152,7 +170,7 @@ def _now():
 async def service_calls(url: str, queries: list[str]) -> dict:
     """IdeaService.similar in this process, one transaction per call as a request has; recall@5 of the
     HNSW answer against an exact scan; the plan of the search."""
-    os.environ["VOICE_ENCODER"] = NAME
+    os.environ["VOICE_ENCODER"] = ENCODER
     from sqlalchemy import event
     from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
@@ -200,14 +218,14 @@ async def _recall(sessions, queries: list[str]) -> float:
     from voice.themes.vectors import nearest
 
     visible = exists().where(Idea.id == TextEmbedding.text_id, Idea.listed())
-    vectors = hashed().encode(queries)
+    vectors = encoder().encode(queries)
     found = total = 0
     for v in vectors:
         async with sessions() as s, s.begin():
-            approx = {i for i, _ in await nearest(s, "ideas", NAME, v, K, where=[visible])}
+            approx = {i for i, _ in await nearest(s, "ideas", ENCODER, v, K, where=[visible])}
         async with sessions() as s, s.begin():
             await (await s.connection()).exec_driver_sql("SET LOCAL enable_indexscan = off")  # scanned exactly
-            exact = {i for i, _ in await nearest(s, "ideas", NAME, v, K, where=[visible])}
+            exact = {i for i, _ in await nearest(s, "ideas", ENCODER, v, K, where=[visible])}
         found += len(approx & exact)
         total += len(exact)
     return found / max(total, 1)
@@ -258,7 +276,8 @@ async def _loaded(url: str) -> bool:
 @contextmanager
 def bench_database(n: int, keep: bool):
     """(url, whether the ideas still have to be loaded). Kept databases are reused when complete."""
-    name = f"voice_similar_{n}" if keep else f"voice_similar_{n}_{os.getpid()}"
+    name = f"voice_similar_{n}" + ("" if ENCODER == _hashed_encoder.NAME else "_" + ENCODER.replace("-", "_"))
+    name = name if keep else f"{name}_{os.getpid()}"
     url = with_database(server_url(), name)
     exists = asyncio.run(_admin(f"SELECT 1 FROM pg_database WHERE datname = '{name}'"))  # noqa: S608 - from an int
     ready = bool(exists) and asyncio.run(_loaded(url))
@@ -314,14 +333,18 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=300)
     parser.add_argument("--keep", action="store_true", help="keep the loaded database for later runs")
     parser.add_argument("--drop", action="store_true", help="drop the kept database and stop")
+    parser.add_argument("--encoder", default=_hashed_encoder.NAME, help="hashed (the stand-in) or e5-static")
     args = parser.parse_args()
-    install()
+    global ENCODER
+    ENCODER = args.encoder
+    _hashed_encoder.install()
     began = time.perf_counter()
     stored = perturbed(messages("msa_pal_train.csv"), args.ideas, seed=1)
     queries = typed(stored, messages("msa_test.csv"), args.queries)
     print(f"machine: {machine()}; load before: {os.getloadavg()}", flush=True)
     if args.drop:
-        asyncio.run(_admin(f'DROP DATABASE IF EXISTS "voice_similar_{args.ideas}" WITH (FORCE)'))
+        suffix = "" if ENCODER == _hashed_encoder.NAME else "_" + ENCODER.replace("-", "_")
+        asyncio.run(_admin(f'DROP DATABASE IF EXISTS "voice_similar_{args.ideas}{suffix}" WITH (FORCE)'))
         return
     with bench_database(args.ideas, args.keep) as (url, empty):
         if empty:
@@ -339,9 +362,10 @@ def main() -> None:
             print(f"reusing the loaded database of {args.ideas} ideas (--keep)", flush=True)
         service = asyncio.run(service_calls(url, queries))
         print("plan:\n  " + "\n  ".join(p if len(p) < 150 else p[:110] + " …" for p in service["plan"]), flush=True)
-        assert any("ix_text_embedding_hnsw_ideas_" + NAME in p for p in service["plan"]), "HNSW index not used"
-        with running_server(url, workers=2, extra_env={"VOICE_ENCODER": NAME},
-                            command=[str(ROOT / "bench" / "_hashed_server.py")], start_timeout=240) as (base, proc):
+        assert any(index_name() in p for p in service["plan"]), "HNSW index not used"
+        stand_in = [str(ROOT / "bench" / "_hashed_server.py")] if ENCODER == _hashed_encoder.NAME else None
+        with running_server(url, workers=2, extra_env={"VOICE_ENCODER": ENCODER}, command=stand_in,
+                            start_timeout=240) as (base, proc):
             database = urlsplit(url).path.lstrip("/")
             asyncio.run(http_calls(base, queries[:40], 2))  # warm-up of both workers
             cpu = server_cpu(proc), database_cpu(database)
