@@ -38,8 +38,10 @@ test: install
 
 # The loop to run while working (under a minute): no theme refresh jobs, demo loads, subprocesses,
 # fuzzing or Chromium. `make test` (what CI runs) still runs everything.
+# pytest-xdist runs it in one process per core (each with its own database; the embedded PostgreSQL is
+# shared), a whole test file per process so its module fixtures are built once.
 test-fast: install
-	$(BIN)/python -m pytest -m "not slow and not browser" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -m "not slow and not browser" -n auto --dist loadfile $(PYTEST_ARGS)
 
 # A longer API fuzzing run (schemathesis, every check): 200 examples per operation.
 fuzz: install

@@ -6,6 +6,18 @@ proves the migrations. Tests that do not ask for a database fixture never start 
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
+# With PYTHONDONTWRITEBYTECODE set (as in some shells and containers) nothing compiled is kept, so every
+# run re-parsed the test modules to rewrite their asserts and compiled the project's modules again: about
+# 4 s of CPU at the start of each test process. Here the compiled files go to .data/pycache instead, out
+# of the source tree the setting keeps clean. (The first such run compiles the libraries it imports from
+# then on into it too, once.) Set before the imports below so they use it.
+if sys.dont_write_bytecode:
+    sys.pycache_prefix = str(Path(__file__).resolve().parents[1] / ".data" / "pycache")
+    sys.dont_write_bytecode = False
+
 import asyncio
 import os
 import re
@@ -14,7 +26,6 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
 from graphlib import TopologicalSorter
-from pathlib import Path
 
 import asyncpg
 import httpx
@@ -79,8 +90,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 # The shared app signs staff in with a password alone, so the other slices' tests need no authenticator;
 # tests/test_sign_in.py and the administration browser test run apps that require the second factor.
 os.environ.setdefault("VOICE_REQUIRE_TWO_FACTOR", "off")
-# Files the shared app stores (voice.attachments) go beside the test database, not the development data.
-os.environ.setdefault("VOICE_ATTACHMENTS_DIR", str(PROJECT_ROOT / ".data" / "test" / "attachments"))
+# The pytest-xdist worker this process is ("gw0", "gw1", …), or "main" when the tests run in one process.
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
+# Files the shared app stores (voice.attachments) go beside the test database, not the development data;
+# one folder per xdist worker, since some tests compare the whole folder before and after a refused upload.
+os.environ.setdefault("VOICE_ATTACHMENTS_DIR", str(PROJECT_ROOT / ".data" / "test" / "attachments" / WORKER))
 
 
 def _server_url() -> str:

@@ -51,6 +51,10 @@ def running_server(database_url: str, log_path: Path, **env: str) -> Iterator[st
         "VOICE_LOG_LEVEL": "WARNING",
         **env,
     }
+    # One log per xdist worker: two workers' servers must not write over each other's.
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker:
+        log_path = log_path.with_name(f"{log_path.stem}-{worker}{log_path.suffix}")
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with log_path.open("wb") as log:
         proc = subprocess.Popen(
