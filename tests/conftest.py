@@ -59,6 +59,10 @@ SLOW_ELSEWHERE: dict[str, set[str]] = {
         "test_staff_split_a_theme_and_the_split_survives_a_rerun", "test_bulk_answer_reaches_every_item_and_mailbox",
         "test_agency_api", "test_new_feedback_joins_its_theme_shortly_after_arrival",
         "test_scheduled_refresh_covers_agencies_with_new_feedback"},
+    # Theme refresh jobs on hundreds of texts (8-10 s of CPU each): the same kind as test_workspace's above.
+    "tests/test_theme_jobs.py": {"test_a_refresh_adds_few_new_items_and_refits_when_many_arrived",
+                                 "test_assignment_takes_each_waiting_item_once"},
+    "tests/test_theme_groups.py": {"test_a_refresh_stores_two_levels_shown_as_at_most_15_cards_and_names_survive"},
     "tests/test_ideas.py": {"test_demo_ideas_load", "test_ideas_are_clustered_into_themes_and_new_ones_join_them"},
     "tests/test_awards.py": {"test_demo_loads_a_published_and_a_judging_edition"},
     "tests/nlp/test_cli.py": {"*"},  # the nlp command in a fresh interpreter each time
