@@ -26,7 +26,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "nlp"))
 
-from theme_quality_bench import DATA, cache_embeddings  # noqa: E402
+from theme_quality_bench import DATA, cache_embeddings
 
 DOMINANT = "تم التحصيل مرتين"
 ENGLISH = ["good service", "very bad", "thanks", "nice app", "bad experience", "not working", "too slow",
