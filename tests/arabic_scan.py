@@ -84,7 +84,7 @@ def number_noun_errors(text: str) -> list[str]:
 
 # Brand names, formats and addresses that keep their Latin digits inside Arabic text.
 ALLOWED_LATIN_DIGITS = re.compile(
-    r"\b[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}\b|G2[CBG]|Open311|open311/v2\S*|ISO 8601|UTF-8|2025-01-31T09:00:00\+03:00|OpenID|e5|\bv\d\b", re.IGNORECASE)
+    r"\b[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}\b|G2[CBG]|\bR-\d+|Open311|open311/v2\S*|ISO 8601|UTF-8|2025-01-31T09:00:00\+03:00|OpenID|e5|\bv\d\b", re.IGNORECASE)
 
 
 class _VisibleText(HTMLParser):
@@ -104,7 +104,8 @@ class _VisibleText(HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         a = dict(attrs)
-        skip = tag in self.SKIP_TAGS or a.get("dir") in ("ltr", "auto") or ("translate" in a and a["translate"] == "no")
+        skip = (tag in self.SKIP_TAGS or a.get("dir") in ("ltr", "auto") or ("translate" in a and a["translate"] == "no")
+                or (tag != "html" and "lang" in a))  # text marked as another language (the language switch)
         if not self._skipping() and not skip:
             for name in ("aria-label", "title", "placeholder", "alt"):
                 if a.get(name):
@@ -133,6 +134,21 @@ def wrong_digits(text: str, lang: str) -> list[str]:
         cleaned = ALLOWED_LATIN_DIGITS.sub("", text)
         return [line.strip() for line in cleaned.splitlines() if re.search(r"[0-9]", line)]
     return [line.strip() for line in text.splitlines() if re.search(r"[٠-٩]", line)]
+
+
+# Names of standards, formats and products, addresses and links: they keep their Latin letters in Arabic.
+ALLOWED_LATIN_WORDS = re.compile(
+    r"\S+@\S+|https?://\S+|/\S*|(?<![A-Za-z])(?:Open311|OpenID|OpenAPI|CSV|XLSX|PDF|API|JSON|HTML|SMS|ISO|UTF|e5|PNG|JPE?G|WebP|"
+    r"HEIC|OTP|TOTP|SSO|URL|Excel|Hijri|FB|ID|QR|Voice|Enter|Authorization: Bearer TOKEN)(?![A-Za-z])"
+    r"|(?<![A-Za-z])[a-z0-9]+(?:-[a-z0-9]+)+(?![A-Za-z])", re.IGNORECASE)  # the product's name; key names; example slugs
+
+
+def untranslated(text: str, lang: str) -> list[str]:
+    """Interface text in the other language: Latin words on an Arabic page, Arabic letters on an English one."""
+    if lang == "ar":
+        cleaned = ALLOWED_LATIN_WORDS.sub("", ALLOWED_LATIN_DIGITS.sub("", text))
+        return [line.strip() for line in cleaned.splitlines() if re.search(r"[A-Za-z]{2,}", line)]
+    return [line.strip() for line in text.splitlines() if re.search(r"[\u0600-\u06FF]", line)]
 
 
 def page_problems(html: str, lang: str) -> list[str]:

@@ -80,6 +80,11 @@ LABELS: dict[str, str] = {
     "cluster": N_("clustering"),
     "label": N_("labelling"),
     "done": N_("done"),
+    # theme run statuses
+    "queued": N_("waiting to start"),
+    "running": N_("running"),
+    "succeeded": N_("finished"),
+    "failed": N_("failed"),
     # award editions
     "draft": N_("Draft"),
     "open_for_entries": N_("Open for entries"),

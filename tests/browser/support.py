@@ -43,6 +43,33 @@ _LAYOUT = """() => {
 }"""
 
 
+# Words of letters that the browser wrapped inside the word (lines of one word at two heights): a word broken
+# in the middle. Addresses, codes and numbers may wrap on a phone; words may not.
+BROKEN_WORDS = """() => {
+  const found = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  const range = document.createRange();
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const parent = node.parentElement;
+    // Text not drawn (a closed <details>, visually hidden labels) has no lines to break.
+    if (!parent || parent.closest('script, style, textarea, [hidden], [aria-hidden=true]')) continue;
+    if (!parent.checkVisibility({visibilityProperty: true, opacityProperty: true})) continue;
+    const box = parent.getBoundingClientRect();
+    if (box.width < 2 || box.height < 2) continue;
+    for (const m of node.textContent.matchAll(/[\\p{L}\\p{M}]{2,}/gu)) {
+      range.setStart(node, m.index);
+      range.setEnd(node, m.index + m[0].length);
+      const rects = [...range.getClientRects()].filter(r => r.width > 0 && r.height > 0);
+      if (rects.length < 2) continue;
+      const tops = rects.map(r => r.top);
+      if (Math.max(...tops) - Math.min(...tops) > rects[0].height / 2) found.push(m[0]);
+      if (found.length >= 8) return found;
+    }
+  }
+  return found;
+}"""
+
+
 @dataclass
 class Watch:
     """Console errors and CSP refusals seen by one browser context (a broken page script shows here)."""

@@ -14,11 +14,12 @@ from typing import Any
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
+from tests.arabic_scan import page_problems, untranslated, visible_text
 from tests.conftest import empty_tables
 from voice.demo.loader import DEMO_PASSWORD
 
 from .site import ELSEWHERE, REFUSALS, DemoSite, demo_site, page_kind, page_routes
-from .support import AXE, RUN_AXE, check_page, new_page, sign_in
+from .support import AXE, BROKEN_WORDS, RUN_AXE, check_page, new_page, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(1200)]
 
@@ -61,6 +62,11 @@ async def _visit(page: Any, base: str, path: str, name: str, lang: str, watch: A
     except AssertionError as exc:
         return "page", [str(exc)]
     problems = [f"{path}: loads {f}" for f in failed]
+    # The proof-reader's scan of tests/arabic_scan.py: one digit set, and number-noun agreement in Arabic.
+    html = await page.content()
+    problems += [f"{path}: {p}" for p in page_problems(html, lang)]
+    problems += [f"{path}: untranslated: {line[:120]}" for line in untranslated(visible_text(html), lang)]
+    problems += [f"{path}: word broken inside: {w}" for w in await page.evaluate(BROKEN_WORDS)]
     for v in await page.evaluate(RUN_AXE):
         problems.append(f"{path}: [{v['impact']}] {v['id']} — {v['help']}\n      " + "\n      ".join(v["nodes"]))
     return "page", problems
