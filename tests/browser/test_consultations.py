@@ -116,12 +116,13 @@ async def test_consultation_from_draft_to_report_and_dossier(browser, live_serve
         assert "مؤسسة الحي التجارية" in await page.inner_text("[data-testid='staff-article-3']")
         await _submit(page, "form[action$='/themes'] button")
         for _ in range(300):  # the in-process worker runs the theme job
-            run = await page.inner_text("[data-testid='theme-run']")
-            if "succeeded" in run or "failed" in run:
+            run = await page.get_attribute("[data-testid='theme-run']", "data-status")
+            if run in ("succeeded", "failed"):
                 break
             await asyncio.sleep(0.5)
             await page.reload()
-        assert "succeeded" in run, run
+        assert run == "succeeded", run
+        assert "اكتمل" in await page.inner_text("[data-testid='theme-run']")  # the status in words, not its code
         await check_page(page, "consult--insights", watch)
         await page.fill("#close-reason", "اكتمل عدد كاف من المرئيات")
         await _submit(page, "form[action$='/close'] button")
