@@ -9,7 +9,6 @@ import random
 import re
 
 import httpx
-import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -66,8 +65,6 @@ def theme_links(card: str) -> set[int]:
     return {int(n) for n in re.findall(r'href="/agency/themes/(\d+)"', card)}
 
 
-# A real theme refresh of 186 texts (tens of seconds): with the other refresh tests, out of the fast loop.
-@pytest.mark.slow
 async def test_a_refresh_stores_two_levels_shown_as_at_most_15_cards_and_names_survive(
         client: httpx.AsyncClient, db: AsyncSession, run_jobs) -> None:
     agency = await make_agency(db, "registry")
