@@ -251,9 +251,59 @@ async def test_exports_open_with_the_right_rows(client: httpx.AsyncClient, db: A
         assert not wrong_digits("\n".join(str(c) for c in (*header, *row) if c), lang)
     people = (await client.get("/agency/export/inbox.csv", params={"lang": "ar"})).content.decode("utf-8-sig")
     assert people.startswith("رمز المتابعة,تاريخ الاستلام,النوع") and "complaint" not in people
-    themes = await client.get("/agency/export/themes.csv")
+    themes = await client.get("/agency/export/themes-data.csv")  # for other systems: column codes
     assert themes.status_code == 200 and themes.content.decode("utf-8-sig").startswith("theme,")
     assert "مخالفة لا تخص الجوازات" not in response.content.decode("utf-8-sig")  # the other agency's item
+
+
+async def test_themes_export_reads_in_the_readers_language(client: httpx.AsyncClient, db: AsyncSession) -> None:
+    """The dashboard's export for people: headers, the "other" bucket, the pin and the figures in the
+    reader's language and digits, as the inbox's; the data variant keeps codes and plain numbers."""
+    import openpyxl
+
+    agency = await make_agency(db, "passports")
+    staff = await make_user(db, Role.AGENCY_STAFF, agency=agency)
+    service = IntakeService(db)
+    items = [await service.submit(Submission(agency="passports", kind=kind, rating=rating,
+                                             body=f"لا توجد مواعيد متاحة للحجز في الفرع {i}"))
+             for i, (kind, rating) in enumerate([("complaint", 2), ("complaint", 3), ("suggestion", None),
+                                                  ("question", None)])]
+    group = ThemeGroup(agency_id=agency.id, key="1", label="المواعيد والحجز", keywords=["مواعيد"])
+    other = ThemeGroup(agency_id=agency.id, key="2", label="متفرقات", keywords=[], other=True)
+    db.add_all([group, other])
+    await db.flush()
+    booking = Theme(agency_id=agency.id, key="1", label="مواعيد الفروع", keywords=["مواعيد", "حجز"], size=3,
+                    pinned=True, group_id=group.id)
+    rest = Theme(agency_id=agency.id, key="2", label="نصوص قصيرة", keywords=[], size=1, group_id=other.id,
+                 other=True)
+    db.add_all([booking, rest])
+    await db.flush()
+    for item in items[:3]:
+        item.theme_id = booking.id
+    items[3].theme_id = rest.id
+    await db.commit()
+    await sign_in(client, staff.email)
+    expected = {
+        "ar": (["المحور", "المحور الرئيسي", "الكلمات المفتاحية", "الملاحظات", "آخر ٧ أيام"],
+               ["مواعيد الفروع", "المواعيد والحجز", "مواعيد، حجز", "٣", "٣"], ("٦٧٪", "٢٫٥", "نعم"), "أخرى", "لا"),
+        "en": (["Theme", "Top-level theme", "Keywords", "Items", "Last 7 days"],
+               ["مواعيد الفروع", "المواعيد والحجز", "مواعيد, حجز", "3", "3"], ("67%", "2.5", "Yes"), "Other", "No"),
+    }
+    for lang, (header, first, (share, rating, pinned), other_name, not_pinned) in expected.items():
+        book = await client.get("/agency/export/themes.xlsx", params={"lang": lang})
+        assert book.status_code == 200
+        rows = list(openpyxl.load_workbook(io.BytesIO(book.content)).active.iter_rows(values_only=True))
+        assert list(rows[0][:5]) == header and len(rows[0]) == 12 and len(rows) == 3
+        assert list(rows[1][:5]) == first and (rows[1][8], rows[1][9], rows[1][11]) == (share, rating, pinned)
+        assert rows[2][0] == "نصوص قصيرة" and rows[2][1] == other_name and rows[2][11] == not_pinned
+        assert not any(c in {"theme", "top_level_theme", "True", "False"} for c in map(str, rows[0] + rows[1]))
+        assert not wrong_digits("\n".join(str(c) for row in rows for c in row if c), lang)
+    people = (await client.get("/agency/export/themes.csv", params={"lang": "ar"})).content.decode("utf-8-sig")
+    assert people.startswith("المحور,المحور الرئيسي,الكلمات المفتاحية") and "theme," not in people
+    data = list(csv.DictReader(io.StringIO((await client.get(
+        "/agency/export/themes-data.csv", params={"lang": "ar"})).content.decode("utf-8-sig"))))
+    assert data[0]["theme"] == "مواعيد الفروع" and data[0]["items"] == "3" and data[0]["pinned"] == "True"
+    assert data[0]["complaint_share"] == "0.667" and data[0]["average_rating"] == "2.5"
 
 
 async def test_agency_api(client: httpx.AsyncClient, db: AsyncSession, run_jobs) -> None:

@@ -13,6 +13,7 @@ from sqlalchemy import and_, case, func, select
 
 from voice.db import DomainService
 from voice.feedback.models import Feedback, FeedbackKind
+from voice.i18n import _, fmt_number, fmt_percent, get_locale
 from voice.themes.edits import ThemeService
 from voice.themes.groups import arrange, groups_of
 from voice.themes.models import Theme, ThemeGroup, ThemeModel
@@ -173,7 +174,33 @@ class DashboardService(DomainService[Theme]):
             Feedback.agency_id == agency_id, Feedback.theme_id.is_(None))) or 0)
 
     async def theme_export_rows(self, agency_id: int) -> tuple[list[str], list[list[Any]]]:
-        """The dashboard as a table (``THEME_EXPORT_COLUMNS``), for the web layer to write as CSV or XLSX."""
+        """The dashboard as a table for people, in the reader's language (as the inbox's export): translated
+        column headers, the "other" bucket by its name, keywords joined as the language joins a list, counts,
+        shares and ratings in the locale's digits, "yes"/"no" for a pin. The web layer writes it as CSV or
+        XLSX; ``theme_data_rows`` is the same table for other systems."""
+        groups = await self.theme_groups(agency_id)
+        joiner = "، " if get_locale() == "ar" else ", "
+
+        def top(theme: Theme) -> str:
+            group = groups.get(theme.group_id) if theme.group_id is not None else None
+            if group is None:
+                return ""
+            return _("Other") if group.other else group.label
+
+        header = [_("Theme"), _("Top-level theme"), _("Keywords"), _("Items"), _("Last 7 days"),
+                  _("The 7 days before"), _("Last 30 days"), _("The 30 days before"), _("Share of complaints"),
+                  _("Average rating"), _("Open and past due"), _("Pinned")]
+        rows = [[s.theme.label, top(s.theme), joiner.join(s.theme.keywords or []), fmt_number(s.size),
+                 fmt_number(s.last7), fmt_number(s.prev7), fmt_number(s.last30), fmt_number(s.prev30),
+                 fmt_percent(s.complaint_share) if s.complaint_share is not None else "",
+                 fmt_number(s.avg_rating, 1) if s.avg_rating is not None else "", fmt_number(s.overdue),
+                 _("Yes") if s.theme.pinned else _("No")]
+                for s in await self.theme_stats(agency_id)]
+        return header, rows
+
+    async def theme_data_rows(self, agency_id: int) -> tuple[list[str], list[list[Any]]]:
+        """The same table for other systems (``THEME_EXPORT_COLUMNS``): stable column names, numbers as
+        numbers (shares as fractions), true/false for a pin, whatever the reader's language."""
         groups = await self.theme_groups(agency_id)
         rows = [[s.theme.label, groups[s.theme.group_id].label if s.theme.group_id in groups else "",
                  " ".join(s.theme.keywords or []), s.size, s.last7, s.prev7, s.last30, s.prev30,

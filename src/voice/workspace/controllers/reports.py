@@ -26,7 +26,7 @@ class ReportPages(WorkspacePages):
     async def export(self, request: Request, what: str, inbox: InboxService,
                      dashboard: DashboardService, transfers: TransferService) -> Response[bytes]:
         """``what`` is "<table>.<format>": inbox (for people) or inbox-data (for systems), both with the inbox's
-        filters, themes or transfers, as csv or xlsx."""
+        filters, themes (for people) or themes-data (for systems), or transfers, as csv or xlsx."""
         agency_id = agency_of(request.user)
         name, _dot, fmt = what.partition(".")
         if name == "inbox":
@@ -35,6 +35,8 @@ class ReportPages(WorkspacePages):
             header, rows = await inbox.data_rows(agency_id, inbox_filters(request))
         elif name == "themes":
             header, rows = await dashboard.theme_export_rows(agency_id)
+        elif name == "themes-data":  # for other systems: column codes and plain numbers, not words
+            header, rows = await dashboard.theme_data_rows(agency_id)
         elif name == "transfers":
             header, rows = await transfers.export_rows(agency_id)
         else:
