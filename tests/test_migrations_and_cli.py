@@ -75,3 +75,84 @@ def test_log_level_setting_holds_for_request_lines(database_url: str) -> None:
                              check=False)
         assert run.returncode == 0, run.stderr[-2000:]
         assert ('"path":"/schema/openapi.json"' in run.stdout + run.stderr) is logged, (level, run.stderr[-500:])
+
+
+def test_migration_0018_keeps_the_standard_arabic_descriptions_of_the_defaults() -> None:
+    """0018 carries its own copy of the default rubrics' descriptions (a migration must not change with the
+    code): the copy says what the defaults say, criterion by criterion."""
+    import importlib.util
+
+    from voice.awards.defaults import RUBRICS
+    from voice.settings import PROJECT_ROOT
+
+    path = PROJECT_ROOT / "migrations" / "versions" / "0018_criteria_arabic_descriptions.py"
+    spec = importlib.util.spec_from_file_location("migration_0018", path)
+    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    assert module.STANDARD == {c[2]: c[4] for rubric in RUBRICS.values() for c in rubric}
+
+
+@pytest.mark.slow  # a database of its own, migrated twice
+def test_migration_0018_fills_missing_arabic_descriptions_and_keeps_what_staff_wrote() -> None:
+    """Criteria stored before 0008 (English description only) get the standard Arabic one; Arabic that staff
+    wrote, and criteria whose English staff rewrote, are left as they are."""
+    import asyncio
+    import secrets
+
+    import asyncpg
+
+    from tests.conftest import _server_url, test_settings
+    from tests.conftest import _with_database as with_database
+    from voice.db import asyncpg_url
+    from voice.migrate import upgrade
+
+    server = _server_url()
+    name = f"voice_m0018_{secrets.token_hex(3)}"
+    admin = with_database(server, "postgres")
+    url = asyncpg_url(with_database(server, name))
+    plain = with_database(server, name)
+
+    async def run(dsn: str, sql: str, fetch: bool = False) -> list:
+        conn = await asyncpg.connect(dsn)
+        try:
+            return await conn.fetch(sql) if fetch else [await conn.execute(sql)]
+        finally:
+            await conn.close()
+
+    asyncio.run(run(admin, f'CREATE DATABASE "{name}"'))
+    try:
+        upgrade(url, "0017", settings=test_settings(url))
+        asyncio.run(run(plain, """
+            INSERT INTO award_edition (id, number, name_ar, name_en, opens_on, closes_on, evidence_from, evidence_to,
+                                       status, min_judges, created_at, updated_at)
+            VALUES (1, 1, 'الدورة الأولى', 'First edition', '2025-01-01', '2025-03-01', '2024-01-01', '2024-12-31',
+                    'judging', 3, now(), now());
+            INSERT INTO award_branch (id, edition_id, code, slug, name_ar, name_en, position, blind, created_at,
+                                      updated_at)
+            VALUES (1, 1, 'e_contribution', 'e_contribution', 'المساهمة الإلكترونية', 'E-contribution', 0, true,
+                    now(), now()),
+                   (2, 1, 'g2c', 'g2c', 'خدمة الأفراد', 'Service to individuals', 1, false, now(), now());
+            INSERT INTO award_criterion (id, branch_id, position, name_ar, name_en, description, description_ar,
+                                         weight, scale_max, created_at, updated_at)
+            VALUES (1, 1, 0, 'الابتكار', 'Innovation', 'How new and creative the idea is.', '', 3, 10, now(), now()),
+                   (2, 1, 1, 'الوضوح', 'Clarity', 'Is the problem and the proposal clearly explained?', '   ', 2, 10,
+                    now(), now()),
+                   (3, 1, 2, 'قابلية التطبيق', 'Feasibility',
+                    'Can an agency realistically build it with today''s means?', 'هل يمكن تنفيذها خلال سنة؟', 2, 10,
+                    now(), now()),
+                   (4, 2, 0, 'الابتكار', 'Innovation', 'New approaches and technologies.', '', 2, 10, now(), now()),
+                   (5, 2, 1, 'الأثر والنتائج', 'Impact and results', 'Results measured over two years.', '', 3, 10,
+                    now(), now());
+        """))
+        upgrade(url, "head", settings=test_settings(url))
+        rows = asyncio.run(run(plain, "SELECT id, description, description_ar FROM award_criterion ORDER BY id",
+                               True))
+    finally:
+        asyncio.run(run(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    arabic = {r["id"]: r["description_ar"] for r in rows}
+    assert arabic[1] == "مدى جِدّة الفكرة وإبداعها."
+    assert arabic[2] == "هل المشكلة والمقترح مشروحان بوضوح؟"  # blank counts as missing
+    assert arabic[3] == "هل يمكن تنفيذها خلال سنة؟"  # what staff wrote stays
+    assert arabic[4] == "أساليب وتقنيات جديدة."  # the generic rubric's "Innovation", told apart by its text
+    assert arabic[5] == ""  # English rewritten by staff: the standard translation would not say it
+    assert rows[0]["description"] == "How new and creative the idea is."  # English untouched
