@@ -372,3 +372,48 @@ async def test_openapi_states_the_rules_each_service_applies(client: httpx.Async
                                                          "submitter_kind": "individual"},
                                headers={"Accept-Language": "ar"})
     assert spaces.status_code == 422 and set(spaces.json()["errors"]) == {"body"}
+
+
+async def test_openapi_declares_the_bearer_token_where_the_api_takes_it(client: httpx.AsyncClient,
+                                                                        db: AsyncSession) -> None:
+    """The description names the API token scheme; every API operation says whether it needs a token, and
+    says it truly: the ones that require it answer 401 without one, the optional ones answer anonymous
+    visitors, and every one answers 401 to a token that is not valid. Pages and /health take none."""
+    from tests.factories import make_token, make_user
+    from voice.web.openapi import BEARER, TOKEN_OPTIONAL, TOKEN_REQUIRED
+
+    description = (await client.get("/schema/openapi.json")).json()
+    scheme = description["components"]["securitySchemes"][BEARER]
+    assert (scheme["type"], scheme["scheme"]) == ("http", "bearer")
+    required, optional = [], []
+    for path, operations in description["paths"].items():
+        for method, operation in operations.items():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            if not path.startswith(("/api/", "/open311/")):
+                assert "security" not in operation, (method, path)
+                continue
+            security = operation.get("security")
+            assert security in (TOKEN_REQUIRED, TOKEN_OPTIONAL), (method, path, security)
+            assert "401" in operation["responses"], (method, path)
+            (required if security == TOKEN_REQUIRED else optional).append((method.upper(), path))
+    assert ("POST", "/api/v1/agency/consultations") in required and ("GET", "/api/v1/me") in required
+    assert ("GET", "/api/v1/consultations") in optional and ("POST", "/api/v1/feedback") in optional
+
+    def filled(path: str) -> str:
+        return re.sub(r"\{[^}]+\}", "1", path)
+
+    for method, path in required:  # the guard refuses before the body or the id is looked at
+        response = await client.request(method, filled(path), json={} if method != "GET" else None)
+        assert response.status_code == 401, (method, path, response.status_code)
+        assert response.headers["content-type"].startswith("application/problem+json"), (method, path)
+    for method, path in optional:
+        if method == "GET" and "{" not in path:  # answered without a token (400: a required query is missing)
+            assert (await client.get(path)).status_code in (200, 400), path
+        bad = await client.request(method, filled(path), headers={"Authorization": "Bearer voice_not-a-token"},
+                                   json={} if method != "GET" else None)
+        assert bad.status_code == 401, (method, path, bad.status_code)
+    # A valid token passes where one is required.
+    token = await make_token(db, await make_user(db))
+    me = await client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+    assert me.status_code == 200

@@ -38,7 +38,7 @@ from voice.web.errors import exception_handlers
 from voice.web.hygiene import InputHygieneMiddleware
 from voice.web.locale import LocaleMiddleware
 from voice.web.metrics import MetricsController
-from voice.web.openapi import declare_text_rule, document_errors, exact_allow_headers
+from voice.web.openapi import declare_text_rule, document_errors, exact_allow_headers, security_components
 from voice.web.pages import health, home
 from voice.web.security_headers import SecurityHeadersMiddleware
 from voice.web.sessions import SessionConfig
@@ -190,6 +190,7 @@ def create_app(settings: Settings | None = None, sections: dict[str, Any] | None
             version=__version__,
             description="Feedback on government e-services, ideas and award evidence. Arabic first.",
             path="/schema",
+            components=security_components(),  # the Bearer scheme; document_errors says which operations use it
             # Swagger UI served from our static files: the stock plugin would load it from a CDN.
             render_plugins=[
                 SwaggerRenderPlugin(

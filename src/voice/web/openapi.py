@@ -15,6 +15,11 @@ Which statuses an operation can answer follows from what runs before and around 
 - 413, 415: request bodies above the size limit or of another content type;
 - 429, 503: the rate limit, and PostgreSQL unreachable.
 
+Authentication: API clients send an API token (``voice user create --token``, or an account's page) as
+``Authorization: Bearer <token>``; the description declares that scheme (``BEARER``) and, per operation,
+whether the token is required (guarded operations: without one they answer 401) or optional (public
+operations, where a token shows what its account may see besides). Pages and ``/health`` take none.
+
 Requests: what the description calls valid is what the API accepts. Every string states the characters the
 hygiene layer refuses (``TEXT_PATTERN``); each request field states its service's rules (``documented``,
 built from the service's own enums and constants); rules JSON Schema cannot state are written, field by
@@ -32,7 +37,7 @@ import msgspec
 from litestar import Litestar
 from litestar._openapi.plugin import OpenAPIPlugin
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.openapi.spec import OpenAPI, Schema
+from litestar.openapi.spec import Components, OpenAPI, Schema, SecurityRequirement, SecurityScheme
 from litestar.openapi.spec.enums import OpenAPIType
 from litestar.routes import HTTPRoute
 
@@ -55,6 +60,21 @@ _DESCRIPTIONS = {
     429: "Too many requests; retry after the Retry-After header's delay.",
     503: "The service is temporarily unavailable; retry after the Retry-After header's delay.",
 }
+
+
+# The one security scheme: an API token in the Authorization header (voice.web.auth.AuthMiddleware).
+BEARER = "apiToken"
+TOKEN_REQUIRED: list[SecurityRequirement] = [{BEARER: []}]
+TOKEN_OPTIONAL: list[SecurityRequirement] = [{BEARER: []}, {}]  # {}: anonymous requests are answered too
+
+
+def security_components() -> Components:
+    """The description's ``components.securitySchemes``."""
+    return Components(security_schemes={BEARER: SecurityScheme(
+        type="http", scheme="bearer", bearer_format="voice_…",
+        description="An API token of a Voice account (issued once, on the account's page or with `voice user "
+                    "create --token`), sent as `Authorization: Bearer <token>`. It acts with its account's "
+                    "role and agency; an unknown, revoked or expired token is answered 401.")})
 
 
 class Problem(msgspec.Struct, omit_defaults=True):
@@ -112,8 +132,8 @@ def error_statuses(method: str, path: str, has_path_params: bool, guarded: bool,
 
 
 def document_errors(app: Litestar) -> None:
-    """Give every operation in the description the error answers it can send (see the module's docstring).
-    Statuses an operation declares itself keep their declaration."""
+    """Give every operation in the description the error answers it can send and, on the API, whether it
+    needs the Bearer token (see the module's docstring). What an operation declares itself is kept."""
     for route in app.routes:
         if not isinstance(route, HTTPRoute):
             continue
@@ -126,8 +146,11 @@ def document_errors(app: Litestar) -> None:
             media_type = template.media_type if template else PROBLEM_MEDIA_TYPE
             method = next(iter(sorted(handler.http_methods)))
             parameters = set(handler.parsed_fn_signature.parameters) - set(handler.resolve_dependencies()) - _NOT_PARAMS
-            for status in error_statuses(method, route.path, bool(route.path_parameters),
-                                         bool(handler.resolve_guards()), bool(parameters), template is not None):
+            guarded = bool(handler.resolve_guards())
+            if route.path.startswith(_API_PREFIXES) and handler.security is None:
+                handler.security = TOKEN_REQUIRED if guarded else TOKEN_OPTIONAL
+            for status in error_statuses(method, route.path, bool(route.path_parameters), guarded,
+                                         bool(parameters), template is not None):
                 declared.setdefault(status, ResponseSpec(data_container=container, media_type=media_type,
                                                          description=_DESCRIPTIONS[status],
                                                          generate_examples=False))
