@@ -124,3 +124,56 @@ async def test_bad_input_gets_a_clear_4xx_and_writes_nothing(client: httpx.Async
                                     json={"articles": [{"number": 1, "decision": "kept"}]})
     assert open_report.status_code == 409
     assert await db.scalar(select(func.count()).select_from(ConsultationComment)) == 0
+
+
+async def test_an_administrator_drafts_for_the_agency_it_names(client: httpx.AsyncClient, db: AsyncSession) -> None:
+    """A platform administrator's token belongs to no agency: it names the consulting agency by slug, and can
+    then publish the draft. Staff draft for their own agency only. Each refusal is a 422 on `agency`, in the
+    reader's language, and writes nothing."""
+    from voice.catalogue.models import Agency
+
+    mine = await make_agency(db, "amanah")
+    other = await make_agency(db, "traffic")
+    closed = await make_agency(db, "closed")
+    closed_row = await db.scalar(select(Agency).where(Agency.slug == "closed"))
+    closed_row.is_active = False
+    await db.commit()
+    admin = bearer(await make_token(db, await make_user(db, Role.ADMIN)))
+    staff = bearer(await make_token(db, await make_user(db, Role.AGENCY_STAFF, agency=mine)))
+    url = "/api/v1/agency/consultations"
+
+    async def refused(body: dict, who: dict[str, str], lang: str = "ar") -> str:
+        response = await client.post(url, json=body, headers={**who, "Accept-Language": lang})
+        assert response.status_code == 422, response.text
+        assert response.headers["content-type"].startswith("application/problem+json")
+        return response.json()["errors"]["agency"]
+
+    assert await refused(BODY, admin) == "حدّد الجهة صاحبة الاستطلاع، فحساب مدير المنصة لا يتبع أي جهة."
+    assert await refused(BODY, admin, "en") == (
+        "Name the agency that consults: a platform administrator belongs to no agency.")
+    assert await refused({**BODY, "agency": "nowhere"}, admin) == "لا توجد جهة نشطة بهذا المعرّف."
+    assert await refused({**BODY, "agency": closed.slug}, admin) == "لا توجد جهة نشطة بهذا المعرّف."
+    assert await refused({**BODY, "agency": other.slug}, staff) == (
+        "لا يمكنك إعداد الاستطلاعات إلا لجهتك: اترك الجهة دون تحديد، أو اذكر معرّف جهتك.")
+    # Every problem at once: the agency's with the draft's own.
+    both = await client.post(url, json={**BODY, "agency": other.slug, "closes_on": "2020-01-01"}, headers=staff)
+    assert both.status_code == 422 and {"agency", "closes_on"} <= set(both.json()["errors"])
+    assert await db.scalar(select(func.count()).select_from(Consultation)) == 0
+
+    drafted = await client.post(url, json={**BODY, "agency": other.slug}, headers=admin)
+    assert drafted.status_code == 201, drafted.text
+    assert drafted.json()["agency"] == other.slug and drafted.json()["phase"] == "draft"
+    published = await client.post(f"{url}/{drafted.json()['id']}/publish", headers=admin)
+    assert published.status_code == 200 and published.json()["phase"] == "open"
+    own = await client.post(url, json={**BODY, "agency": mine.slug}, headers=staff)  # naming one's own is fine
+    assert own.status_code == 201 and own.json()["agency"] == mine.slug
+    implied = await client.post(url, json=BODY, headers=staff)
+    assert implied.status_code == 201 and implied.json()["agency"] == mine.slug
+    described = (await client.get("/schema/openapi.json")).json()
+    field = described["components"]["schemas"]["ConsultationIn"]["properties"]["agency"]
+    create = described["paths"][url]["post"]
+    assert "agency" not in described["components"]["schemas"]["ConsultationIn"].get("required", [])
+    assert any(choice.get("pattern") for choice in [field, *field.get("oneOf", [])])
+    assert "`agency`" in create["responses"]["422"]["description"] and "administrator" in create["description"]
+    rows = dict((await db.execute(select(Consultation.id, Consultation.agency_id))).all())
+    assert rows == {drafted.json()["id"]: other.id, own.json()["id"]: mine.id, implied.json()["id"]: mine.id}

@@ -132,3 +132,26 @@ async def test_report_page_prints_and_exports(client: httpx.AsyncClient, db: Asy
     sheet = openpyxl.load_workbook(io.BytesIO(xlsx.content)).active
     assert sheet.max_row == 4 and sheet.cell(3, 4).value == 1  # article 2: one opposing view
     assert (await client.get(f"/consultations/{cid}/report/export/pdf")).status_code == 404
+
+
+async def test_an_administrator_drafts_from_the_page_for_the_agency_it_names(client: httpx.AsyncClient,
+                                                                          db: AsyncSession) -> None:
+    """The same rule as the API (the service's): the administrator's form asks for the agency; leaving it
+    out, or naming no active agency, is shown on that field; staff are not asked."""
+    agency = await make_agency(db, "amanah")
+    admin = await make_user(db, Role.ADMIN)
+    await sign_in(client, admin.email)
+    assert 'name="agency"' in (await client.get("/agency/consultations/new")).text
+    missing = await post_form(client, "/agency/consultations", draft_form())
+    assert missing.status_code == 422 and 'id="err-agency"' in missing.text
+    assert "حدّد الجهة صاحبة الاستطلاع" in missing.text
+    unknown = await post_form(client, "/agency/consultations", draft_form(agency="nowhere"))
+    assert unknown.status_code == 422 and "لا توجد جهة نشطة بهذا المعرّف." in unknown.text
+    assert 'value="nowhere"' in unknown.text  # kept as typed
+    created = await post_form(client, "/agency/consultations", draft_form(agency="amanah"))
+    assert created.status_code == 303, created.text[:500]
+    cid = int(created.headers["location"].rsplit("/", 1)[1])
+    assert await db.scalar(select(Consultation.agency_id).where(Consultation.id == cid)) == agency.id
+    staff = await make_user(db, Role.AGENCY_STAFF, agency=agency)
+    await sign_in(client, staff.email)
+    assert 'name="agency"' not in (await client.get("/agency/consultations/new")).text

@@ -63,7 +63,7 @@ LEGITIMATE_REFUSALS: dict[str, tuple[int, frozenset[str]]] = {
     "POST /api/v1/admin/agencies": (422, frozenset({"slug", "name_ar", "name_en", "contact_email"})),
     "PATCH /api/v1/admin/agencies/{slug}": (422, frozenset({"slug", "name_ar", "name_en", "contact_email"})),
     # The closing day on or after the opening day; each article its own number; texts counted once spaces
-    # are collapsed; a platform administrator's token belongs to no agency (agency).
+    # are collapsed; an active agency named by an administrator's token, or the token's own agency (agency).
     "POST /api/v1/agency/consultations": (422, frozenset({"closes_on", "articles", "agency"} | _TEXTS)),
     # Rules that compare with the consultation as stored: a later closing day; a reason when closing early;
     # decisions on the draft's own articles, each once, with a reason and (added) a text; a view on one of

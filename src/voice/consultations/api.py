@@ -9,6 +9,7 @@ import msgspec
 from litestar import Controller, Request, get, post
 from litestar.params import Parameter
 
+from voice.catalogue.models import SLUG
 from voice.consultations.access import ARTICLE_NUMBERS, MAX_ARTICLES, MAX_REASON, MAX_TITLE, phase
 from voice.consultations.controllers import DEPENDENCIES
 from voice.consultations.insights import stance_counts
@@ -26,7 +27,7 @@ from voice.i18n import get_locale
 from voice.ids import MAX_ID
 from voice.text import MAX_BODY, MIN_BODY
 from voice.web.auth import agency_member, signed_in
-from voice.web.openapi import documented, one_of, refusals
+from voice.web.openapi import documented, one_of, refusals, whole
 from voice.web.throttle import throttle
 
 Id = Annotated[int, Parameter(ge=1, le=MAX_ID)]
@@ -58,6 +59,9 @@ class ConsultationIn(msgspec.Struct, forbid_unknown_fields=True):
     # All three when left out.
     audience: Annotated[list[str], documented(min_items=1, items={"type": "string", "enum": list(AUDIENCES)})
                         ] | None = None
+    # The consulting agency's slug: required with a platform administrator's token, optional (and only the
+    # token's own agency) with an agency's.
+    agency: Annotated[str, documented(pattern=whole(SLUG))] | None = None
 
 
 Reason = Annotated[str, _or_empty({"minLength": MIN_BODY, "maxLength": MAX_REASON})]
@@ -185,17 +189,20 @@ class AgencyConsultationApi(Controller):
     dependencies = DEPENDENCIES
 
     @post("/", summary="Draft a consultation", status_code=201, middleware=[throttle("api_consultation", 30)],
-          description="Dates are YYYY-MM-DD (Riyadh days, both included). Staff publish it separately.",
+          description="Dates are YYYY-MM-DD (Riyadh days, both included). Staff publish it separately. "
+                      "`agency` is the slug of the agency that consults: an agency's token drafts for its own "
+                      "agency (leave `agency` out, or name that agency); a platform administrator's token "
+                      "belongs to no agency and must name one.",
           responses=refusals("`closes_on`: on or after `opens_on`; `articles`: each its own number, texts and "
                              "titles as below; `title_ar`, `title_en`, `summary_ar`, `summary_en`: lengths count "
                              "characters once spaces are collapsed, at least 5 besides spaces, plain text (no "
-                             "markup); `agency`: a platform administrator's token belongs to no agency, so it "
-                             "cannot draft through the API."))
+                             "markup); `agency`: required with a platform administrator's token and then an "
+                             "active agency; with an agency's token, left out or that agency's own slug."))
     async def create(self, request: Request, data: ConsultationIn, consultations: ConsultationService
                      ) -> ConsultationOut:
         c = await consultations.create(request.user, ConsultationDraft(
             title_ar=data.title_ar, summary_ar=data.summary_ar, title_en=data.title_en, summary_en=data.summary_en,
-            opens_on=data.opens_on, closes_on=data.closes_on, audience=data.audience,
+            opens_on=data.opens_on, closes_on=data.closes_on, audience=data.audience, agency=data.agency,
             articles=[ArticleDraft(number=a.number, title=a.title, text=a.text) for a in data.articles]))
         return await _out(consultations, c, with_counts=False)
 

@@ -40,12 +40,13 @@ def _draft_from_form(data: dict[str, Any]) -> tuple[ConsultationDraft, dict[str,
             articles.append(ArticleDraft(number=number or "0", title=title, text=text))
     audience = data.get("audience") or []
     audience = [audience] if isinstance(audience, str) else list(audience)
-    form = {k: field(data, k) for k in ("title_ar", "title_en", "summary_ar", "summary_en", "opens_on", "closes_on")}
+    form = {k: field(data, k) for k in ("title_ar", "title_en", "summary_ar", "summary_en", "opens_on", "closes_on",
+                                        "agency")}
     form["audience"] = audience
     form["articles"] = [{"number": a.number, "title": a.title, "text": a.text} for a in articles]
     draft = ConsultationDraft(title_ar=form["title_ar"], summary_ar=form["summary_ar"], title_en=form["title_en"],
                               summary_en=form["summary_en"], opens_on=form["opens_on"], closes_on=form["closes_on"],
-                              audience=audience, articles=articles)
+                              audience=audience, articles=articles, agency=form["agency"] or None)
     return draft, form
 
 

@@ -18,6 +18,7 @@ from voice.accounts.services import audit
 from voice.attachments.checks import Kind, Upload
 from voice.attachments.models import Attachment
 from voice.attachments.services import AttachmentService
+from voice.catalogue.models import Agency
 from voice.consultations.access import (
     ARTICLE_NUMBERS,
     MAX_ARTICLES,
@@ -59,7 +60,9 @@ class ConsultationDraft:
     title_en: str | None = None
     summary_en: str | None = None
     audience: list[str] | None = None
-    agency_id: int | None = None  # platform administrators say which agency consults
+    # The slug of the agency that consults: a platform administrator belongs to no agency and must name
+    # one; staff may leave it out or name their own.
+    agency: str | None = None
 
 
 def _guard(errors: dict[str, str], name: str, check: Any) -> Any:
@@ -120,12 +123,19 @@ class ConsultationService(DomainService[Consultation]):
 
     async def create(self, user: User | None, draft: ConsultationDraft) -> Consultation:
         staff = require_staff(user)
-        values = validate(draft)
-        agency_id = staff.agency_id
-        if staff.role is Role.ADMIN and draft.agency_id:
-            agency_id = draft.agency_id
-        if agency_id is None:
-            raise ValidationFailed(_("Choose the agency that consults."), field="agency")
+        errors: dict[str, str] = {}  # every problem at once: the agency's with the draft's
+        values: dict[str, Any] = {}
+        agency_id: int | None = None
+        try:
+            values = validate(draft)
+        except ValidationFailed as exc:
+            errors.update(exc.errors or {"form": exc.message})
+        try:
+            agency_id = await self._consulting(staff, draft)
+        except ValidationFailed as exc:
+            errors.update(exc.errors or {"agency": exc.message})
+        if errors:
+            raise ValidationFailed(next(iter(errors.values())), errors=errors)
         articles = values.pop("articles")
         consultation = Consultation(agency_id=agency_id, created_by_id=staff.id, status=ConsultationStatus.DRAFT,
                                     **values)
@@ -136,6 +146,28 @@ class ConsultationService(DomainService[Consultation]):
                     target_id=consultation.id, agency_id=agency_id)
         await self.session.refresh(consultation)
         return consultation
+
+    async def _consulting(self, staff: User, draft: ConsultationDraft) -> int:
+        """The agency a new draft belongs to. Staff draft for their own agency (naming it changes nothing,
+        naming another is refused); a platform administrator, whose account belongs to no agency, names the
+        active agency it drafts for."""
+        slug = (draft.agency or "").strip()[:64]
+        if staff.role is not Role.ADMIN:
+            if staff.agency_id is None:
+                raise ValidationFailed(_("Choose the agency that consults."), field="agency")
+            own = await self.session.scalar(select(Agency.slug).where(Agency.id == staff.agency_id))
+            if slug and slug != own:
+                raise ValidationFailed(_("You can draft consultations for your own agency only: leave the "
+                                         "agency out, or name your own."), field="agency")
+            return staff.agency_id
+        if not slug:
+            raise ValidationFailed(_("Name the agency that consults: a platform administrator belongs to no "
+                                     "agency."), field="agency")
+        agency_id = await self.session.scalar(select(Agency.id).where(Agency.slug == slug,
+                                                                     Agency.is_active.is_(True)))
+        if agency_id is None:
+            raise ValidationFailed(_("No active agency has this slug."), field="agency")
+        return agency_id
 
     async def update(self, user: User | None, consultation_id: int, draft: ConsultationDraft) -> Consultation:
         """Rewrite a draft (title, summary, audience, window, articles); published ones only extend."""
