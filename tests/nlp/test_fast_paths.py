@@ -1,10 +1,10 @@
 """The hand-written numeric fast paths against the scikit-learn routines they replace.
 
-``nlp.vectorize._lsa_components`` stands in for TruncatedSVD (randomized), and
+``nlp.vectorize._lsa_components`` stands in for TruncatedSVD (randomized),
 ``nlp.cluster._spectral_embedding`` for ``sklearn.manifold.spectral_embedding`` on the k-NN graph of
-the texts. Their docstrings state why they are faster; these tests state what they must keep: the
+the texts, and ``nlp.cluster.cosine_silhouette`` for ``sklearn.metrics.silhouette_score``. Their docstrings state why they are faster; these tests state what they must keep: the
 same answer within a stated tolerance, on a corpus with the shape of real feedback (topics that share
-words, dialect fillers everywhere). Only the two functions are imported: their internals may change.
+words, dialect fillers everywhere). Only these functions are imported: their internals may change.
 """
 
 from __future__ import annotations
@@ -20,11 +20,11 @@ from sklearn.cluster import KMeans
 from sklearn.decomposition import TruncatedSVD
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.manifold import spectral_embedding
-from sklearn.metrics import adjusted_rand_score
+from sklearn.metrics import adjusted_rand_score, silhouette_score
 from sklearn.neighbors import kneighbors_graph
 from sklearn.preprocessing import normalize
 
-from nlp.cluster import _spectral_embedding
+from nlp.cluster import _spectral_embedding, cosine_silhouette
 from nlp.vectorize import _lsa_components
 
 TOPICS = [
@@ -195,3 +195,19 @@ def test_spectral_embedding_keeps_topics_apart_when_the_graph_falls_apart() -> N
     ours = labels_of(_spectral_embedding(x, k, random_state=0), k)
     assert adjusted_rand_score(labels_of(reference, k), ours) >= MIN_ARI
     assert adjusted_rand_score(truth, ours) >= 0.9
+
+
+# ----- silhouette: cosine_silhouette against sklearn.metrics.silhouette_score ----------------------
+
+
+@pytest.mark.parametrize("k", [2, 6, 25, 150])
+def test_cosine_silhouette_matches_sklearn(k: int) -> None:
+    """The same score from cluster sums as from the n x n distances, singletons (k = 150 on 600 texts
+    has some) and label numbering with gaps included."""
+    texts, _ = corpus(100, 2)
+    x = lsa_vectors(texts)
+    labels = np.random.default_rng(k).integers(0, k, len(texts)) * 3  # labels 0, 3, 6...: not dense
+    reference = silhouette_score(x, labels, metric="cosine")
+    assert cosine_silhouette(x, labels) == pytest.approx(reference, abs=1e-6)
+    topics = labels_of(_spectral_embedding(x, len(TOPICS), random_state=0), len(TOPICS))
+    assert cosine_silhouette(x, topics) == pytest.approx(silhouette_score(x, topics, metric="cosine"), abs=1e-6)
