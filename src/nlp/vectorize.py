@@ -7,6 +7,7 @@ from itertools import chain
 
 import numpy as np
 import scipy.sparse as sp
+from threadpoolctl import threadpool_limits
 
 from nlp.embeddings import get_encoder
 from nlp.parallel import row_blocks, thread_map, workers
@@ -53,13 +54,17 @@ def _lsa_components(x: sp.csr_matrix, k: int, random_state: int, n_iter: int = 4
     rng = np.random.default_rng(random_state)
     width = min(k + 10, min(x.shape))
     x = x.astype(np.float32, copy=False)
-    # float32 throughout: a float64 right-hand side makes scipy upcast the whole sparse matrix on every
-    # product (2x slower). The Cholesky-QR itself runs in float64.
-    q = _orthonormal(sparse_dense(x, rng.standard_normal((x.shape[1], width), dtype=np.float32)))
-    for _ in range(n_iter):
-        q = _orthonormal(sparse_dense(x, sparse_dense(x, q, transpose=True)))
-    b = sparse_dense(x, q, transpose=True).T.astype(np.float64)  # width x n_features
-    values, vectors = np.linalg.eigh(b @ b.T)
+    # One BLAS thread for the dense steps (the sparse products share the rows out over threads of their
+    # own, see sparse_dense): they are small (10k x 210), and with another process on a core OpenBLAS's
+    # threads wait for each other: 6.2-8.2 s for this function on 10k texts, 2.3-2.6 s with one (load 4.6).
+    with threadpool_limits(limits=1):
+        # float32 throughout: a float64 right-hand side makes scipy upcast the whole sparse matrix on
+        # every product (2x slower). The Cholesky-QR itself runs in float64.
+        q = _orthonormal(sparse_dense(x, rng.standard_normal((x.shape[1], width), dtype=np.float32)))
+        for _ in range(n_iter):
+            q = _orthonormal(sparse_dense(x, sparse_dense(x, q, transpose=True)))
+        b = sparse_dense(x, q, transpose=True).T.astype(np.float64)  # width x n_features
+        values, vectors = np.linalg.eigh(b @ b.T)
     order = np.argsort(-values)[:k]
     sing = np.sqrt(np.maximum(values[order], 1e-12))
     components = (vectors[:, order].T @ b) / sing[:, None]
