@@ -1,10 +1,12 @@
-"""`voice run` keeps jobs out of the web process and stops promptly: a real `voice run` on the test
-database, a theme refresh running in its worker child, SIGINT; every process is gone within the bound,
-the refresh is back in the queue, and the next worker completes it exactly once."""
+"""`voice run` keeps jobs out of the web processes and stops promptly: a real `voice run` on the test
+database with two web processes on one listening socket, a theme refresh running in its worker child,
+SIGINT; every process is gone within the bound, the refresh is back in the queue, and the next worker
+completes it exactly once. Killed outright (SIGKILL), it leaves no process behind either."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import sys
@@ -70,26 +72,31 @@ async def test_ctrl_c_on_voice_run_stops_everything_and_the_refresh_resumes_once
     job_id = await watcher.fetchval("SELECT id FROM procrastinate_jobs WHERE task_name = 'voice.refresh_themes'")
 
     port = _free_port()
-    env = {**os.environ, "DATABASE_URL": database_url, "VOICE_DATA_DIR": str(PROJECT_ROOT / ".data" / "test"),
-           "SECRET_KEY": "worker-test-secret-" + "z" * 32, "VOICE_LOG_LEVEL": "INFO",
-           "VOICE_RATE_LIMIT": "off"}
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "voice.cli", "run", "--no-demo", "--port", str(port),
-        cwd=PROJECT_ROOT, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+    proc = await _voice_run(database_url, port)
     try:
         await _wait_for(lambda: _blocked(watcher, job_id), "the refresh to be running in the worker")
-        # The web server answers while the job runs, and it runs no worker of its own.
-        async with httpx.AsyncClient() as web:
-            assert (await web.get(f"http://127.0.0.1:{port}/health", timeout=10)).status_code == 200
+        # The web processes answer while the job runs (they may still be importing the app when the worker
+        # has started it), and they run no worker of their own.
+        await _wait_for(lambda: _healthy(port), "the web processes to answer")
         children = psutil.Process(proc.pid).children(recursive=True)
         assert [c for c in children if "worker" in c.cmdline()], "the worker runs as a child process"
         worker = next(c for c in children if "worker" in c.cmdline())
         assert worker.nice() > psutil.Process(proc.pid).nice(), "the worker runs at a lower CPU priority"
+        # Two web processes (uvicorn's, spawned by multiprocessing), each listening on the one socket `voice
+        # run` bound, at the web's CPU priority.
+        web = _web_processes(children)
+        assert len(web) == 2, [c.cmdline() for c in children]
+        for process in web:
+            assert process.nice() == psutil.Process(proc.pid).nice()
+            assert [c for c in process.net_connections("tcp") if c.status == psutil.CONN_LISTEN and c.laddr.port == port]
         assert await watcher.fetchval("SELECT count(*) FROM procrastinate_workers") == 1
 
         proc.send_signal(signal.SIGINT)
+        stop_by = time.monotonic() + STOP_WITHIN_SECONDS
         await asyncio.wait_for(proc.wait(), STOP_WITHIN_SECONDS)  # TimeoutError fails the test
-        assert not [c.pid for c in children if c.is_running() and c.status() != psutil.STATUS_ZOMBIE]
+        # multiprocessing's resource tracker leaves when the last process holding its pipe has gone.
+        await _wait_for(lambda: _none_running(children), "every child of voice run to stop",
+                        max(0.0, stop_by - time.monotonic()))
     finally:
         if proc.returncode is None:
             proc.kill()
@@ -116,6 +123,65 @@ async def test_ctrl_c_on_voice_run_stops_everything_and_the_refresh_resumes_once
     await db.commit()
     await run_jobs()
     assert await db.scalar(select(func.count()).select_from(ThemeModel)) == 1
+
+
+async def _voice_run(database_url: str, port: int) -> asyncio.subprocess.Process:
+    env = {**os.environ, "DATABASE_URL": database_url, "VOICE_DATA_DIR": str(PROJECT_ROOT / ".data" / "test"),
+           "SECRET_KEY": "worker-test-secret-" + "z" * 32, "VOICE_LOG_LEVEL": "INFO",
+           "VOICE_RATE_LIMIT": "off"}
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "voice.cli", "run", "--no-demo", "--port", str(port), "--workers", "2",
+        cwd=PROJECT_ROOT, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+
+
+def _web_processes(children: list[psutil.Process]) -> list[psutil.Process]:
+    return [c for c in children if any("spawn_main" in part for part in c.cmdline())]
+
+
+async def _healthy(port: int) -> bool:
+    try:
+        async with httpx.AsyncClient() as web:
+            return (await web.get(f"http://127.0.0.1:{port}/health", timeout=10)).status_code == 200
+    except httpx.TransportError:  # the socket is bound; it listens once a web process has started
+        return False
+
+
+def _running(processes: list[psutil.Process]) -> list[int]:
+    running = []
+    for p in processes:
+        with contextlib.suppress(psutil.NoSuchProcess, psutil.ZombieProcess):
+            if p.status() != psutil.STATUS_ZOMBIE:
+                running.append(p.pid)
+    return running
+
+
+async def test_voice_run_killed_outright_leaves_no_process_behind(database_url: str, db: AsyncSession) -> None:
+    """SIGKILL gives `voice run` no chance to stop its children: each notices its parent is gone and stops
+    (the worker as with Ctrl-C; each web process, which would otherwise keep serving on the port)."""
+    port = _free_port()
+    proc = await _voice_run(database_url, port)
+    children: list[psutil.Process] = []
+    try:
+        await _wait_for(lambda: _healthy(port), "the web processes to answer")
+        children = psutil.Process(proc.pid).children(recursive=True)
+        assert len(_web_processes(children)) == 2 and [c for c in children if "worker" in c.cmdline()]
+        proc.kill()
+        await proc.wait()
+        # Each checks its parent every second, then stops as if asked to.
+        await _wait_for(lambda: _none_running(children), "every child of the killed voice run to stop", 30)
+        assert not await _healthy(port)
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+        for child in children:  # none is left when the test passes; they hold the output pipe open
+            with contextlib.suppress(psutil.Error):
+                child.kill()
+        output = (await proc.communicate())[0].decode(errors="replace")
+    assert output.count("is gone; stopping") == 3, output  # the worker and both web processes
+
+
+async def _none_running(processes: list[psutil.Process]) -> bool:
+    return not _running(processes)
 
 
 async def _blocked(conn: asyncpg.Connection, job_id: int) -> bool:

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import gc
 import logging
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -31,6 +32,7 @@ import voice.models  # noqa: F401  (every table mapped before the first request)
 from voice import __version__, platform
 from voice.accounts.models import StoreItem
 from voice.db import describe, sqlalchemy_config
+from voice.serving import SUPERVISOR_ENV
 from voice.settings import Settings, get_settings
 from voice.web.assets import Assets, static_files
 from voice.web.auth import AuthMiddleware
@@ -44,7 +46,7 @@ from voice.web.security_headers import SecurityHeadersMiddleware
 from voice.web.sessions import SessionConfig
 from voice.web.templating import template_config
 from voice.web.transactions import commit_before_answer
-from voice.worker import run_worker
+from voice.worker import run_worker, stop_when_orphaned
 
 log = logging.getLogger("voice")
 
@@ -76,6 +78,17 @@ async def _inprocess_worker(app: Litestar) -> AsyncIterator[None]:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await task
+
+
+@asynccontextmanager
+async def _stop_with_supervisor(app: Litestar) -> AsyncIterator[None]:
+    """A web process among several (`voice run`, `voice serve --workers N`) whose supervisor is killed
+    (SIGKILL) stops too: nothing else would stop it, and it would keep the port and its connections."""
+    watch = asyncio.create_task(stop_when_orphaned(int(os.environ[SUPERVISOR_ENV])))
+    try:
+        yield
+    finally:
+        watch.cancel()
 
 
 def _warm_start() -> None:
@@ -183,7 +196,8 @@ def create_app(settings: Settings | None = None, sections: dict[str, Any] | None
             "throttle": SQLAlchemyStore(db, model=StoreItem, namespace="throttle"),
         },
         template_config=template_config(settings, assets),
-        lifespan=[*platform.lifespans(), *([_inprocess_worker] if settings.inprocess_worker else [])],
+        lifespan=[*platform.lifespans(), *([_inprocess_worker] if settings.inprocess_worker else []),
+                  *([_stop_with_supervisor] if SUPERVISOR_ENV in os.environ else [])],
         on_startup=[_warm_start],
         openapi_config=OpenAPIConfig(
             title="Voice API",

@@ -294,52 +294,45 @@ def worker(concurrency: int, niceness: int, parent: int | None) -> None:
 @main.command("serve")
 @click.option("--host", default=None)
 @click.option("--port", default=None, type=int)
-@click.option("--workers", default=1, show_default=True)
+@click.option("--workers", default=1, show_default=True, envvar="WEB_CONCURRENCY",
+              help="Web processes sharing the socket (env WEB_CONCURRENCY).")
 def serve(host: str | None, port: int | None, workers: int) -> None:
     """Serve the web app (without migrating)."""
     import signal
 
     from voice.db import stop_embedded_postgres
+    from voice.serving import serve as serve_web
 
     settings = get_settings()
     # uvicorn re-raises SIGTERM after its graceful shutdown; with the default handler the process
     # would die before the embedded PostgreSQL is released. Exiting normally runs the clean-up.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
-        _serve(settings, host, port, workers)
+        serve_web(settings, host, port, workers)
     finally:
         stop_embedded_postgres()
-
-
-def _serve(settings: Any, host: str | None, port: int | None, workers: int) -> None:
-    import uvicorn
-
-    uvicorn.run(
-        "voice.app:create_app",
-        factory=True,
-        host=host or settings.host,
-        port=port or settings.port,
-        workers=workers,
-        proxy_headers=True,
-        access_log=False,  # the app logs each request itself (structlog), without personal data
-        log_level=settings.log_level.lower(),
-    )
 
 
 @main.command("run")
 @click.option("--host", default=None)
 @click.option("--port", default=None, type=int)
+@click.option("--workers", default=None, type=int, envvar="WEB_CONCURRENCY",
+              help="Web processes sharing the socket (env WEB_CONCURRENCY). "
+                   "Default: 1 on one core, else half the cores and at least 2.")
 @click.option("--no-demo", is_flag=True, help="Do not load demo data into an empty database.")
-def run(host: str | None, port: int | None, no_demo: bool) -> None:
-    """Migrate, load demo data into an empty database, and serve, with a job worker in a child process.
+def run(host: str | None, port: int | None, workers: int | None, no_demo: bool) -> None:
+    """Migrate, load demo data into an empty database, and serve from one or more web processes, with a
+    job worker in a child process.
 
-    Ctrl-C or SIGTERM stops everything within seconds: the web server, the worker (its running jobs go
+    Ctrl-C or SIGTERM stops everything within seconds: the web processes, the worker (its running jobs go
     back to the queue) and the embedded PostgreSQL."""
     import os
     import signal
 
+    from voice import serving
     from voice.db import stop_embedded_postgres
     from voice.demo.loader import load_demo
+    from voice.jobs import WORKER_CONNECTIONS
     from voice.migrate import upgrade
     from voice.worker import WorkerProcess
 
@@ -348,44 +341,34 @@ def run(host: str | None, port: int | None, no_demo: bool) -> None:
     signal.signal(signal.SIGINT, lambda *_: sys.exit(0))
     try:
         url = _database_url()
+        settings = get_settings()
+        budget = _run(lambda: _with_session(serving.connection_budget))
+        try:
+            processes = serving.web_processes(workers, serving.cores(), budget,
+                                              settings.db_pool_size + settings.db_max_overflow, WORKER_CONNECTIONS)
+        except serving.TooManyWebProcesses as exc:
+            raise click.ClickException(str(exc)) from exc
         upgrade(url)
         if not no_demo:
             click.echo(_run(lambda: _with_session(lambda s: load_demo(s, force=False))))
-        # Jobs never run in the web process: the worker is a child process at a lower CPU priority.
+        # Jobs never run in a web process: the worker is a child process at a lower CPU priority. The web
+        # processes are given the database's URL, so they use the embedded server this process started
+        # (and stops) without attaching to it themselves.
         os.environ["VOICE_INPROCESS_WORKER"] = "off"
+        os.environ["DATABASE_URL"] = url
         get_settings.cache_clear()
         settings = get_settings()
         jobs = WorkerProcess(url)
         jobs.start()
         try:
-            click.echo(f"Voice is serving on http://{host or settings.host}:{port or settings.port}")
-            _serve_until_signal(settings, host, port, on_signal=jobs.signal_stop)
+            click.echo(f"Voice is serving on http://{host or settings.host}:{port or settings.port} "
+                       f"({processes} web process{'es' if processes > 1 else ''} and a job worker)")
+            serving.serve(settings, host, port, processes, on_stop=jobs.signal_stop,
+                          stop_within=serving.WEB_STOP_WITHIN_SECONDS)
         finally:
             jobs.stop()
     finally:
         stop_embedded_postgres()
-
-
-# Requests still running when `voice run` is asked to stop get this long before the server closes.
-STOP_GRACE_SECONDS = 1.5
-
-
-def _serve_until_signal(settings: Any, host: str | None, port: int | None, on_signal: Callable[[], None]) -> None:
-    """One uvicorn server in this process; the first SIGINT/SIGTERM also calls ``on_signal`` at once, so the
-    worker stops while the server finishes its last requests."""
-    import uvicorn
-
-    class Server(uvicorn.Server):
-        def handle_exit(self, sig: int, frame: Any) -> None:
-            on_signal()
-            super().handle_exit(sig, frame)
-
-    config = uvicorn.Config(
-        "voice.app:create_app", factory=True, host=host or settings.host, port=port or settings.port,
-        proxy_headers=True, access_log=False, log_level=settings.log_level.lower(),
-        timeout_graceful_shutdown=STOP_GRACE_SECONDS,
-    )
-    Server(config).run()
 
 
 if __name__ == "__main__":

@@ -74,6 +74,12 @@ async def open_jobs(settings: Settings | None = None, url: str | None = None) ->
             yield jobs
 
 
+# The database connections of a worker process: procrastinate's pool (psycopg_pool's default size), its
+# LISTEN connection, and the engine of the tasks' sessions. `voice run` counts them against max_connections.
+QUEUE_POOL_SIZE = 4
+TASK_POOL_SIZE, TASK_POOL_OVERFLOW = 2, 2
+WORKER_CONNECTIONS = QUEUE_POOL_SIZE + 1 + TASK_POOL_SIZE + TASK_POOL_OVERFLOW
+
 _engines: dict[str, AsyncEngine] = {}
 # The settings the running worker was started with; tasks read them instead of the environment.
 _worker_settings: Settings | None = None
@@ -90,7 +96,8 @@ async def job_session(settings: Settings | None = None) -> AsyncIterator[AsyncSe
     url = resolve_database_url(settings)
     engine = _engines.get(url)
     if engine is None:
-        engine = _engines[url] = create_async_engine(url, pool_size=2, max_overflow=2, pool_pre_ping=True)
+        engine = _engines[url] = create_async_engine(url, pool_size=TASK_POOL_SIZE, max_overflow=TASK_POOL_OVERFLOW,
+                                                     pool_pre_ping=True)
     async with async_sessionmaker(engine, expire_on_commit=False)() as session, session.begin():
         yield session
 
@@ -103,7 +110,7 @@ def use_settings(settings: Settings) -> None:
 
 def bind(url: str) -> procrastinate.PsycopgConnector:
     """A connector for the database at ``url`` (psycopg speaks libpq URLs, not SQLAlchemy's)."""
-    return procrastinate.PsycopgConnector(conninfo=libpq_url(url))
+    return procrastinate.PsycopgConnector(conninfo=libpq_url(url), min_size=QUEUE_POOL_SIZE, max_size=QUEUE_POOL_SIZE)
 
 
 @jobs.periodic(cron="* * * * *", periodic_id="retry-stalled")

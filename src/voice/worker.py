@@ -67,7 +67,7 @@ def worker_main(concurrency: int, niceness: int = 0, parent: int | None = None) 
     import nlp  # noqa: F401
 
     async def main() -> None:
-        watch = asyncio.create_task(_stop_when_orphaned(parent)) if parent else None
+        watch = asyncio.create_task(stop_when_orphaned(parent)) if parent else None
         try:
             await run_worker(get_settings(), concurrency=concurrency, own_signals=True)
         finally:
@@ -84,11 +84,12 @@ def worker_main(concurrency: int, niceness: int = 0, parent: int | None = None) 
     asyncio.run(main())
 
 
-async def _stop_when_orphaned(parent: int) -> None:
-    """`voice run` killed without a chance to stop its worker (SIGKILL): stop as if asked to."""
+async def stop_when_orphaned(parent: int) -> None:
+    """The process that started this one (`voice run`, the supervisor of several web processes) was
+    killed without a chance to stop it (SIGKILL): stop as if asked to (SIGTERM)."""
     while os.getppid() == parent:  # noqa: ASYNC110 - nothing to await: the kernel re-parents us silently
         await asyncio.sleep(1)
-    log.warning("the process that started this worker is gone; stopping")
+    log.warning("the process that started this one (%s) is gone; stopping", parent)
     os.kill(os.getpid(), signal.SIGTERM)
 
 
