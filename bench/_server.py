@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import secrets
+import shutil
 import socket
 import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -81,14 +84,7 @@ def running_server(database_url: str, workers: int = 2, extra_env: dict | None =
                              "--workers", str(workers)], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log,
                             start_new_session=new_session)
     base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + start_timeout
-    while time.time() < deadline:
-        try:
-            if httpx.get(base + "/health", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.3)
-    else:
+    if not wait_until_healthy(base, proc, start_timeout):
         proc.terminate()  # uvicorn's parent stops its workers on SIGTERM; a kill would orphan them
         try:
             proc.wait(20)
@@ -106,6 +102,63 @@ def running_server(database_url: str, workers: int = 2, extra_env: dict | None =
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
+
+
+def wait_until_healthy(base: str, proc: subprocess.Popen, seconds: float) -> bool:
+    """Poll ``base``/health until it answers 200 (True), the server exits or ``seconds`` pass (False)."""
+    deadline = time.time() + seconds
+    while time.time() < deadline and proc.poll() is None:
+        try:
+            if httpx.get(base + "/health", timeout=1).status_code == 200:
+                return True
+        except httpx.HTTPError:
+            time.sleep(0.3)
+    return False
+
+
+# wrk's Lua script for POST /api/v1/feedback: each request has its own Idempotency-Key and the next body
+# of the file given; with a pause, each connection waits that many ms between its answer and its next
+# request (wrk's delay()). It prints one JSON line of results.
+WRK_POST = r"""
+local threads = 0
+function setup(thread)
+  threads = threads + 1
+  thread:set("tid", threads)
+end
+local payloads, count, prefix, pause = {}, 0, "", 0
+function init(args)
+  for line in io.lines(args[1]) do payloads[#payloads + 1] = line end
+  prefix = args[2] .. "-" .. tid .. "-"
+  pause = tonumber(args[3])
+end
+function delay()
+  return pause
+end
+function request()
+  count = count + 1
+  return wrk.format("POST", "/api/v1/feedback", {["Content-Type"] = "application/json",
+    ["Idempotency-Key"] = prefix .. count}, payloads[count % #payloads + 1])
+end
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format('{"requests": %d, "seconds": %f, "non_2xx": %d, "socket_errors": %d, ' ..
+    '"p50_ms": %f, "p99_ms": %f}\n', summary.requests, summary.duration / 1e6, e.status,
+    e.connect + e.read + e.write + e.timeout, latency:percentile(50) / 1e3, latency:percentile(99) / 1e3))
+end
+"""
+
+
+def wrk_post(base: str, items: list[dict], connections: int, seconds: float, pause_ms: int = 0) -> dict:
+    """wrk (one client thread: it needs little CPU) posting ``items`` in turn for ``seconds`` at
+    ``connections``; ``pause_ms`` between a connection's answer and its next request paces the load."""
+    with tempfile.TemporaryDirectory() as tmp:
+        script, bodies = Path(tmp) / "post.lua", Path(tmp) / "bodies.jsonl"
+        script.write_text(WRK_POST, encoding="utf-8")
+        bodies.write_text("\n".join(json.dumps(i, ensure_ascii=False) for i in items) + "\n", encoding="utf-8")
+        out = subprocess.run([shutil.which("wrk") or "wrk", "-t1", f"-c{connections}", f"-d{round(seconds)}s",
+                              "--timeout", "10s", "-s", str(script), base, "--", str(bodies), uuid.uuid4().hex[:12],
+                              str(pause_ms)], capture_output=True, text=True, check=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
 
 
 def percentile(values: list[float], p: float) -> float:

@@ -23,14 +23,12 @@ import random
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
-from pathlib import Path
 
 import asyncpg
 import httpx
-from _server import ROOT, fresh_database, machine, percentile, running_server
+from _server import ROOT, fresh_database, machine, percentile, running_server, wrk_post
 
 DEMO = ROOT / "src" / "voice" / "demo" / "data"
 
@@ -47,41 +45,9 @@ def payloads(n: int) -> list[dict]:
     return out
 
 
-WRK_SCRIPT = r"""
-local threads = 0
-function setup(thread)
-  threads = threads + 1
-  thread:set("tid", threads)
-end
-local payloads, count, prefix = {}, 0, ""
-function init(args)
-  for line in io.lines(args[1]) do payloads[#payloads + 1] = line end
-  prefix = args[2] .. "-" .. tid .. "-"
-end
-function request()
-  count = count + 1
-  return wrk.format("POST", "/api/v1/feedback", {["Content-Type"] = "application/json",
-    ["Idempotency-Key"] = prefix .. count}, payloads[count % #payloads + 1])
-end
-function done(summary, latency, requests)
-  local e = summary.errors
-  io.write(string.format('{"requests": %d, "seconds": %f, "non_2xx": %d, "socket_errors": %d, ' ..
-    '"p50_ms": %f, "p99_ms": %f}\n', summary.requests, summary.duration / 1e6, e.status,
-    e.connect + e.read + e.write + e.timeout, latency:percentile(50) / 1e3, latency:percentile(99) / 1e3))
-end
-"""
-
-
 def wrk_run(base: str, items: list[dict], concurrency: int, seconds: float) -> dict:
-    """wrk for ``seconds`` at ``concurrency`` connections (one client thread: it needs little CPU)."""
-    with tempfile.TemporaryDirectory() as tmp:
-        script, bodies = Path(tmp) / "post.lua", Path(tmp) / "bodies.jsonl"
-        script.write_text(WRK_SCRIPT, encoding="utf-8")
-        bodies.write_text("\n".join(json.dumps(i, ensure_ascii=False) for i in items) + "\n", encoding="utf-8")
-        out = subprocess.run([shutil.which("wrk") or "wrk", "-t1", f"-c{concurrency}", f"-d{round(seconds)}s", "--timeout", "10s", "-s", str(script),
-                              base, "--", str(bodies), uuid.uuid4().hex[:12]],
-                             capture_output=True, text=True, check=True).stdout
-    return json.loads(out.strip().splitlines()[-1])
+    """wrk for ``seconds`` at ``concurrency`` connections, each sending its next request at once."""
+    return wrk_post(base, items, concurrency, seconds)
 
 
 async def count_rows(url: str) -> int:

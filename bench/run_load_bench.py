@@ -1,9 +1,11 @@
 """`voice run` under load while theme jobs run: what issue 17's "Done when" asks of intake and themes.
 
     cd bench && ../.venv/bin/python run_load_bench.py [--items 10000] [--new 200] [--seconds 20] [--burst 30]
+                                                      [--web-processes N]
 
 One command, one throw-away database (the embedded PostgreSQL 16 + pgvector, or BENCH_DATABASE_URL),
-the real `voice run --no-demo` (web server + job worker child at nice 10, as `make run` starts them):
+the real `voice run --no-demo` (its web processes on one socket + the job worker child at nice 10, as
+`make run` starts them; ``--web-processes`` passes ``--workers``, else `voice run` picks its default):
 
 1. Seed one agency with ``--items`` stored feedback items (distinct real Arabic customer messages from
    ArBanking77) and their sentence vectors in text_embedding, as the encoding job leaves them (vectors
@@ -19,7 +21,7 @@ the real `voice run --no-demo` (web server + job worker child at nice 10, as `ma
    requested and the assignment jobs of the burst and of this load run while wrk drives ``--clients``
    connections of POST /api/v1/feedback for ``--seconds``; then raw asyncpg inserts of as many rows at
    the same concurrency, in the same run, with the jobs still running.
-6. SIGINT to `voice run`: how long until the web server, the worker and their children are gone.
+6. SIGINT to `voice run`: how long until the web processes, the worker and their children are gone.
 
 Prints a summary table (also bench/out/run_load.md) with `uptime`'s load next to every phase.
 """
@@ -29,23 +31,20 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import json
 import os
 import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import asyncpg
-import httpx
 import psutil
 from _data import libpq, load_agencies
-from _server import ROOT, free_port, fresh_database, machine, percentile
+from _server import ROOT, free_port, fresh_database, machine, percentile, wait_until_healthy, wrk_post
 from _vectors import bench_texts, cached_public, cached_vectors
 from http_bench import raw_run, wrk_run
 
@@ -94,25 +93,20 @@ async def seed(url: str, texts: list[str], encoder: str, vectors, *, days_ago: t
 
 # ------------------------------------------------------------------------------------------ voice run
 @contextlib.contextmanager
-def voice_run(url: str, log_path: Path):
-    """`voice run --no-demo` on loopback against ``url``, as `make run` starts it (web + worker child)."""
+def voice_run(url: str, log_path: Path, web_processes: int | None = None):
+    """`voice run --no-demo` on loopback against ``url``, as `make run` starts it (web processes + worker child)."""
     port = free_port()
     env = {**os.environ, "DATABASE_URL": url, "VOICE_RATE_LIMIT": "off", "VOICE_LOG_LEVEL": "WARNING",
            "VOICE_SECURE_COOKIES": "off", "VOICE_METRICS": "off", "SECRET_KEY": "bench-" + "x" * 40,
            "PYTHONPATH": str(ROOT / "src")}
     log = open(log_path, "ab")
     proc = subprocess.Popen([sys.executable, "-m", "voice.cli", "run", "--no-demo", "--host", "127.0.0.1",
-                             "--port", str(port)], cwd=ROOT, env=env, stdout=log, stderr=log)
+                             "--port", str(port), *(["--workers", str(web_processes)] if web_processes else [])],
+                            cwd=ROOT, env=env, stdout=log, stderr=log)
     base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 300  # imports and start-up take minutes on a machine with a load of 25
-    while time.time() < deadline:
-        try:
-            if httpx.get(base + "/health", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.3)
-    else:
-        proc.kill()
+    # Imports and start-up take minutes on a machine with a load of 25.
+    if not wait_until_healthy(base, proc, 300):
+        stop_run(proc)
         raise RuntimeError("voice run did not start; see " + str(log_path))
     try:
         yield base, proc
@@ -136,6 +130,12 @@ def worker_pids(run_pid: int) -> list[int]:
     return [p.pid for p in _children(run_pid) if "worker" in " ".join(p.cmdline())]
 
 
+def web_pids(run_pid: int) -> list[int]:
+    """`voice run` itself when it serves alone, else its web processes (uvicorn's, spawned by multiprocessing)."""
+    spawned = [p.pid for p in _children(run_pid) if "spawn_main" in " ".join(p.cmdline())]
+    return spawned or [run_pid]
+
+
 def stop_run(proc: subprocess.Popen) -> float:
     """Ctrl-C to `voice run`; seconds until it and every process it started are gone."""
     family = [proc.pid, *(p.pid for p in _children(proc.pid))]
@@ -150,7 +150,8 @@ def stop_run(proc: subprocess.Popen) -> float:
 
 
 class Cpu:
-    """CPU seconds of the web server, the worker and PostgreSQL between two readings."""
+    """CPU seconds of the web processes (and `voice run` supervising them), the worker and PostgreSQL
+    between two readings."""
 
     def __init__(self, run_pid: int) -> None:
         self.run_pid = run_pid
@@ -162,14 +163,14 @@ class Cpu:
             for p in procs:
                 with contextlib.suppress(psutil.Error):
                     t = p.cpu_times()
-                    s += t.user + t.system + t.children_user + t.children_system
+                    s += t.user + t.system  # children counted by themselves (reaped ones only add to these)
             return s
 
-        run = psutil.Process(self.run_pid)
+        web = {self.run_pid, *web_pids(self.run_pid)}
         workers = [psutil.Process(p) for p in worker_pids(self.run_pid)]
         worker_family = [w for p in workers for w in (p, *p.children(recursive=True))]
         pg = [p for p in psutil.process_iter(["name"]) if (p.info["name"] or "").startswith("postgres")]
-        return {"web": total([run]), "worker": total(worker_family), "postgres": total(pg)}
+        return {"web": total([psutil.Process(p) for p in web]), "worker": total(worker_family), "postgres": total(pg)}
 
     def since(self) -> dict[str, float]:
         now = self.read()
@@ -221,47 +222,10 @@ def payload(body: str, agency: str = AGENCY) -> dict:
             "rating": None}
 
 
-PACED = r"""
-local threads = 0
-function setup(thread)
-  threads = threads + 1
-  thread:set("tid", threads)
-end
-local payloads, count, prefix, pause = {}, 0, "", 0
-function init(args)
-  for line in io.lines(args[1]) do payloads[#payloads + 1] = line end
-  prefix = args[2] .. "-" .. tid .. "-"
-  pause = tonumber(args[3])
-end
-function delay()
-  return pause
-end
-function request()
-  count = count + 1
-  return wrk.format("POST", "/api/v1/feedback", {["Content-Type"] = "application/json",
-    ["Idempotency-Key"] = prefix .. count}, payloads[count % #payloads + 1])
-end
-function done(summary, latency, requests)
-  local e = summary.errors
-  io.write(string.format('{"requests": %d, "seconds": %f, "non_2xx": %d, "socket_errors": %d, ' ..
-    '"p50_ms": %f, "p99_ms": %f}\n', summary.requests, summary.duration / 1e6, e.status,
-    e.connect + e.read + e.write + e.timeout, latency:percentile(50) / 1e3, latency:percentile(99) / 1e3))
-end
-"""
-
-
 def paced_wrk(base: str, items: list[dict], rate: float, seconds: float, connections: int = 64) -> dict:
     """wrk sending about ``rate`` requests a second: each of ``connections`` connections waits
-    connections/rate seconds between its answer and its next request (wrk's delay())."""
-    with tempfile.TemporaryDirectory() as tmp:
-        script, bodies = Path(tmp) / "paced.lua", Path(tmp) / "bodies.jsonl"
-        script.write_text(PACED, encoding="utf-8")
-        bodies.write_text("\n".join(json.dumps(i, ensure_ascii=False) for i in items) + "\n", encoding="utf-8")
-        out = subprocess.run([shutil.which("wrk") or "wrk", "-t1", f"-c{connections}", f"-d{round(seconds)}s",
-                              "--timeout", "10s", "-s", str(script), base, "--", str(bodies), uuid.uuid4().hex[:12],
-                              str(round(connections / rate * 1000))],
-                             capture_output=True, text=True, check=True).stdout
-    return json.loads(out.strip().splitlines()[-1])
+    connections/rate seconds between its answer and its next request."""
+    return wrk_post(base, items, connections, seconds, pause_ms=round(connections / rate * 1000))
 
 
 async def burst(base: str, url: str, bodies: list[str], rate: float, seconds: float, settle: float) -> dict:
@@ -378,6 +342,7 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=64, help="submissions a second in the burst")
     parser.add_argument("--burst", type=float, default=30, help="seconds of burst")
     parser.add_argument("--settle", type=float, default=60, help="seconds to wait for late assignments")
+    parser.add_argument("--web-processes", type=int, default=None, help="voice run --workers (default: its own)")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk is needed (Debian package wrk)")
@@ -410,9 +375,10 @@ def main() -> None:
         asyncio.run(seed(url, stored_texts, encoder.name if encoder else "", vectors, days_ago=(90, 1)))
         report(f"seed {args.items} items + vectors", f"{time.perf_counter() - t:.1f} s")
         agency_id = asyncio.run(_agency_id(url))
-        with voice_run(url, log_path) as (base, proc):
+        with voice_run(url, log_path, args.web_processes) as (base, proc):
             a = asyncio.run(wait_refresh(url, asyncio.run(request_refresh(url, agency_id)), 600))
-            report("voice run", f"web pid {proc.pid} nice {psutil.Process(proc.pid).nice()}, worker pids "
+            web = web_pids(proc.pid)
+            report("voice run", f"{len(web)} web process(es) {web} nice {[psutil.Process(p).nice() for p in web]}, worker pids "
                    f"{worker_pids(proc.pid)} nice {[psutil.Process(p).nice() for p in worker_pids(proc.pid)]}")
             report(f"refresh A: {a['n_texts']} items, all vectors stored", f"{a['seconds']:.1f} s, "
                    f"{a['n_themes']} themes, {a['status']}")
@@ -473,7 +439,7 @@ def main() -> None:
                    + (f", {c['seconds']:.1f} s" if c["seconds"] else ""))
             report("Ctrl-C on voice run (jobs running)", f"all processes gone in {stop_run(proc):.1f} s", "≤ 5 s")
 
-    lines = [f"Machine: {machine()}. `voice run --no-demo` (1 web process, job worker child at nice 10), "
+    lines = [f"Machine: {machine()}. `voice run --no-demo` ({len(web)} web process(es), job worker child at nice 10), "
              f"{'BENCH_DATABASE_URL' if os.environ.get('BENCH_DATABASE_URL') else 'embedded PostgreSQL'}; "
              f"theme method {method} ({encoder.name if encoder else 'no encoder'}); {datetime.now(UTC):%Y-%m-%d %H:%M} UTC.", "",
              "| phase | result | target | load avg 1/5/15 min |", "|---|---|---|---|"]
