@@ -21,6 +21,10 @@ import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
+# The servers and CLI commands a bench starts run this checkout's code and migrations too (a relative
+# PYTHONPATH such as ../src means nothing from their working directory, the checkout's root, and they
+# would fall back to wherever the package is installed from).
+os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT / "src"), os.environ.get("PYTHONPATH")]))
 
 from voice.db import asyncpg_url, libpq_url, start_embedded_postgres  # noqa: E402
 
