@@ -57,6 +57,13 @@ async def test_cli_refuses_bad_input_clearly(database_url: str, db: AsyncSession
     assert (await db.scalar(select(User).where(User.email.in_(["x@example.sa", "y@example.sa", "z@example.sa"])))) is None
 
 
+@pytest.mark.slow  # a fresh interpreter
+def test_voice_run_refuses_more_web_processes_than_postgresql_has_connections_for(database_url: str) -> None:
+    refused = _voice(database_url, "run", "--no-demo", "--workers", "1000", "--port", "1")
+    assert refused.returncode != 0 and "Traceback" not in refused.stderr
+    assert "max_connections" in refused.stderr and "VOICE_DB_POOL_SIZE" in refused.stderr, refused.stderr
+
+
 @pytest.mark.slow  # a fresh interpreter per command
 def test_log_level_setting_holds_for_request_lines(database_url: str) -> None:
     """VOICE_LOG_LEVEL=WARNING silences the per-request lines; INFO (the default) keeps them."""
