@@ -51,8 +51,9 @@ async def _job_status(conn: asyncpg.Connection, job_id: int) -> str:
     return await conn.fetchval("SELECT status::text FROM procrastinate_jobs WHERE id = $1", job_id)
 
 
+@pytest.mark.parametrize("web_processes", [2, 1])  # several (the default on 2+ cores), one (on one core)
 async def test_ctrl_c_on_voice_run_stops_everything_and_the_refresh_resumes_once(
-        database_url: str, db: AsyncSession, run_jobs) -> None:
+        database_url: str, db: AsyncSession, run_jobs, web_processes: int) -> None:
     agency = await make_agency(db, "passports")
     intake = IntakeService(db)
     for n in range(3):
@@ -72,7 +73,7 @@ async def test_ctrl_c_on_voice_run_stops_everything_and_the_refresh_resumes_once
     job_id = await watcher.fetchval("SELECT id FROM procrastinate_jobs WHERE task_name = 'voice.refresh_themes'")
 
     port = _free_port()
-    proc = await _voice_run(database_url, port)
+    proc = await _voice_run(database_url, port, web_processes)
     try:
         await _wait_for(lambda: _blocked(watcher, job_id), "the refresh to be running in the worker")
         # The web processes answer while the job runs (they may still be importing the app when the worker
@@ -82,10 +83,11 @@ async def test_ctrl_c_on_voice_run_stops_everything_and_the_refresh_resumes_once
         assert [c for c in children if "worker" in c.cmdline()], "the worker runs as a child process"
         worker = next(c for c in children if "worker" in c.cmdline())
         assert worker.nice() > psutil.Process(proc.pid).nice(), "the worker runs at a lower CPU priority"
-        # Two web processes (uvicorn's, spawned by multiprocessing), each listening on the one socket `voice
-        # run` bound, at the web's CPU priority.
-        web = _web_processes(children)
-        assert len(web) == 2, [c.cmdline() for c in children]
+        # The web processes (uvicorn's, spawned by multiprocessing; or `voice run` itself when it serves
+        # alone), each listening on the one socket `voice run` bound, at the web's CPU priority.
+        web = _web_processes(children) if web_processes > 1 else [psutil.Process(proc.pid)]
+        assert len(web) == web_processes, [c.cmdline() for c in children]
+        assert web_processes > 1 or not _web_processes(children)
         for process in web:
             assert process.nice() == psutil.Process(proc.pid).nice()
             assert [c for c in process.net_connections("tcp") if c.status == psutil.CONN_LISTEN and c.laddr.port == port]
@@ -125,12 +127,12 @@ async def test_ctrl_c_on_voice_run_stops_everything_and_the_refresh_resumes_once
     assert await db.scalar(select(func.count()).select_from(ThemeModel)) == 1
 
 
-async def _voice_run(database_url: str, port: int) -> asyncio.subprocess.Process:
+async def _voice_run(database_url: str, port: int, web_processes: int = 2) -> asyncio.subprocess.Process:
     env = {**os.environ, "DATABASE_URL": database_url, "VOICE_DATA_DIR": str(PROJECT_ROOT / ".data" / "test"),
            "SECRET_KEY": "worker-test-secret-" + "z" * 32, "VOICE_LOG_LEVEL": "INFO",
            "VOICE_RATE_LIMIT": "off"}
     return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "voice.cli", "run", "--no-demo", "--port", str(port), "--workers", "2",
+        sys.executable, "-m", "voice.cli", "run", "--no-demo", "--port", str(port), "--workers", str(web_processes),
         cwd=PROJECT_ROOT, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
 
 
