@@ -16,9 +16,10 @@ import argparse
 import numpy as np
 
 from voice.themes import emerging
-from voice.themes.emerging import WEEKS, judge
+from voice.themes.emerging import judge
 
-DAYS = 7 * WEEKS + 180  # burn-in, then six months judged
+HISTORY = 56  # burn-in (eight weeks, whatever history the rule reads), then six months judged
+DAYS = HISTORY + 180
 THEMES = 12
 WEEKDAY = np.array([1.0, 1.05, 1.1, 1.0, 0.95, 0.35, 0.5])  # Sun..Sat; Friday and Saturday quiet
 CV = 0.2
@@ -36,13 +37,17 @@ def main() -> None:
     parser.add_argument("--agencies", type=int, default=200)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--alpha", type=float, default=emerging.ALPHA, help="try another ALPHA")
+    parser.add_argument("--alpha-two-days", type=float, default=getattr(emerging, "ALPHA_TWO_DAYS", None),
+                        help="try another ALPHA_TWO_DAYS")
     parser.add_argument("--dispersion", type=float, default=emerging.DISPERSION, help="try another DISPERSION")
     args = parser.parse_args()
     emerging.ALPHA, emerging.DISPERSION = args.alpha, args.dispersion
-    print(f"ALPHA={emerging.ALPHA} DISPERSION={emerging.DISPERSION} MIN_COUNT={emerging.MIN_COUNT} "
-          f"FLOOR={emerging.FLOOR}")
+    if args.alpha_two_days is not None:
+        emerging.ALPHA_TWO_DAYS = args.alpha_two_days
+    print(f"ALPHA={emerging.ALPHA} ALPHA_TWO_DAYS={getattr(emerging, 'ALPHA_TWO_DAYS', '-')} "
+          f"DISPERSION={emerging.DISPERSION} MIN_COUNT={emerging.MIN_COUNT} FLOOR={emerging.FLOOR}")
     rng = np.random.default_rng(args.seed)
-    start = 7 * WEEKS
+    start = HISTORY
     alarms = judged_days = 0
     bands = {"< 2": [0, 0, 0], "2-5": [0, 0, 0], "5-15": [0, 0, 0], "15-60": [0, 0, 0]}
     for _ in range(args.agencies):
