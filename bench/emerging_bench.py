@@ -5,6 +5,7 @@ text a day to 60 (log-uniform), a weekly cycle (Friday and Saturday quiet), a sl
 (±30 % over the period), and day-to-day variation beyond Poisson (a gamma multiplier, cv 0.2). On
 steady data it counts false alarms per agency-month; then it doubles a theme's rate from a random day
 on and checks whether the rule flags the theme on that first day ("within a day"), by base rate.
+--oracle replaces the rule's baseline by the true expected rate: the ceiling for a one-day test.
 
 Usage:  PYTHONPATH=src .venv/bin/python bench/emerging_bench.py [--agencies 200] [--seed 0]
 """
@@ -16,7 +17,6 @@ import argparse
 import numpy as np
 
 from voice.themes import emerging
-from voice.themes.emerging import judge
 
 HISTORY = 56  # burn-in (eight weeks, whatever history the rule reads), then six months judged
 DAYS = HISTORY + 180
@@ -25,11 +25,23 @@ WEEKDAY = np.array([1.0, 1.05, 1.1, 1.0, 0.95, 0.35, 0.5])  # Sun..Sat; Friday a
 CV = 0.2
 
 
-def rates(rng: np.random.Generator, base: float) -> np.ndarray:
+def rates(rng: np.random.Generator, base: float) -> tuple[np.ndarray, np.ndarray]:
+    """(each day's rate, its expectation before the day-to-day variation: what an oracle would know)."""
     days = np.arange(DAYS)
     drift = 1 + 0.3 * np.sin(2 * np.pi * (days / DAYS + rng.random()))
     noise = rng.gamma(1 / CV**2, CV**2, DAYS)
-    return base * WEEKDAY[days % 7] * drift * noise
+    expected = base * WEEKDAY[days % 7] * drift
+    return expected * noise, expected
+
+
+def oracle(truth: np.ndarray):
+    """The one-day test against each day's true expected rate (weekly cycle and drift known exactly):
+    the best any baseline estimate could do with the same variance model and ALPHA."""
+    def judge_known(history, count: int) -> emerging.Verdict:
+        lam = float(truth[len(history)])
+        p = emerging.tail(count, lam, lam + emerging.DISPERSION * lam**2)
+        return emerging.Verdict(count, lam, p, count >= emerging.MIN_COUNT and p < emerging.ALPHA)
+    return judge_known
 
 
 def main() -> None:
@@ -40,6 +52,7 @@ def main() -> None:
     parser.add_argument("--alpha-two-days", type=float, default=getattr(emerging, "ALPHA_TWO_DAYS", None),
                         help="try another ALPHA_TWO_DAYS")
     parser.add_argument("--dispersion", type=float, default=emerging.DISPERSION, help="try another DISPERSION")
+    parser.add_argument("--oracle", action="store_true", help="judge against the true expected rate instead")
     args = parser.parse_args()
     emerging.ALPHA, emerging.DISPERSION = args.alpha, args.dispersion
     if args.alpha_two_days is not None:
@@ -53,7 +66,8 @@ def main() -> None:
     for _ in range(args.agencies):
         for _ in range(THEMES):
             base = float(np.exp(rng.uniform(np.log(0.5), np.log(60))))
-            lam = rates(rng, base)
+            lam, truth = rates(rng, base)
+            judge = oracle(truth) if args.oracle else emerging.judge
             counts = rng.poisson(lam)
             for d in range(start, DAYS):
                 alarms += judge(counts[:d], int(counts[d])).emerging
