@@ -21,8 +21,8 @@ The rule (one statement, tested in tests/test_emerging.py, tuned in bench/emergi
 Why this shape (bench/emerging_bench.py, docs/benchmarks.md): the previous rule compared d with the mean
 of the same weekday over four weeks (four noisy days, so ±13 % error at 25 a day) and took the larger of
 that and a second estimate, which biased λ ~7 % upwards; both cost busy themes much of their power. A
-profile over eight weeks and a level over two weeks come close to knowing the theme's true weekly cycle
-(41 % against 46 % of busy doublings flagged on day one in the benchmark). The level lags a slow drift by
+profile over eight weeks and a level over two weeks come close to knowing each day's true expected rate
+(41 % of busy doublings flagged on day one in the benchmark, against 48 % for that oracle). The level lags a slow drift by
 about a week's worth of it and absorbs a level that moved within LEVEL_DAYS: a volume that doubles and
 stays there is flagged in its first days, then becomes the new normal.
 
