@@ -369,6 +369,7 @@ def main() -> None:
                   f"HNSW index built in {index_s:.1f} s", flush=True)
         else:
             print(f"reusing the loaded database of {args.ideas} ideas (--keep)", flush=True)
+        loads = {"service call": os.getloadavg()[0]}
         service = asyncio.run(service_calls(url, queries))
         print("plan:\n  " + "\n  ".join(p if len(p) < 150 else p[:110] + " …" for p in service["plan"]), flush=True)
         assert any(index_name() in p for p in service["plan"]), "HNSW index not used"
@@ -378,10 +379,13 @@ def main() -> None:
             database = urlsplit(url).path.lstrip("/")
             asyncio.run(http_calls(base, queries[:40], 2))  # warm-up of both workers
             cpu = server_cpu(proc), database_cpu(database)
+            loads["HTTP, 1 client"] = os.getloadavg()[0]
             one = asyncio.run(http_calls(base, queries, 1))
             http_cpu = ((server_cpu(proc) - cpu[0]) * 1000 / len(queries),
                         (database_cpu(database) - cpu[1]) * 1000 / len(queries))
+            loads["HTTP, 4 clients"] = os.getloadavg()[0]
             four = asyncio.run(http_calls(base, queries, 4))
+            loads["end"] = os.getloadavg()[0]
     print(f"\nrecall@{K} of the HNSW search against an exact scan (50 queries): {service['recall']:.3f}")
     print(f"ideas found per query (k={K}): median {statistics.median(service['hits'])}, "
           f"none for {sum(h == 0 for h in service['hits'])} of {len(service['hits'])}")
@@ -394,6 +398,7 @@ def main() -> None:
     print(f"\nCPU per call (whatever the load, they add up to the time on an idle core): service call "
           f"{service['cpu'][0]:.1f} ms in Python + {service['cpu'][1]:.1f} ms in PostgreSQL; HTTP request (1 client) "
           f"{http_cpu[0]:.1f} ms in the uvicorn workers + {http_cpu[1]:.1f} ms in PostgreSQL")
+    print("load average (1 min) as each step began: " + ", ".join(f"{k} {v:.1f}" for k, v in loads.items()))
     print(f"\ntotal {time.perf_counter() - began:.0f} s; load after: {os.getloadavg()}")
 
 
