@@ -57,27 +57,11 @@ async def run_worker(settings: Settings | None = None, *, wait: bool = True, con
             )
 
 
-def lower_priority(niceness: int) -> None:
-    """Lower this process's CPU priority: nice(2) by ``niceness`` and, on Linux, the SCHED_IDLE policy.
-
-    nice 10 alone still gave the worker 0.6 of a core while 64 clients were being served (CFS shares
-    by weight and lets a running job finish its slice), and the web's p99 rose to 110 ms; a SCHED_IDLE
-    task runs only on CPU time nobody else wants and gives way as soon as a web process wakes. Set
-    before any thread starts, so every thread of the worker (asyncio's, nlp's pool) inherits it.
-    """
-    os.nice(niceness)
-    if hasattr(os, "SCHED_IDLE"):
-        try:
-            os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
-        except OSError:  # not permitted here (some containers): nice alone
-            log.info("SCHED_IDLE not permitted; the worker runs at nice %d only", niceness)
-
-
 def worker_main(concurrency: int, niceness: int = 0, parent: int | None = None) -> None:
     """The body of ``voice worker``: lower its CPU priority by ``niceness``, run until SIGINT/SIGTERM
     (or until the process ``parent`` is gone), then leave at once."""
     if niceness:
-        lower_priority(niceness)
+        os.nice(niceness)
     # Jobs import the NLP library on first use; importing it here keeps the event loop free once jobs
     # run (an import inside a job held the loop for seconds, deaf to a stop request).
     import nlp  # noqa: F401
