@@ -103,33 +103,10 @@ def test_migration_0018_keeps_the_standard_arabic_descriptions_of_the_defaults()
 def test_migration_0018_fills_missing_arabic_descriptions_and_keeps_what_staff_wrote() -> None:
     """Criteria stored before 0008 (English description only) get the standard Arabic one; Arabic that staff
     wrote, and criteria whose English staff rewrote, are left as they are."""
-    import asyncio
-    import secrets
+    from tests.migration_db import database_at
 
-    import asyncpg
-
-    from tests.conftest import _server_url, test_settings
-    from tests.conftest import _with_database as with_database
-    from voice.db import asyncpg_url
-    from voice.migrate import upgrade
-
-    server = _server_url()
-    name = f"voice_m0018_{secrets.token_hex(3)}"
-    admin = with_database(server, "postgres")
-    url = asyncpg_url(with_database(server, name))
-    plain = with_database(server, name)
-
-    async def run(dsn: str, sql: str, fetch: bool = False) -> list:
-        conn = await asyncpg.connect(dsn)
-        try:
-            return await conn.fetch(sql) if fetch else [await conn.execute(sql)]
-        finally:
-            await conn.close()
-
-    asyncio.run(run(admin, f'CREATE DATABASE "{name}"'))
-    try:
-        upgrade(url, "0017", settings=test_settings(url))
-        asyncio.run(run(plain, """
+    with database_at("0017", "m0018") as database:
+        database.execute("""
             INSERT INTO award_edition (id, number, name_ar, name_en, opens_on, closes_on, evidence_from, evidence_to,
                                        status, min_judges, created_at, updated_at)
             VALUES (1, 1, 'الدورة الأولى', 'First edition', '2025-01-01', '2025-03-01', '2024-01-01', '2024-12-31',
@@ -150,12 +127,9 @@ def test_migration_0018_fills_missing_arabic_descriptions_and_keeps_what_staff_w
                    (4, 2, 0, 'الابتكار', 'Innovation', 'New approaches and technologies.', '', 2, 10, now(), now()),
                    (5, 2, 1, 'الأثر والنتائج', 'Impact and results', 'Results measured over two years.', '', 3, 10,
                     now(), now());
-        """))
-        upgrade(url, "head", settings=test_settings(url))
-        rows = asyncio.run(run(plain, "SELECT id, description, description_ar FROM award_criterion ORDER BY id",
-                               True))
-    finally:
-        asyncio.run(run(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        """)
+        database.upgrade()
+        rows = database.fetch("SELECT id, description, description_ar FROM award_criterion ORDER BY id")
     arabic = {r["id"]: r["description_ar"] for r in rows}
     assert arabic[1] == "مدى جِدّة الفكرة وإبداعها."
     assert arabic[2] == "هل المشكلة والمقترح مشروحان بوضوح؟"  # blank counts as missing

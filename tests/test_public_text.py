@@ -159,32 +159,10 @@ async def test_orm_core_and_raw_sql_writes_all_store_the_redacted_form(db: Async
 def test_migration_0009_redacts_what_was_written_before() -> None:
     """Rows written before the public columns redacted (staff answers, old public texts, search terms) are
     redacted by migration 0009, so neither the board nor public search still holds them."""
-    import asyncio
-    import secrets
+    from tests.migration_db import database_at
 
-    import asyncpg
-
-    from tests.conftest import _server_url, _with_database, test_settings
-    from voice.db import asyncpg_url
-    from voice.migrate import upgrade
-
-    server = _server_url()
-    name = f"voice_m0009_{secrets.token_hex(3)}"
-    admin = _with_database(server, "postgres")
-    url = asyncpg_url(_with_database(server, name))
-
-    async def run(dsn: str, sql: str, fetch: bool = False) -> list:
-        conn = await asyncpg.connect(dsn)
-        try:
-            return await conn.fetch(sql) if fetch else [await conn.execute(sql)]
-        finally:
-            await conn.close()
-
-    asyncio.run(run(admin, f'CREATE DATABASE "{name}"'))
-    try:
-        upgrade(url, "0016", settings=test_settings(url))
-        plain = _with_database(server, name)
-        asyncio.run(run(plain, f"""
+    with database_at("0016", "m0009") as database:
+        database.execute(f"""
             INSERT INTO agency (id, slug, name_ar, name_en, description_ar, description_en, sla_days, is_active,
                                 publish_after_review, contact_email, created_at, updated_at)
             VALUES (1, 'passports', 'الجوازات', 'Passports', '', '', 10, true, false, '', now(), now());
@@ -195,12 +173,10 @@ def test_migration_0009_redacts_what_was_written_before() -> None:
                     '1023456789 0501234567', true, 'visible', true, 'received', 0, now(), 'ar', now(), now());
             INSERT INTO feedback_response (id, feedback_id, agency_id, body, public, created_at, updated_at)
             VALUES (1, 1, 1, 'تواصلنا معك على 0559876543 وهويتك 1098765432', true, now(), now());
-        """))  # noqa: S608  (constant test text)
-        upgrade(url, "head", settings=test_settings(url))
-        (row,) = asyncio.run(run(plain, "SELECT f.body, f.body_public, f.search_text, r.body AS answer "
-                                        "FROM feedback f JOIN feedback_response r ON r.feedback_id = f.id", True))
-    finally:
-        asyncio.run(run(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        """)  # noqa: S608  (constant test text)
+        database.upgrade()
+        (row,) = database.fetch("SELECT f.body, f.body_public, f.search_text, r.body AS answer "
+                                "FROM feedback f JOIN feedback_response r ON r.feedback_id = f.id")
     assert row["body"] == RAW  # the original is the agency's
     assert row["answer"] == "تواصلنا معك على [هاتف] وهويتك [رقم هوية]"
     for text in (row["body_public"], row["search_text"]):
