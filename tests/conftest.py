@@ -114,30 +114,32 @@ def _with_database(url: str, name: str) -> str:
     return base + ("?" + query if query else "")
 
 
-@pytest.fixture(scope="session")
-def database_url() -> Iterator[str]:
-    """A brand-new database, migrated to head; dropped at the end of the session."""
-    from voice.migrate import upgrade
-
-    server = _server_url()
-    name = f"voice_test_{os.getpid()}_{secrets.token_hex(3)}"
-    admin = _with_database(server, "postgres")
-
-    async def run(sql: str) -> None:
-        conn = await asyncpg.connect(admin)
+def _on_server(sql: str) -> None:
+    """One statement on the test server's maintenance database (CREATE/ALTER/DROP DATABASE)."""
+    async def run() -> None:
+        conn = await asyncpg.connect(_with_database(_server_url(), "postgres"))
         try:
             await conn.execute(sql)
         finally:
             await conn.close()
 
-    asyncio.run(run(f'CREATE DATABASE "{name}"'))
+    asyncio.run(run())
+
+
+@pytest.fixture(scope="session")
+def database_url() -> Iterator[str]:
+    """A brand-new database, migrated to head; dropped at the end of the session."""
+    from voice.migrate import upgrade
+
+    name = f"voice_test_{os.getpid()}_{secrets.token_hex(3)}"
+    _on_server(f'CREATE DATABASE "{name}"')
     # A throw-away database need not wait for each commit to reach the disk (a crash loses it anyway):
     # the tests commit thousands of times, and on a busy disk every wait was milliseconds.
-    asyncio.run(run(f'ALTER DATABASE "{name}" SET synchronous_commit = off'))
-    url = asyncpg_url(_with_database(server, name))
+    _on_server(f'ALTER DATABASE "{name}" SET synchronous_commit = off')
+    url = asyncpg_url(_with_database(_server_url(), name))
     upgrade(url, settings=test_settings(url))
     yield url
-    asyncio.run(run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    _on_server(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture(scope="session", autouse=True)

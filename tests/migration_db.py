@@ -10,7 +10,7 @@ from contextlib import contextmanager
 
 import asyncpg
 
-from tests.conftest import _server_url, _with_database, test_settings
+from tests.conftest import _on_server, _server_url, _with_database, test_settings
 from voice.db import asyncpg_url
 from voice.migrate import upgrade
 
@@ -42,19 +42,10 @@ class OldDatabase:
 def database_at(revision: str, label: str) -> Iterator[OldDatabase]:
     """A new database migrated to ``revision``; dropped afterwards whatever happens."""
     name = f"voice_{label}_{secrets.token_hex(3)}"
-    admin = _with_database(_server_url(), "postgres")
-
-    async def on_server(sql: str) -> None:
-        conn = await asyncpg.connect(admin)
-        try:
-            await conn.execute(sql)
-        finally:
-            await conn.close()
-
-    asyncio.run(on_server(f'CREATE DATABASE "{name}"'))
+    _on_server(f'CREATE DATABASE "{name}"')
     try:
         database = OldDatabase(name)
         database.upgrade(revision)
         yield database
     finally:
-        asyncio.run(on_server(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        _on_server(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
