@@ -141,13 +141,14 @@ async def test_an_administrator_drafts_from_the_page_for_the_agency_it_names(cli
     agency = await make_agency(db, "amanah")
     admin = await make_user(db, Role.ADMIN)
     await sign_in(client, admin.email)
-    assert 'name="agency"' in (await client.get("/agency/consultations/new")).text
+    form = (await client.get("/agency/consultations/new")).text
+    assert 'name="agency"' in form and '<option value="amanah">' in form  # chosen by name, not typed
     missing = await post_form(client, "/agency/consultations", draft_form())
     assert missing.status_code == 422 and 'id="err-agency"' in missing.text
     assert "حدّد الجهة صاحبة الاستطلاع" in missing.text
     unknown = await post_form(client, "/agency/consultations", draft_form(agency="nowhere"))
     assert unknown.status_code == 422 and "لا توجد جهة نشطة بهذا المعرّف." in unknown.text
-    assert 'value="nowhere"' in unknown.text  # kept as typed
+    assert '<option value="amanah">' in unknown.text  # the list is offered again with the error
     created = await post_form(client, "/agency/consultations", draft_form(agency="amanah"))
     assert created.status_code == 303, created.text[:500]
     cid = int(created.headers["location"].rsplit("/", 1)[1])

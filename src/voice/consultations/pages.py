@@ -58,10 +58,10 @@ def _form_of(c: Consultation) -> dict[str, Any]:
 
 
 def _editor(form: dict[str, Any], errors: dict[str, str], consultation: Consultation | None = None,
-            status_code: int = 200) -> Template:
+            status_code: int = 200, agencies: list | None = None) -> Template:
     return Template("consultations/staff/edit.html", status_code=status_code, context={
         "form": form, "errors": errors, "consultation": consultation, "audiences": AUDIENCES,
-        "rows": len(form.get("articles", [])) + SPARE_ROWS})
+        "rows": len(form.get("articles", [])) + SPARE_ROWS, "agencies": agencies or []})
 
 
 def _decisions(data: dict[str, Any], consultation: Consultation) -> list[ArticleDecision]:
@@ -92,8 +92,9 @@ class ConsultationStaffPages(Controller):
             "items": [(c, phase(c)) for c in items], "locale": get_locale()})
 
     @get("/new", name="consultation_new")
-    async def new(self) -> Template:
-        return _editor({"audience": list(AUDIENCES), "articles": []}, {})
+    async def new(self, request: Request, consultations: ConsultationService) -> Template:
+        return _editor({"audience": list(AUDIENCES), "articles": []}, {},
+                       agencies=await consultations.agencies_to_name(request.user))
 
     @post("/", name="consultation_create")
     async def create(self, request: Request, data: FormData, consultations: ConsultationService) -> Any:
@@ -103,7 +104,8 @@ class ConsultationStaffPages(Controller):
         except DomainError as exc:
             if exc.status_code in (403, 404):
                 raise
-            return _editor(form, exc.errors or {"form": exc.message}, status_code=exc.status_code)
+            return _editor(form, exc.errors or {"form": exc.message}, status_code=exc.status_code,
+                           agencies=await consultations.agencies_to_name(request.user))
         return redirect_to(request, "consultation_manage", consultation_id=c.id)
 
     @get("/{consultation_id:int}/edit", name="consultation_edit")

@@ -121,6 +121,14 @@ class ConsultationService(DomainService[Consultation]):
 
     # ----- staff --------------------------------------------------------------------------
 
+    async def agencies_to_name(self, user: User | None) -> list[Agency]:
+        """The agencies ``user`` chooses among when drafting: every active one for an administrator (who
+        belongs to none and must name one, see ``create``); none for agency staff (theirs is implied)."""
+        if user is None or user.role is not Role.ADMIN:
+            return []
+        return list(await self.session.scalars(select(Agency).where(Agency.is_active.is_(True))
+                                               .order_by(Agency.name_ar)))
+
     async def create(self, user: User | None, draft: ConsultationDraft) -> Consultation:
         staff = require_staff(user)
         errors: dict[str, str] = {}  # every problem at once: the agency's with the draft's
