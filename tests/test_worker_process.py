@@ -83,6 +83,7 @@ async def test_ctrl_c_on_voice_run_stops_everything_and_the_refresh_resumes_once
         assert [c for c in children if "worker" in c.cmdline()], "the worker runs as a child process"
         worker = next(c for c in children if "worker" in c.cmdline())
         assert worker.nice() > psutil.Process(proc.pid).nice(), "the worker runs at a lower CPU priority"
+        assert {psutil.Process(t.id).nice() for t in worker.threads()} == {worker.nice()}, "every thread of it"
         # The web processes (uvicorn's, spawned by multiprocessing; or `voice run` itself when it serves
         # alone), each listening on the one socket `voice run` bound, at the web's CPU priority.
         web = _web_processes(children) if web_processes > 1 else [psutil.Process(proc.pid)]

@@ -61,7 +61,7 @@ def worker_main(concurrency: int, niceness: int = 0, parent: int | None = None) 
     """The body of ``voice worker``: lower its CPU priority by ``niceness``, run until SIGINT/SIGTERM
     (or until the process ``parent`` is gone), then leave at once."""
     if niceness:
-        os.nice(niceness)
+        lower_priority(niceness)
     # Jobs import the NLP library on first use; importing it here keeps the event loop free once jobs
     # run (an import inside a job held the loop for seconds, deaf to a stop request).
     import nlp  # noqa: F401
@@ -82,6 +82,31 @@ def worker_main(concurrency: int, niceness: int = 0, parent: int | None = None) 
         os._exit(0)
 
     asyncio.run(main())
+
+
+def threads_of(pid: int | None = None) -> list[int]:
+    """The thread ids of process ``pid`` (this one by default); the process id alone where the system
+    does not list them (not Linux)."""
+    tasks = f"/proc/{pid or 'self'}/task"
+    try:
+        return [int(tid) for tid in os.listdir(tasks)]
+    except OSError:
+        return [pid or os.getpid()]
+
+
+def set_priority(pid: int, niceness: int) -> None:
+    """Give every thread of process ``pid`` this nice value. Linux keeps a nice value per thread:
+    nice(2) and setpriority(2) on a process id change its main thread only, and threads started before
+    (OpenBLAS starts its pool when numpy is imported) would keep running the refresh's matrix products
+    at the web's priority. Threads started later inherit their creator's value."""
+    for tid in threads_of(pid):
+        with contextlib.suppress(ProcessLookupError):  # a thread that has just ended
+            os.setpriority(os.PRIO_PROCESS, tid, niceness)
+
+
+def lower_priority(steps: int) -> None:
+    """Lower the CPU priority of this whole process, every thread of it, by ``steps`` nice(2) steps."""
+    set_priority(os.getpid(), min(19, os.getpriority(os.PRIO_PROCESS, 0) + steps))
 
 
 async def stop_when_orphaned(parent: int) -> None:
@@ -147,7 +172,7 @@ class WorkerProcess:
         # Its low priority was for sharing the CPU with pages; stopping is urgent. Raising a priority
         # again needs the privilege to (root, CAP_SYS_NICE); without it the worker stops at its pace.
         with contextlib.suppress(OSError):
-            os.setpriority(os.PRIO_PROCESS, proc.pid, os.getpriority(os.PRIO_PROCESS, 0))
+            set_priority(proc.pid, os.getpriority(os.PRIO_PROCESS, 0))
 
     def stop(self, within: float = STOP_WITHIN_SECONDS) -> None:
         """Stop the worker: SIGTERM, then SIGKILL if it is still running ``within`` seconds after it was

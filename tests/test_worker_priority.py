@@ -1,0 +1,36 @@
+"""The job worker's lower CPU priority covers every thread of its process, including those started
+before it lowered it (numpy's OpenBLAS pool starts on import), which would otherwise run a refresh's
+matrix products at the web's priority. Checked in a child process, so the test's own priority stays."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+from voice.settings import PROJECT_ROOT
+
+CHILD = """
+import json, os, threading
+import numpy  # starts OpenBLAS's threads at the priority the process has now
+started = threading.Event()
+early = threading.Thread(target=started.wait, daemon=True)
+early.start()
+base = os.getpriority(os.PRIO_PROCESS, 0)
+from voice.worker import lower_priority, threads_of
+lower_priority(5)
+late = threading.Thread(target=started.wait, daemon=True)  # started afterwards: inherits the new value
+late.start()
+print(json.dumps({"base": base, "threads": {tid: os.getpriority(os.PRIO_PROCESS, tid) for tid in threads_of()}}))
+started.set()
+"""
+
+
+def test_lower_priority_reaches_every_thread_started_before_and_after() -> None:
+    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT / "src"), "OPENBLAS_NUM_THREADS": "2"}
+    out = subprocess.run([sys.executable, "-c", CHILD], capture_output=True, text=True, env=env, check=True)
+    seen = json.loads(out.stdout)
+    threads = seen["threads"]
+    assert len(threads) >= 4, threads  # main, OpenBLAS's, the early and the late thread
+    assert set(threads.values()) == {min(19, seen["base"] + 5)}, threads
