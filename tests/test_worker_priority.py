@@ -1,6 +1,7 @@
 """The job worker's lower CPU priority covers every thread of its process, including those started
 before it lowered it (numpy's OpenBLAS pool starts on import), which would otherwise run a refresh's
-matrix products at the web's priority. Checked in a child process, so the test's own priority stays."""
+matrix products at the web's priority; and the PostgreSQL backends doing its queries on this machine.
+Checked in child processes, so the test's own priority stays."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ started = threading.Event()
 early = threading.Thread(target=started.wait, daemon=True)
 early.start()
 base = os.getpriority(os.PRIO_PROCESS, 0)
-from voice.worker import lower_priority, threads_of
+from voice.priority import lower_priority, threads_of
 lower_priority(5)
 late = threading.Thread(target=started.wait, daemon=True)  # started afterwards: inherits the new value
 late.start()
@@ -34,3 +35,30 @@ def test_lower_priority_reaches_every_thread_started_before_and_after() -> None:
     threads = seen["threads"]
     assert len(threads) >= 4, threads  # main, OpenBLAS's, the early and the late thread
     assert set(threads.values()) == {min(19, seen["base"] + 5)}, threads
+
+
+BACKEND = """
+import asyncio, json, os, sys
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+from voice.priority import backends_follow, lower_priority
+
+async def main(url):
+    lower_priority(5)
+    engine = create_async_engine(url)
+    backends_follow(engine)
+    async with engine.connect() as conn:
+        pid = await conn.scalar(text("SELECT pg_backend_pid()"))
+        print(json.dumps({"mine": os.getpriority(os.PRIO_PROCESS, 0), "backend": os.getpriority(os.PRIO_PROCESS, pid)}))
+    await engine.dispose()
+
+asyncio.run(main(sys.argv[1]))
+"""
+
+
+def test_a_lowered_process_has_its_postgresql_backends_on_this_machine_lowered_too(database_url: str) -> None:
+    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT / "src")}
+    out = subprocess.run([sys.executable, "-c", BACKEND, database_url], capture_output=True, text=True, env=env,
+                         check=True)
+    seen = json.loads(out.stdout)
+    assert seen["backend"] == seen["mine"] > 0, seen

@@ -20,6 +20,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from voice.db import libpq_url, resolve_database_url
+from voice.priority import backends_follow
 from voice.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -98,6 +99,7 @@ async def job_session(settings: Settings | None = None) -> AsyncIterator[AsyncSe
     if engine is None:
         engine = _engines[url] = create_async_engine(url, pool_size=TASK_POOL_SIZE, max_overflow=TASK_POOL_OVERFLOW,
                                                      pool_pre_ping=True)
+        backends_follow(engine)  # a worker at a lower priority has its queries run at it too
     async with async_sessionmaker(engine, expire_on_commit=False)() as session, session.begin():
         yield session
 

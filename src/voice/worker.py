@@ -25,6 +25,7 @@ from dataclasses import replace
 from voice import platform
 from voice.db import resolve_database_url
 from voice.jobs import QUEUES, bind, jobs, use_settings
+from voice.priority import lower_priority, set_priority
 from voice.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -82,31 +83,6 @@ def worker_main(concurrency: int, niceness: int = 0, parent: int | None = None) 
         os._exit(0)
 
     asyncio.run(main())
-
-
-def threads_of(pid: int | None = None) -> list[int]:
-    """The thread ids of process ``pid`` (this one by default); the process id alone where the system
-    does not list them (not Linux)."""
-    tasks = f"/proc/{pid or 'self'}/task"
-    try:
-        return [int(tid) for tid in os.listdir(tasks)]
-    except OSError:
-        return [pid or os.getpid()]
-
-
-def set_priority(pid: int, niceness: int) -> None:
-    """Give every thread of process ``pid`` this nice value. Linux keeps a nice value per thread:
-    nice(2) and setpriority(2) on a process id change its main thread only, and threads started before
-    (OpenBLAS starts its pool when numpy is imported) would keep running the refresh's matrix products
-    at the web's priority. Threads started later inherit their creator's value."""
-    for tid in threads_of(pid):
-        with contextlib.suppress(ProcessLookupError):  # a thread that has just ended
-            os.setpriority(os.PRIO_PROCESS, tid, niceness)
-
-
-def lower_priority(steps: int) -> None:
-    """Lower the CPU priority of this whole process, every thread of it, by ``steps`` nice(2) steps."""
-    set_priority(os.getpid(), min(19, os.getpriority(os.PRIO_PROCESS, 0) + steps))
 
 
 async def stop_when_orphaned(parent: int) -> None:
