@@ -21,7 +21,7 @@ from ideas.models import Idea, IdeaCategory, IdeaModeration
 from ideas.moderation import IdeaModerationService
 from ideas.services import IdeaDraft, IdeaService
 from ideas.settings import IdeasSettings
-from ideas.similar import similar_ideas
+from ideas.similar import QUERY_WORDS, similar_ideas
 from tests.factories import make_user
 from tests.test_ideas import CLINIC, PARKING, REMINDER, REMINDER_PARAPHRASE, make_idea, sign_in
 from voice.accounts.models import Role, User
@@ -168,6 +168,22 @@ async def test_a_just_shared_idea_is_ranked_with_the_stored_ones(db: AsyncSessio
     found = await similar_ideas(db, encoder, "typed text", k=5, min_score=-1)
     assert [(i.id, s) for i, s in found] == [(new.id, round(float(b @ query), 4)), (old.id, round(float(a @ query), 4))]
     assert sorted(await load(db, "ideas", "e5", [old.id, new.id])) == [old.id, new.id]
+
+
+async def test_a_long_draft_is_searched_by_its_opening_words(db: AsyncSession) -> None:
+    """Whatever follows the title and the opening of the description changes neither the text encoded
+    (nor so its cost) nor the ideas found."""
+    author = await make_user(db)
+    stored = await _bare_idea(db, author, 1)
+    rng = np.random.default_rng(5)
+    a, q = (v / np.linalg.norm(v) for v in rng.standard_normal((2, 384)).astype(np.float32))
+    await store(db, "ideas", "e5", {stored.id: a})
+    await db.commit()
+    opening = " ".join(f"كلمة{n}" for n in range(QUERY_WORDS))
+    encoder = TableEncoder({opening: q})
+    short = await similar_ideas(db, encoder, opening, k=5, min_score=-1)
+    long = await similar_ideas(db, encoder, f"{opening}\n" + "تفاصيل كثيرة أخرى " * 400, k=5, min_score=-1)
+    assert [(i.id, s) for i, s in long] == [(i.id, s) for i, s in short] == [(stored.id, round(float(a @ q), 4))]
 
 
 async def test_without_an_encoder_the_search_is_full_text(db: AsyncSession) -> None:

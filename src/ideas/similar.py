@@ -14,11 +14,11 @@ rank once the job has run. No process builds an index of its own.
 
 from __future__ import annotations
 
-import re
+import asyncio
 from typing import Any
 
 import numpy as np
-from sqlalchemy import ColumnElement, Select, exists, func, literal, select
+from sqlalchemy import ColumnElement, Select, Text, cast, exists, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import raiseload
 
@@ -33,6 +33,11 @@ KIND = "ideas"  # the theme scope whose vectors ideas' texts are stored under
 WINDOW = 256  # newest listed ideas checked for a missing vector (the job encodes within seconds)
 FRESH = 8  # at most this many of them encoded along with the query
 MAX_TERMS = 32
+# A draft is searched by its first words: the title and the opening of the description say what it is
+# about, and e5's cost grows with the text (on one AVX2 core: 16 tokens 11 ms, 48 tokens 25 ms, 128
+# tokens 64 ms), so a long draft would slow every keystroke's search. On the benchmark's 100k ideas the
+# cut leaves 97 % of the five ideas found as they were (docs/benchmarks.md, "Similar ideas").
+QUERY_WORDS = 48
 # Without any encoder installed: full-text rank, normalized to [0, 1) (rank / (rank + 1)).
 LEXICAL_MIN_SCORE = 0.05
 
@@ -45,8 +50,8 @@ async def similar_ideas(session: AsyncSession, encoder: Encoder | None, text: st
     no encoder installed (None), the search is full-text only and the score its normalized rank.
     ``exclude`` leaves one idea out (an idea is not similar to itself). ``min_score`` defaults to the
     encoder's threshold (``voice.themes.vectors.related_above``)."""
-    text = (text or "").strip()[:2000]
-    if len(re.sub(r"\s+", "", text)) < 4:
+    text = " ".join((text or "")[:20_000].split()[:QUERY_WORDS])
+    if len(text.replace(" ", "")) < 4:
         return []
     if encoder is None:
         hits = await _lexical(session, text, k, exclude, LEXICAL_MIN_SCORE if min_score is None else min_score)
@@ -88,26 +93,32 @@ async def similar_to_idea(session: AsyncSession, encoder: Encoder | None, idea: 
 
 async def _semantic(session: AsyncSession, encoder: Encoder, text: str, k: int, exclude: int | None,
                     min_score: float, vector: np.ndarray | None = None) -> list[tuple[int, float]]:
-    fresh = await _without_vector(session, encoder.name, text, exclude)
-    asked = [text] if vector is None else []
-    vectors = await encode_here(encoder, asked + [t for _, t in fresh]) if asked or fresh else None
-    if fresh:  # stored now: any process finds them from here on, and this search ranks them like the rest
-        await store(session, KIND, encoder.name, {i: vectors[len(asked) + n] for n, (i, _) in enumerate(fresh)})
-    query = vectors[0] if asked else vector
+    # The text is encoded (in a thread) while the database is asked for just-shared ideas: the two
+    # waits overlap instead of adding up.
+    encoding = asyncio.ensure_future(encode_here(encoder, [text])) if vector is None else None
+    try:
+        fresh = await _without_vector(session, encoder.name, text, exclude)
+        if fresh:  # stored now: any process finds them from here on, and this search ranks them like the rest
+            vectors = await encode_here(encoder, [t for _, t in fresh])
+            await store(session, KIND, encoder.name, {i: vectors[n] for n, (i, _) in enumerate(fresh)})
+        query = (await encoding)[0] if encoding is not None else vector
+    finally:
+        if encoding is not None and not encoding.done():
+            encoding.cancel()  # the request failed or was cancelled; the thread's result is not awaited
     visible = exists().where(Idea.id == TextEmbedding.text_id, *_listed(exclude))
     found = await nearest(session, KIND, encoder.name, query, k=k, where=[visible])
     return [(i, s) for i, s in found if s >= min_score]
 
 
 def _tsquery(text: str) -> Any:
-    """Any of the text's words (their stems, as the search column keeps them)."""
+    """Any of the text's words (their stems, as the search column keeps them). One parameter in a
+    statement of one shape, which SQLAlchemy compiles once: a chain of one plainto_tsquery per word was a
+    new statement for every count of words and cost about 7 ms of Python a search (docs/benchmarks.md)."""
     terms = list(dict.fromkeys(query_terms(text).split()))[:MAX_TERMS]
     if not terms:
         return None
-    query = func.plainto_tsquery("simple", terms[0])
-    for term in terms[1:]:
-        query = query.op("||")(func.plainto_tsquery("simple", term))
-    return query
+    every = func.plainto_tsquery("simple", " ".join(terms))  # 'a' & 'b' & …; no lexeme holds " & "
+    return func.to_tsquery("simple", func.replace(cast(every, Text), " & ", " | "))
 
 
 async def _without_vector(session: AsyncSession, encoder: str, text: str, exclude: int | None
