@@ -19,7 +19,7 @@ SLICES = ("catalogue", "accounts", "attachments", "notifications", "administrati
 FOUNDATION, DATA, DOMAIN, WEB, APP = range(5)
 FOUNDATION_MODULES = {"voice", "voice.settings", "voice.ids", "voice.errors", "voice.i18n", "voice.labels",
                       "voice.batching", "voice.mail", "voice.text", "voice.component", "voice.formatting"}
-DATA_MODULES = {"voice.db", "voice.jobs"}
+DATA_MODULES = {"voice.db", "voice.jobs", "voice.priority"}
 APP_MODULES = {"voice.app", "voice.cli", "voice.platform", "voice.worker", "voice.serving", "voice.models", "voice.migrate"}
 # Modules that speak HTTP: a slice's controllers and API, and everything under a ``web`` package.
 WEB_NAMES = {"controllers", "controller", "api", "pages", "web", "open311"}
