@@ -47,6 +47,15 @@ async def _wait_for(probe, what: str, seconds: float = 300) -> None:
         await asyncio.sleep(0.2)
 
 
+def _autogroup(pid: int) -> int | None:
+    """The nice value of the process's autogroup ("/autogroup-<n> nice <v>"), None without autogroup."""
+    try:
+        with open(f"/proc/{pid}/autogroup") as f:
+            return int(f.read().split()[-1])
+    except OSError:
+        return None
+
+
 async def _job_status(conn: asyncpg.Connection, job_id: int) -> str:
     return await conn.fetchval("SELECT status::text FROM procrastinate_jobs WHERE id = $1", job_id)
 
@@ -84,6 +93,8 @@ async def test_ctrl_c_on_voice_run_stops_everything_and_the_refresh_resumes_once
         worker = next(c for c in children if "worker" in c.cmdline())
         assert worker.nice() > psutil.Process(proc.pid).nice(), "the worker runs at a lower CPU priority"
         assert {psutil.Process(t.id).nice() for t in worker.threads()} == {worker.nice()}, "every thread of it"
+        group = _autogroup(worker.pid)  # and its session's scheduling group, where Linux has them
+        assert group is None or group == worker.nice()
         # The web processes (uvicorn's, spawned by multiprocessing; or `voice run` itself when it serves
         # alone), each listening on the one socket `voice run` bound, at the web's CPU priority.
         web = _web_processes(children) if web_processes > 1 else [psutil.Process(proc.pid)]
