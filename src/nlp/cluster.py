@@ -25,8 +25,8 @@ REGULARIZATION = 1.0  # tau as a multiple of the mean degree (see _spectral_embe
 def neighbours(n: int) -> int:
     """Neighbours per text in the graph: N_NEIGHBORS, fewer among few texts. Ten neighbours of each of
     twelve ideas join almost every pair, and with the regularization's all-pairs affinity the graph is
-    uniform: three plain topics of four ideas came out as one theme. About sqrt(n) keeps a text's
-    neighbours mostly within its topic; from 100 texts on it is N_NEIGHBORS."""
+    uniform: three plain topics of four ideas came out as one theme. A third of the texts at most keeps
+    a text's neighbours mostly within its topic; from 30 texts on it is N_NEIGHBORS."""
     return max(2, min(N_NEIGHBORS, n // 3))
 
 

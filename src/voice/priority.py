@@ -29,27 +29,27 @@ def threads_of(pid: int | None = None) -> list[int]:
 
 
 def set_priority(pid: int, niceness: int) -> None:
-    """Give every thread of process ``pid`` this nice value. Linux keeps a nice value per thread:
-    nice(2) and setpriority(2) on a process id change its main thread only, and threads started before
-    (OpenBLAS starts its pool when numpy is imported) would keep running the refresh's matrix products
-    at the web's priority. Threads started later inherit their creator's value."""
+    """Give every thread of process ``pid`` this nice value, and its session's scheduling group too when
+    the process leads a session of its own.
+
+    Linux keeps a nice value per thread: nice(2) and setpriority(2) on a process id change its main thread
+    only, and threads started before (OpenBLAS starts its pool when numpy is imported) would keep running
+    the refresh's matrix products at the web's priority; threads started later inherit their creator's.
+    Linux with autogroup (the default of most kernels) also shares the CPU between sessions first and
+    applies nice values only inside each: `voice run`'s worker, in a session of its own so that Ctrl-C
+    reaches `voice run` alone, took a third of the CPU from the web processes at nice 10
+    (docs/benchmarks.md). Only that process and its children are in such a group."""
     for tid in threads_of(pid):
         with contextlib.suppress(ProcessLookupError):  # a thread that has just ended
             os.setpriority(os.PRIO_PROCESS, tid, niceness)
+    with contextlib.suppress(OSError):  # gone, or a kernel without autogroup
+        if os.getsid(pid) == pid:
+            Path(f"/proc/{pid}/autogroup").write_text(str(niceness))
 
 
 def lower_priority(steps: int) -> None:
-    """Lower the CPU priority of this whole process, every thread of it, by ``steps`` nice(2) steps;
-    and of its session's scheduling group when the process leads a session of its own."""
-    niceness = min(19, os.getpriority(os.PRIO_PROCESS, 0) + steps)
-    set_priority(os.getpid(), niceness)
-    if os.getsid(0) == os.getpid():
-        # Linux with autogroup (the default of desktop and many server kernels) shares the CPU between
-        # sessions first and applies nice values only inside each: `voice run`'s worker, in a session of
-        # its own, took a third of the CPU from the web processes at nice 10 (docs/benchmarks.md). The
-        # session's group gets the same nice value; only this process and its children are in it.
-        with contextlib.suppress(OSError):  # no autogroup in this kernel
-            Path("/proc/self/autogroup").write_text(str(niceness))
+    """Lower the CPU priority of this whole process by ``steps`` nice(2) steps (``set_priority``)."""
+    set_priority(os.getpid(), min(19, os.getpriority(os.PRIO_PROCESS, 0) + steps))
 
 
 def own_niceness() -> int:
