@@ -20,12 +20,14 @@ import hashlib
 import logging
 import os
 import tempfile
+import threading
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from nlp.distill import E5File
-from nlp.parallel import thread_map
+from nlp.parallel import thread_map, workers
 from nlp.pieces import Unigram
 
 __all__ = ["E5Onnx", "build", "model_path"]
@@ -156,8 +158,6 @@ class E5Onnx:
     dim = 384
 
     def __init__(self) -> None:
-        import onnxruntime as ort
-
         path = model_path()
         if not path.exists():
             build(path)
@@ -168,12 +168,34 @@ class E5Onnx:
         self._tokenizer = Unigram(model.pieces, model.scores, model.fold, unknown_id=model.unk,
                                   skip=frozenset({model.unk}))
         self._head = self._tokenizer.ids(PREFIX)
+        # A batch: one thread per run; runs go to the shared nlp thread pool (one per core), which splits a
+        # batch better than ONNX Runtime's own threads split one small run.
+        self._session = self._open(path, 1)
+        self._one_run: Any = None  # opened on the first call that makes a single run (see query)
+        self._opening = threading.Lock()
+        self._single_run_free = threading.Lock()
+
+    @staticmethod
+    def _open(path: Path, threads: int) -> Any:
+        import onnxruntime as ort
+
         options = ort.SessionOptions()
-        # One thread per run; runs go to the shared nlp thread pool (one per core), which splits a batch
-        # better than ONNX Runtime's own threads split one small run. No spinning threads either: the
-        # worker encodes at low priority beside the web processes.
-        options.intra_op_num_threads = options.inter_op_num_threads = 1
-        self._session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        options.intra_op_num_threads, options.inter_op_num_threads = threads, 1
+        # No spinning threads: a web process's search shares the cores with the other web processes, and
+        # the worker encodes at low priority beside them; a spinning thread would take their CPU.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+    def _single_run_session(self) -> Any:
+        # One draft typed into a form is a single run, which the pool cannot split: ONNX Runtime's own
+        # threads split its products instead. Two threads measured 30 % faster than one on a 60-token
+        # query (p50 21.8 -> 15.2 ms, p99 48.5 -> 35.0 ms on two AVX2 cores). Two, not more: a machine
+        # with more cores runs more web processes, each searching at the same time. Opened only when
+        # needed (it holds its own copy of the weights, 45 MB).
+        with self._opening:
+            if self._one_run is None:
+                self._one_run = self._open(model_path(), min(2, workers()))
+        return self._one_run
 
     def tokens(self, text: str) -> list[int]:
         """Content ids of one text as e5 reads it (prefix included, no begin/end markers)."""
@@ -194,7 +216,16 @@ class E5Onnx:
                 runs[-1].append(w)
             else:
                 runs.append([w])
-        pooled = thread_map(lambda run: self._run([windows[w][1] for w in run]), runs)
+        # A single run gets ONNX Runtime's threads when no other single run of this process has them. Split
+        # in two a run costs about 15 % more CPU, which pays only while a core would idle: concurrent
+        # searches of this process keep to one thread each (docs/benchmarks.md, "Similar ideas").
+        if len(runs) == 1 and self._single_run_free.acquire(blocking=False):
+            try:
+                pooled = [self._run([windows[w][1] for w in runs[0]], self._single_run_session())]
+            finally:
+                self._single_run_free.release()
+        else:
+            pooled = thread_map(lambda run: self._run([windows[w][1] for w in run], self._session), runs)
         sums = np.zeros((len(texts), self.dim), dtype=np.float64)
         weights = np.zeros(len(texts))
         for run, vectors in zip(runs, pooled, strict=True):
@@ -204,7 +235,7 @@ class E5Onnx:
                 weights[row] += max(len(ids), 1)
         return (sums / weights[:, None]).astype(np.float32)
 
-    def _run(self, rows: list[list[int]]) -> np.ndarray:
+    def _run(self, rows: list[list[int]], session: Any) -> np.ndarray:
         model = self._model
         lengths = np.array([len(ids) + 2 for ids in rows], dtype=np.int32)
         ids = np.full((len(rows), int(lengths.max())), model.eos, dtype=np.int64)
@@ -213,7 +244,7 @@ class E5Onnx:
         tokens = ids.shape[1]
         embedded = model.word_rows(ids.ravel()).reshape(len(rows), tokens, model.hidden)
         embedded += self._positions[:tokens] + self._token_type
-        hidden = self._session.run(["hidden"], {"embedded": embedded.astype(np.float32), "lengths": lengths})[0]
+        hidden = session.run(["hidden"], {"embedded": embedded.astype(np.float32), "lengths": lengths})[0]
         mask = np.arange(tokens)[None, :] < lengths[:, None]
         return (hidden * mask[..., None]).sum(axis=1) / lengths[:, None]
 
