@@ -216,10 +216,11 @@ class E5Onnx:
                 runs[-1].append(w)
             else:
                 runs.append([w])
-        # A single run gets ONNX Runtime's threads when no other single run of this process has them. Split
-        # in two a run costs about 15 % more CPU, which pays only while a core would idle: concurrent
-        # searches of this process keep to one thread each (docs/benchmarks.md, "Similar ideas").
-        if len(runs) == 1 and self._single_run_free.acquire(blocking=False):
+        # One text in one run is a search someone waits for (a draft in the idea form); it gets ONNX
+        # Runtime's threads when no other search of this process has them. Split in two a run costs about
+        # 15 % more CPU, which pays only while a core would idle: concurrent searches keep to one thread
+        # each, and jobs' batches to the pool's one thread per run (docs/benchmarks.md, "Two threads").
+        if len(texts) == 1 and len(runs) == 1 and self._single_run_free.acquire(blocking=False):
             try:
                 pooled = [self._run([windows[w][1] for w in runs[0]], self._single_run_session())]
             finally:
