@@ -171,7 +171,7 @@ class E5Onnx:
         # A batch: one thread per run; runs go to the shared nlp thread pool (one per core), which splits a
         # batch better than ONNX Runtime's own threads split one small run.
         self._session = self._open(path, 1)
-        self._one_run: Any = None  # opened on the first call that makes a single run (see query)
+        self._one_run: Any = None  # opened on the first search of a text alone (see query)
         self._opening = threading.Lock()
         self._single_run_free = threading.Lock()
 

