@@ -171,9 +171,8 @@ class E5Onnx:
         # A batch: one thread per run; runs go to the shared nlp thread pool (one per core), which splits a
         # batch better than ONNX Runtime's own threads split one small run.
         self._session = self._open(path, 1)
-        self._one_run: Any = None  # opened on the first search of a text alone (see query)
-        self._opening = threading.Lock()
-        self._single_run_free = threading.Lock()
+        self._single_run: Any = None  # opened by the first search of a text alone (see query)
+        self._single_run_free = threading.Lock()  # held by the search using it
 
     @staticmethod
     def _open(path: Path, threads: int) -> Any:
@@ -191,11 +190,10 @@ class E5Onnx:
         # threads split its products instead. Two threads measured 30 % faster than one on a 60-token
         # query (p50 21.8 -> 15.2 ms, p99 48.5 -> 35.0 ms on two AVX2 cores). Two, not more: a machine
         # with more cores runs more web processes, each searching at the same time. Opened only when
-        # needed (it holds its own copy of the weights, 45 MB).
-        with self._opening:
-            if self._one_run is None:
-                self._one_run = self._open(model_path(), min(2, workers()))
-        return self._one_run
+        # needed (it holds its own copy of the weights, 45 MB), by the search holding _single_run_free.
+        if self._single_run is None:
+            self._single_run = self._open(model_path(), min(2, workers()))
+        return self._single_run
 
     def tokens(self, text: str) -> list[int]:
         """Content ids of one text as e5 reads it (prefix included, no begin/end markers)."""

@@ -66,12 +66,12 @@ def test_e5_runs_on_onnx_runtime_with_unit_rows_stable_across_batches():
     # A single run (one draft, as a web search sends) goes through the session with ONNX Runtime's own
     # threads: the same products split differently give the same vector.
     engine = encoder._embed.__self__
-    for text in TEXTS:
-        ids = [engine.tokens(text)]
-        assert np.allclose(engine._run(ids, engine._single_run_session()), engine._run(ids, engine._session),
-                           atol=1e-4)
-    # While another search of the process holds those threads, a draft is encoded on one thread, alike.
-    with engine._single_run_free:
+    with engine._single_run_free:  # as a search holds it
+        for text in TEXTS:
+            ids = [engine.tokens(text)]
+            assert np.allclose(engine._run(ids, engine._single_run_session()), engine._run(ids, engine._session),
+                               atol=1e-4)
+        # While another search of the process holds those threads, a draft is encoded on one thread, alike.
         assert np.allclose(encoder.encode(TEXTS[:1]), alone[:1], atol=1e-4)
     assert encoder.encode([]).shape == (0, 384)
     assert np.isfinite(encoder.encode(["", "   "])).all()
